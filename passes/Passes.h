@@ -1,0 +1,34 @@
+//===- Passes.h - dlc passes ------------------------------------*- C++ -*-===//
+//
+// Declarations of every dlc pass (generated from Passes.td) and the one
+// registration entry point shared by dlc and dlc-opt.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_PASSES_PASSES_H
+#define DLC_PASSES_PASSES_H
+
+#include "dialects/DL/IR/DLOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::dlc {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+/// Refines the result type of one op from its operands through
+/// InferTypeOpInterface. Emits the inference error at the op on failure.
+LogicalResult refineResultTypes(Operation *op);
+
+/// Registers every dlc pass and pipeline with the global registry.
+void registerDLCPasses();
+
+} // namespace mlir::dlc
+
+#endif // DLC_PASSES_PASSES_H

@@ -1,0 +1,36 @@
+# -*- Python -*-
+# lit configuration for dlc: .mlir and .dl tests, tools dlc and dlc-opt.
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "DLC"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".dl", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.dlc_obj_root, "test")
+config.excludes = ["unittests", "CMakeLists.txt", "lit.cfg.py", "Inputs"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%dlc_src_root", config.dlc_src_root))
+config.substitutions.append(("%examples", os.path.join(config.dlc_src_root, "examples")))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+# Keep the compile cache of tests away from the user's.
+config.environment["XDG_CACHE_HOME"] = os.path.join(config.test_exec_root, "cache")
+
+tool_dirs = [config.dlc_tools_dir, config.llvm_tools_dir]
+tools = ["dlc", "dlc-opt"]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# The host can JIT: always true for the CPU target on x86-64 Linux.
+config.available_features.add("jit")
+if config.dlc_enable_cuda or os.environ.get("DLC_TEST_CUDA") == "1":
+    config.available_features.add("cuda")
+if os.path.exists("/usr/local/cuda/bin/ptxas"):
+    config.available_features.add("ptxas")
