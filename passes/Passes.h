@@ -26,6 +26,14 @@ namespace mlir::dlc {
 /// InferTypeOpInterface. Emits the inference error at the op on failure.
 LogicalResult refineResultTypes(Operation *op);
 
+/// Makes every dl.dropout under `root` the identity and erases the
+/// dl.step_seed ops left without users (evaluation and inference graphs).
+void stripTrainingOps(Operation *root);
+
+/// Clones `@graph` into `@eval` (replacing an existing one) and strips its
+/// training ops. Emits an error and returns null when there is no `@graph`.
+func::FuncOp buildEval(ModuleOp module);
+
 /// Registers every dlc pass and pipeline with the global registry.
 void registerDLCPasses();
 

@@ -14,6 +14,104 @@ include "mlir/Pass/PassBase.td"
 // dl-level passes
 //===----------------------------------------------------------------------===//
 
+def BuildEvalPass : Pass<"dl-build-eval", "ModuleOp"> {
+  let summary = "build @eval from @graph: dropout is the identity";
+  let description = [{
+    Clones `func.func @graph` into `func.func @eval` (replacing an existing
+    one), makes every `dl.dropout` the identity and erases `dl.step_seed`,
+    as `dl-strip-training-ops` does. `@eval` keeps the signature and every
+    result (loss, metrics, outputs) of `@graph`; `@graph` is unchanged.
+
+    `@graph` is then erased unless `keep-graph` is set, so that a module
+    for evaluation only holds its entry point.
+
+    Precondition: `@graph` exists. Postcondition: `@eval` has no dropout and
+    no `dl.step_seed`.
+  }];
+  let options = [
+    Option<"keepGraph", "keep-graph", "bool", /*default=*/"false",
+           "keep @graph next to @eval">
+  ];
+  let dependentDialects = ["::mlir::dl::DLDialect"];
+}
+
+def BuildTrainStepPass : Pass<"dl-build-train-step", "ModuleOp"> {
+  let summary = "build @train_step: gradients plus the optimizer update";
+  let description = [{
+    Builds `func.func @train_step` (docs/ABI.md) from `@graph_grad` and the
+    module's `dl.train_config` (sgd with lr = 0.01 when there is none):
+
+    - arguments: those of `@graph_grad`, then the optimizer state of each
+      param `@graph_grad` returns a gradient for, in param order
+      (momentum: `opt.W.d`; adam: `opt.W.m`, `opt.W.v`; argument attribute
+      `dl.state`, the param's type), then `%step: tensor<f32>` (unit
+      attribute `dl.step`, the 1-based step number) and `%seed: tensor<i64>`
+      (unit attribute `dl.seed`), which replaces `dl.step_seed`;
+    - results: the updated params (`dl.role = "param"`), the updated state
+      (`dl.role = "state"`), then the loss and metrics of `@graph_grad`;
+    - the update, with dl ops: sgd `a -= lr*g`; momentum
+      `d = -(1-nu)*lr*g + nu*d; a += d`; adam (TensorFlow's, with bias
+      correction) `lr_t = lr*sqrt(1-beta2^t)/(1-beta1^t)`,
+      `m = beta1*m + (1-beta1)*g`, `v = beta2*v + (1-beta2)*g*g`,
+      `a -= lr_t*m/(sqrt(v)+eps)`.
+
+    ```mlir
+    // sgd, before: func.func @graph_grad(%x, %W) -> (loss, grad W)
+    func.func @train_step(%x, %W {dl.param = @W}, %step {dl.step},
+                          %seed {dl.seed}) -> (W' {dl.role = "param"}, loss)
+    ```
+
+    With `eval` (the default) the pass also builds `@eval` from `@graph`, as
+    `dl-build-eval` does. Then `@graph` and `@graph_grad`, whose
+    `dl.step_seed` cannot be lowered, are erased unless `keep-graphs` is set:
+    the module holds the entry points `@train_step` and `@eval`.
+
+    Precondition: `@graph_grad` exists (`dl-derive-gradients`), and `@graph`
+    when `eval` is set. Postcondition: `@train_step` and `@eval` have no
+    `dl.step_seed`.
+  }];
+  let options = [
+    Option<"eval", "eval", "bool", /*default=*/"true",
+           "also build @eval from @graph (as dl-build-eval)">,
+    Option<"keepGraphs", "keep-graphs", "bool", /*default=*/"false",
+           "keep @graph and @graph_grad next to the entry points">
+  ];
+  let dependentDialects = ["::mlir::dl::DLDialect"];
+}
+
+def DeriveGradientsPass : Pass<"dl-derive-gradients", "ModuleOp"> {
+  let summary = "build @graph_grad: loss, metrics and param gradients";
+  let description = [{
+    Clones `func.func @graph` into `func.func @graph_grad` (docs/ABI.md) and
+    differentiates the loss in reverse mode: adjoints are seeded with 1 at
+    the loss and pushed through the ops in reverse program order by
+    `DifferentiableOpInterface::buildGradients`; contributions to one value
+    are summed with `dl.add`. An op without the interface stops the
+    gradient. Only ops on a path from a trained param to the loss are
+    differentiated, so frozen params (`dl.train_config`'s `freeze`) and i32
+    params get no gradient code at all.
+
+    ```mlir
+    // before
+    func.func @graph(%x {dl.input = @x}, %W {dl.param = @W})
+        -> (loss {dl.role = "loss"}, y {dl.role = "output"})
+    // after (added)
+    func.func @graph_grad(%x {dl.input = @x}, %W {dl.param = @W})
+        -> (loss {dl.role = "loss"}, dW {dl.role = "grad", dl.name = "W"})
+    ```
+
+    Results of `@graph_grad`: the loss and the metrics of `@graph`, then one
+    gradient per trained f32 param in argument order (a `dl.constant` zero
+    when the loss does not depend on it). Outputs are dropped and the ops
+    only they needed are erased. Gradient ops have the location
+    `"grad"(forward op's location)`.
+
+    Precondition: `@graph` has a result with `dl.role = "loss"` (else an
+    error at `@graph`). Postcondition: `@graph` is unchanged.
+  }];
+  let dependentDialects = ["::mlir::dl::DLDialect"];
+}
+
 def ShapeInferencePass : Pass<"dl-shape-inference", "func::FuncOp"> {
   let summary = "refine dl result types from operand types";
   let description = [{

@@ -11,19 +11,21 @@ namespace mlir::dlc {
 #define GEN_PASS_DEF_STRIPTRAININGOPSPASS
 #include "passes/Passes.h.inc"
 
+void stripTrainingOps(Operation *root) {
+  root->walk([](dl::DropoutOp op) {
+    op.getResult().replaceAllUsesWith(op.getInput());
+    op.erase();
+  });
+  root->walk([](dl::StepSeedOp op) {
+    if (op->use_empty())
+      op.erase();
+  });
+}
+
 namespace {
 struct StripTrainingOpsPass
     : public impl::StripTrainingOpsPassBase<StripTrainingOpsPass> {
-  void runOnOperation() override {
-    getOperation().walk([](dl::DropoutOp op) {
-      op.getResult().replaceAllUsesWith(op.getInput());
-      op.erase();
-    });
-    getOperation().walk([](dl::StepSeedOp op) {
-      if (op->use_empty())
-        op.erase();
-    });
-  }
+  void runOnOperation() override { stripTrainingOps(getOperation()); }
 };
 } // namespace
 } // namespace mlir::dlc

@@ -315,7 +315,8 @@ StatusOr<Checkpoint> readCheckpoint(const std::string &path) {
       }
       int64_t count = checkedNumElements(entry.shape);
       if (count < 0 ||
-          static_cast<uint64_t>(count) > std::numeric_limits<uint64_t>::max() / 4)
+          static_cast<uint64_t>(count) >
+              std::numeric_limits<uint64_t>::max() / 4)
         return bad("shape ", formatShape(entry.shape), " is too large");
 
       const json &offsets = value.at("data_offsets");

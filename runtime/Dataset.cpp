@@ -156,7 +156,8 @@ StatusOr<std::pair<Dataset, Dataset>> Dataset::split(int64_t holdout) const {
   if (holdout < 0 || holdout > size_)
     return makeError("cannot hold out ", holdout, " examples of a data set of ",
                      size_);
-  return std::make_pair(slice(0, size_ - holdout), slice(size_ - holdout, size_));
+  return std::make_pair(slice(0, size_ - holdout),
+                        slice(size_ - holdout, size_));
 }
 
 //===----------------------------------------------------------------------===//

@@ -154,7 +154,8 @@ StatusOr<Tensor> readIdx(const std::string &path, DType as, double scale) {
   GzCloser closer{gzopen(path.c_str(), "rb")};
   gzFile file = closer.file;
   if (!file)
-    return fail("cannot open: ", errno ? std::strerror(errno) : "out of memory");
+    return fail("cannot open: ",
+                errno ? std::strerror(errno) : "out of memory");
   gzbuffer(file, 1u << 17);
 
   std::string zmsg;

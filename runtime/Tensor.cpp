@@ -103,6 +103,15 @@ StatusOr<Tensor> Tensor::allocate(DType dtype, std::vector<int64_t> shape) {
   return t;
 }
 
+Tensor Tensor::adopt(DType dtype, std::vector<int64_t> shape, void *buffer) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.numElements_ = checkedNumElements(shape);
+  t.shape_ = std::move(shape);
+  t.buffer_.reset(buffer);
+  return t;
+}
+
 bool Tensor::allocateBuffer() {
   size_t bytes = byteSize();
   if (bytes == 0) {
@@ -159,8 +168,9 @@ void appendNumber(std::string &out, float v) {
 void appendNumber(std::string &out, int32_t v) { out += std::to_string(v); }
 
 template <class T>
-void formatDims(std::string &out, const T *data, const std::vector<int64_t> &shape,
-                size_t dim, int64_t &index) {
+void formatDims(std::string &out, const T *data,
+                const std::vector<int64_t> &shape, size_t dim,
+                int64_t &index) {
   if (dim == shape.size()) {
     appendNumber(out, data[index++]);
     return;
@@ -190,7 +200,8 @@ std::string Tensor::format() const {
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// Recursive-descent parser for `value ::= number | '[' (value (',' value)*)? ']'`.
+/// Recursive-descent parser for
+/// `value ::= number | '[' (value (',' value)*)? ']'`.
 class LiteralParser {
 public:
   LiteralParser(const std::string &text, DType dtype)

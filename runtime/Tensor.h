@@ -144,6 +144,11 @@ public:
   /// "[[1, 2], [3, 4]]"; an empty dimension prints as "[]".
   std::string format() const;
 
+  /// Takes ownership of `buffer` (from malloc/aligned_alloc, freed with
+  /// free()) holding a row-major tensor of `shape`: compiled code returns
+  /// its results this way.
+  static Tensor adopt(DType dtype, std::vector<int64_t> shape, void *buffer);
+
 private:
   struct FreeDeleter {
     void operator()(void *p) const { std::free(p); }

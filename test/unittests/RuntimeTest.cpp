@@ -699,8 +699,8 @@ Bytes makeSafetensors(const std::string &header, const Bytes &data,
 
 Checkpoint sampleCheckpoint() {
   Checkpoint c;
-  c.tensors.emplace("W1", Tensor::fromVector<float>({2, 3},
-                                                    {1, -2, 3.5f, 4, 5, 6e-7f}));
+  c.tensors.emplace(
+      "W1", Tensor::fromVector<float>({2, 3}, {1, -2, 3.5f, 4, 5, 6e-7f}));
   c.tensors.emplace("b1", Tensor::fromVector<float>({3}, {0.1f, 0.2f, 0.3f}));
   c.tensors.emplace("opt.t", Tensor::scalar<int32_t>(17));
   c.tensors.emplace("opt.m/\"W1\"", Tensor::zeros({0, 4}));
@@ -908,7 +908,8 @@ TEST(CheckpointTest, FailedWritesLeaveNothing) {
   std::string nowhere = dir.file("no-such-dir/model.safetensors");
   Status s = writeCheckpoint(nowhere, c);
   ASSERT_FALSE(s.ok());
-  EXPECT_TRUE(contains(s.message(), nowhere + ": cannot create")) << s.message();
+  EXPECT_TRUE(contains(s.message(), nowhere + ": cannot create"))
+      << s.message();
   EXPECT_TRUE(contains(s.message(), "No such file or directory"));
   EXPECT_TRUE(dir.list().empty());
 
@@ -1039,7 +1040,8 @@ TEST(DatasetTest, PrepareInput) {
   EXPECT_EQ(asFloat->format(), "[[0], [2], [1]]");
 
   Tensor literal = Tensor::fromVector<float>({4}, {0, -1, -2, -3});
-  StatusOr<Tensor> asInt = prepareInput(literal, {}, DType::I32, "y", "literal");
+  StatusOr<Tensor> asInt =
+      prepareInput(literal, {}, DType::I32, "y", "literal");
   ASSERT_TRUE(asInt.ok());
   EXPECT_EQ(asInt->toVector<int32_t>(), (std::vector<int32_t>{0, -1, -2, -3}));
   literal.data<float>()[2] = 0.5f;
@@ -1114,8 +1116,8 @@ TEST(DatasetTest, ShuffledBatchesAreDeterministic) {
         it->nextCyclic();
         EXPECT_EQ(it->epoch(), e);
         std::vector<int32_t> labels = batchLabels(*it);
-        EXPECT_EQ(labels, std::vector<int32_t>(it->order().begin() + 3 * b,
-                                               it->order().begin() + 3 * b + 3));
+        const int64_t *order = it->order().data() + 3 * b;
+        EXPECT_EQ(labels, std::vector<int32_t>(order, order + 3));
         all.insert(all.end(), labels.begin(), labels.end());
       }
       EXPECT_FALSE(it->next()); // the tenth example is dropped

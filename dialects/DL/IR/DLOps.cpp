@@ -71,6 +71,7 @@ LogicalResult ranked(ArrayRef<int64_t> shape, Type elem,
 }
 
 /// Checks a window-op attribute list has `n` positive (or non-negative) ints.
+/// Dynamic values (a conv filter of unknown size) pass.
 LogicalResult checkInts(std::optional<Location> loc, StringRef op,
                         StringRef what, ArrayRef<int64_t> values, size_t n,
                         bool allowZero) {
@@ -78,7 +79,7 @@ LogicalResult checkInts(std::optional<Location> loc, StringRef op,
     return emitOptionalError(loc, op, " expects ", n, " values for '", what,
                              "', got ", values.size());
   for (int64_t v : values)
-    if (v < 0 || (!allowZero && v == 0))
+    if ((v < 0 && !ShapedType::isDynamic(v)) || (!allowZero && v == 0))
       return emitOptionalError(loc, op, " expects ",
                                allowZero ? "non-negative" : "positive",
                                " values for '", what, "', got ", v);
@@ -97,8 +98,10 @@ LogicalResult inferWindowShape(std::optional<Location> loc, StringRef op,
   SmallVector<int64_t> shape = {input.getDimSize(0), 0, 0, channels};
   for (int i = 0; i < 2; ++i) {
     int64_t in = input.getDimSize(1 + i);
-    int64_t out = windowOutputSize(in, window[i], strides[i], pads[2 * i],
-                                   pads[2 * i + 1]);
+    int64_t out = ShapedType::isDynamic(window[i])
+                      ? kDyn
+                      : windowOutputSize(in, window[i], strides[i], pads[2 * i],
+                                         pads[2 * i + 1]);
     if (!ShapedType::isDynamic(out) && out < 1)
       return emitOptionalError(
           loc, op, " window ", window[i], " is larger than the padded input (",
@@ -270,15 +273,15 @@ LogicalResult TrainConfigOp::verify() {
     return emitOpError("optimizer '") << opt << "' expects " << want
                                       << " arguments, got "
                                       << getOptimizerArgs().size();
+  // I64Attr getters return uint64_t: compare their values as signed.
   for (auto [name, v] : {std::pair<StringRef, std::optional<int64_t>>{"batch", getBatch()},
                          {"steps", getSteps()},
                          {"epochs", getEpochs()},
-                         {"eval_every", getEvalEvery()}})
+                         {"eval_every", getEvalEvery()},
+                         {"log_every", (int64_t)getLogEvery()}})
     if (v && *v <= 0)
       return emitOpError("'") << name << "' must be positive, got " << *v;
-  if (getLogEvery() <= 0)
-    return emitOpError("'log_every' must be positive, got ") << getLogEvery();
-  if (getValidation() < 0)
+  if ((int64_t)getValidation() < 0)
     return emitOpError("'validation' must not be negative");
   if (getSteps() && getEpochs())
     return emitOpError("give either 'steps' or 'epochs', not both");
@@ -625,14 +628,15 @@ LogicalResult OneHotOp::inferReturnTypes(MLIRContext *ctx,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
-  if (adaptor.getDepth() <= 0)
+  int64_t depth = adaptor.getDepth();
+  if (depth <= 0)
     return emitOptionalError(loc, "one_hot depth must be positive, got ",
-                             adaptor.getDepth());
+                             depth);
   auto in = rankedOf(adaptor.getLabels());
   if (!in)
     return unranked(Float32Type::get(ctx), types);
   SmallVector<int64_t> shape(in.getShape());
-  shape.push_back(adaptor.getDepth());
+  shape.push_back(depth);
   return ranked(shape, Float32Type::get(ctx), types);
 }
 
@@ -646,7 +650,8 @@ LogicalResult BroadcastToOp::inferReturnTypes(MLIRContext *,
     return unranked(elem, types);
   if (in) {
     auto shape = broadcastShapes(in.getShape(), like.getShape());
-    if (failed(shape) || shape->size() != (size_t)like.getRank())
+    if (failed(shape) ||
+        failed(verifyCompatibleShape(*shape, like.getShape())))
       return emitOptionalError(loc, "cannot broadcast ", shapeStr(in.getShape()),
                                " to ", shapeStr(like.getShape()));
   }
@@ -665,6 +670,13 @@ LogicalResult UnbroadcastOp::inferReturnTypes(MLIRContext *,
     return emitOptionalError(loc, "cannot unbroadcast ", shapeStr(in.getShape()),
                              " to the larger rank of ",
                              shapeStr(like.getShape()));
+  if (in) {
+    auto shape = broadcastShapes(in.getShape(), like.getShape());
+    if (failed(shape) || failed(verifyCompatibleShape(*shape, in.getShape())))
+      return emitOptionalError(loc, "cannot unbroadcast ",
+                               shapeStr(in.getShape()), " to ",
+                               shapeStr(like.getShape()));
+  }
   return ranked(like.getShape(), elem, types);
 }
 
@@ -708,7 +720,8 @@ static LogicalResult verifyAxes(Operation *op, ArrayRef<int64_t> axes,
     if (!in)                                                                   \
       return unranked(elem, types);                                            \
     for (int64_t a : adaptor.getAxes())                                        \
-      if (failed(checkAxis(loc, OP::getOperationName(), a, in.getRank())))     \
+      if (failed(checkAxis(loc, OP::getOperationName().drop_front(3), a,       \
+                           in.getRank())))                                     \
         return failure();                                                      \
     return ranked(                                                             \
         reducedShape(in.getShape(), adaptor.getAxes(), adaptor.getKeepdims()), \
@@ -737,9 +750,10 @@ LogicalResult ArgmaxOp::inferReturnTypes(MLIRContext *ctx,
 }
 
 LogicalResult ArgmaxOp::verify() {
+  int64_t axis = getAxis();
   if (auto in = rankedOf(getInput()))
-    if (getAxis() < 0 || getAxis() >= in.getRank())
-      return emitOpError("axis ") << getAxis()
+    if (axis < 0 || axis >= in.getRank())
+      return emitOpError("axis ") << axis
                                   << " is out of range for a tensor of rank "
                                   << in.getRank();
   return success();
@@ -857,17 +871,19 @@ DL_POOL_GRAD_INFER(AvgPoolGradOp)
                                      Adaptor adaptor,                          \
                                      SmallVectorImpl<Type> &types) {           \
     if (auto in = rankedOf(adaptor.getInput()))                                \
-      if (failed(checkAxis(loc, OP::getOperationName(), adaptor.getAxis(),     \
+      if (failed(checkAxis(loc, OP::getOperationName().drop_front(3),          \
+                           adaptor.getAxis(),                                  \
                            in.getRank())))                                     \
         return failure();                                                      \
     types.push_back(adaptor.getInput().getType());                             \
     return success();                                                          \
   }                                                                            \
   LogicalResult OP::verify() {                                                 \
+    int64_t axis = getAxis();                                                  \
     if (auto in = rankedOf(getInput()))                                        \
-      if (getAxis() < 0 || getAxis() >= in.getRank())                          \
+      if (axis < 0 || axis >= in.getRank())                                    \
         return emitOpError("axis ")                                            \
-               << getAxis() << " is out of range for a tensor of rank "        \
+               << axis << " is out of range for a tensor of rank "             \
                << in.getRank();                                                \
     return success();                                                          \
   }

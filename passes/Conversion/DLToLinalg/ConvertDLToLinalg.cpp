@@ -970,17 +970,22 @@ struct PoolGradLowering : public OpRewritePattern<OpTy> {
                                 arith::ConstantOp::create(rewriter, loc,
                                                           rewriter.getI32Type(),
                                                           rewriter.getI32IntegerAttr(0)));
+      // The window operand only gives the loops over (kh, kw) their bounds,
+      // as in linalg's pooling ops.
+      Value window = tensor::EmptyOp::create(rewriter, loc, win,
+                                             rewriter.getF32Type());
       AffineExpr n, oh, ow, c, kh, kw;
       bindDims(ctx, n, oh, ow, c, kh, kw);
       SmallVector<AffineMap> maps = {
           AffineMap::get(6, 0, {n, oh * s[0] + kh, ow * s[1] + kw, c}, ctx),
+          AffineMap::get(6, 0, {kh, kw}, ctx),
           AffineMap::get(6, 0, {n, oh, ow, c}, ctx),
           AffineMap::get(6, 0, {n, oh, ow, c}, ctx)};
       SmallVector<IteratorType> iters(4, IteratorType::parallel);
       iters.append(2, IteratorType::reduction);
       int64_t kwSize = win[1];
       auto generic = linalg::GenericOp::create(
-          rewriter, loc, TypeRange{gt, idxType}, ValueRange{padded},
+          rewriter, loc, TypeRange{gt, idxType}, ValueRange{padded, window},
           ValueRange{vals, idxs}, maps, iters,
           [&](OpBuilder &b, Location l, ValueRange a) {
             Value k = arith::AddIOp::create(
@@ -989,12 +994,13 @@ struct PoolGradLowering : public OpRewritePattern<OpTy> {
                                       indexConst(b, l, kwSize)),
                 linalg::IndexOp::create(b, l, 5));
             Value k32 = arith::IndexCastOp::create(b, l, b.getI32Type(), k);
+            // a = (x, window, best value, best index).
             Value better = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
-                                                 a[0], a[1]);
+                                                 a[0], a[2]);
             linalg::YieldOp::create(
                 b, l,
-                ValueRange{arith::SelectOp::create(b, l, better, a[0], a[1]),
-                           arith::SelectOp::create(b, l, better, k32, a[2])});
+                ValueRange{arith::SelectOp::create(b, l, better, a[0], a[2]),
+                           arith::SelectOp::create(b, l, better, k32, a[3])});
           });
       argmax = generic.getResult(1);
     }

@@ -1,0 +1,326 @@
+//===- JIT.cpp - the embeddable dlc compiler --------------------------------===//
+//
+// Model::Impl owns an MLIRContext, the source buffer and the checked dl
+// module. Each request (a run with some inputs fed, the training program,
+// an --emit stage) clones the dl module, builds the entry points it needs
+// and lowers the clone; diagnostics are collected into the returned Status.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/JIT.h"
+
+#include "compiler/Compiler.h"
+#include "compiler/targets/cpu/CPUTarget.h"
+#include "frontend/MLIRGen.h"
+#include "runtime/Random.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+
+using namespace dlc;
+
+struct Model::Impl {
+  CompileOptions options;
+  mlir::MLIRContext context;
+  llvm::SourceMgr sourceMgr;
+  std::unique_ptr<frontend::ModuleAST> ast;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  runtime::ModelSpec spec;
+  std::map<std::string, Tensor> params;
+  std::map<std::string, std::shared_ptr<runtime::Executable>> runCache;
+  std::shared_ptr<runtime::Executable> training;
+  std::map<std::string, double> times;
+
+  Impl() : context(mlir::MLIRContext::Threading::DISABLED) {}
+
+  /// Collects diagnostics while alive; `status()` turns them into an error.
+  struct Diagnostics {
+    std::string text;
+    llvm::raw_string_ostream os{text};
+    mlir::SourceMgrDiagnosticHandler handler;
+    Diagnostics(Impl &impl) : handler(impl.sourceMgr, &impl.context, os) {}
+    Status status(const std::string &fallback) {
+      os.flush();
+      std::string msg = text.empty() ? fallback : text;
+      while (!msg.empty() && msg.back() == '\n')
+        msg.pop_back();
+      return Status::error(msg);
+    }
+  };
+
+  template <typename Fn> auto timed(const std::string &phase, Fn fn) {
+    auto start = std::chrono::steady_clock::now();
+    auto result = fn();
+    times[phase] += std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    return result;
+  }
+
+  Status load(std::unique_ptr<llvm::MemoryBuffer> buffer) {
+    registerCompilerDialects(context);
+    sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
+    Diagnostics diags(*this);
+    ast = timed("frontend", [&] { return parseModel(context, sourceMgr); });
+    if (!ast)
+      return diags.status("cannot parse the model");
+    module = timed("frontend", [&] { return frontend::mlirGen(context, *ast); });
+    if (!module)
+      return diags.status("cannot build the model");
+    mlir::PassManager pm(&context);
+    buildDLPipeline(pm, options);
+    if (failed(timed("passes", [&] { return pm.run(*module); })))
+      return diags.status("shape inference failed");
+    spec = extractModelSpec(*module);
+    return Status::success();
+  }
+
+  bool hasLoss() {
+    auto graph = module->lookupSymbol<mlir::func::FuncOp>(frontend::kGraphFunctionName);
+    for (unsigned i = 0; i < graph.getNumResults(); ++i)
+      if (auto role = graph.getResultAttrOfType<mlir::StringAttr>(i, "dl.role"))
+        if (role.getValue() == "loss")
+          return true;
+    return false;
+  }
+
+  /// Clones the dl module and builds the entry points `names` in it:
+  /// "run" (all inputs fed unless `fed` says otherwise), "train_step", "eval".
+  StatusOr<mlir::OwningOpRef<mlir::ModuleOp>>
+  buildEntries(const std::vector<std::string> &names,
+               const std::set<std::string> *fed, Diagnostics &diags) {
+    mlir::OwningOpRef<mlir::ModuleOp> clone = module->clone();
+    bool training = llvm::is_contained(names, "train_step") ||
+                    llvm::is_contained(names, "eval");
+    std::set<std::string> all;
+    for (const runtime::InputSpec &in : spec.inputs)
+      all.insert(in.name);
+    if (llvm::is_contained(names, "run") &&
+        failed(buildRunFunction(*clone, fed ? *fed : all)))
+      return diags.status("cannot build the run function");
+    if (training) {
+      mlir::PassManager pm(&context);
+      buildGradPipeline(pm, options);
+      if (failed(timed("passes", [&] { return pm.run(*clone); })))
+        return diags.status("cannot differentiate the model");
+    }
+    keepOnlyFunctions(*clone, names);
+    return std::move(clone);
+  }
+
+  /// The entry points an AOT module or --emit shows.
+  std::vector<std::string> defaultEntries() {
+    if (hasLoss())
+      return {"run", "train_step", "eval"};
+    return {"run"};
+  }
+
+  StatusOr<std::shared_ptr<runtime::Executable>>
+  compile(const std::vector<std::string> &names, const std::set<std::string> *fed) {
+    Diagnostics diags(*this);
+    auto clone = buildEntries(names, fed, diags);
+    if (!clone.ok())
+      return clone.status();
+    mlir::ModuleOp m = **clone;
+    runtime::ModelSpec entrySpec = spec;
+    for (const std::string &n : names)
+      entrySpec.entries.push_back(describeEntry(m, n));
+    if (failed(timed("passes", [&] {
+          return lowerTo(m, Phase::Grad, Phase::LLVM, options);
+        })))
+      return diags.status("cannot lower the model to LLVM");
+    auto exe = timed("codegen", [&] {
+      return cpu::jitCompile(m, std::move(entrySpec), options);
+    });
+    if (!exe) {
+      std::string msg = llvm::toString(exe.takeError());
+      return Status::error("code generation failed: " + msg);
+    }
+    return std::shared_ptr<runtime::Executable>(std::move(*exe));
+  }
+};
+
+Model::Model(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
+Model::~Model() = default;
+Model::Model(Model &&) noexcept = default;
+Model &Model::operator=(Model &&) noexcept = default;
+
+StatusOr<Model> Model::fromFile(const std::string &path,
+                                const CompileOptions &options) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer)
+    return Status::error(path + ": cannot read the model file: " +
+                         buffer.getError().message());
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  if (Status s = impl->load(std::move(*buffer)); !s.ok())
+    return s;
+  return Model(std::move(impl));
+}
+
+StatusOr<Model> Model::fromSource(const std::string &source,
+                                  const std::string &name,
+                                  const CompileOptions &options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  if (Status s = impl->load(llvm::MemoryBuffer::getMemBufferCopy(source, name));
+      !s.ok())
+    return s;
+  return Model(std::move(impl));
+}
+
+const runtime::ModelSpec &Model::spec() const { return impl->spec; }
+
+const std::map<std::string, double> &Model::compileTimes() const {
+  return impl->times;
+}
+
+Status Model::emit(EmitKind kind, std::string &text, const std::string &path) const {
+  llvm::raw_string_ostream os(text);
+  if (kind == EmitKind::AST) {
+    frontend::dump(*impl->ast, os);
+    return Status::success();
+  }
+  if (kind == EmitKind::DL) {
+    impl->module->print(os);
+    return Status::success();
+  }
+  Impl::Diagnostics diags(*impl);
+  std::vector<std::string> names = impl->defaultEntries();
+  if (kind == EmitKind::Grad) {
+    if (!impl->hasLoss())
+      return Status::error(impl->spec.file + ": the model has no loss to differentiate");
+    auto clone = impl->buildEntries({"train_step", "eval"}, nullptr, diags);
+    if (!clone.ok())
+      return clone.status();
+    (*clone)->print(os);
+    return Status::success();
+  }
+  auto clone = impl->buildEntries(names, nullptr, diags);
+  if (!clone.ok())
+    return clone.status();
+  mlir::ModuleOp m = **clone;
+  runtime::ModelSpec entrySpec = impl->spec;
+  for (const std::string &n : names)
+    entrySpec.entries.push_back(describeEntry(m, n));
+  Phase to = kind == EmitKind::Linalg ? Phase::Linalg : Phase::LLVM;
+  if (failed(lowerTo(m, Phase::Grad, to, impl->options)))
+    return diags.status("cannot lower the model");
+  if (kind == EmitKind::Linalg || kind == EmitKind::LLVMDialect) {
+    m.print(os);
+    return Status::success();
+  }
+  llvm::Error err = kind == EmitKind::LLVMIR
+                        ? cpu::emitLLVMIR(m, entrySpec, impl->options, os)
+                        : cpu::emitNative(m, entrySpec, impl->options, path,
+                                          kind == EmitKind::SharedModule);
+  if (err)
+    return Status::error(llvm::toString(std::move(err)));
+  return Status::success();
+}
+
+Status Model::initParams(int64_t seed) {
+  runtime::Generator generator(static_cast<uint64_t>(seed));
+  impl->params.clear();
+  for (const runtime::ParamSpec &p : impl->spec.params) {
+    Tensor t(p.dtype, p.shape);
+    if (p.init == "literal") {
+      for (int64_t i = 0; i < t.numElements(); ++i) {
+        double v = p.literal.size() == 1 ? p.literal[0] : p.literal[i];
+        if (p.dtype == runtime::DType::F32)
+          t.data<float>()[i] = static_cast<float>(v);
+        else
+          t.data<int32_t>()[i] = static_cast<int32_t>(v);
+      }
+    } else {
+      runtime::InitSpec init{p.init, p.initArgs.size() > 0 ? p.initArgs[0] : 0,
+                             p.initArgs.size() > 1 ? p.initArgs[1] : 0};
+      if (Status s = runtime::initialize(t, init, generator); !s.ok())
+        return s.withPrefix(p.loc.prefix() + "param '" + p.name + "': ");
+    }
+    impl->params.emplace(p.name, std::move(t));
+  }
+  return Status::success();
+}
+
+StatusOr<Tensor> Model::getParam(const std::string &name) const {
+  auto it = impl->params.find(name);
+  if (it == impl->params.end())
+    return Status::error("unknown param '" + name + "'");
+  return it->second;
+}
+
+Status Model::setParam(const std::string &name, Tensor value) {
+  const runtime::ParamSpec *p = impl->spec.findParam(name);
+  if (!p)
+    return Status::error("unknown param '" + name + "'");
+  if (value.dtype() != p->dtype || value.shape() != p->shape)
+    return Status::error("cannot set param '" + name + "' of type " +
+                         runtime::formatType(p->dtype, p->shape) + " to a " +
+                         value.typeString());
+  impl->params[name] = std::move(value);
+  return Status::success();
+}
+
+const std::map<std::string, Tensor> &Model::params() const { return impl->params; }
+
+StatusOr<std::vector<NamedTensor>>
+Model::run(const std::map<std::string, Tensor> &feeds) {
+  if (impl->params.size() != impl->spec.params.size())
+    if (Status s = initParams(impl->spec.train ? impl->spec.train->seed : 0); !s.ok())
+      return s;
+  std::set<std::string> fed;
+  for (const auto &[name, value] : feeds) {
+    if (impl->spec.findInput(name))
+      fed.insert(name);
+    else if (!impl->spec.findParam(name))
+      return Status::error("cannot feed '" + name +
+                           "': the model has no input or param of that name");
+  }
+  std::string key;
+  for (const std::string &n : fed)
+    key += n + ",";
+  auto &exe = impl->runCache[key];
+  if (!exe) {
+    auto compiled = impl->compile({"run"}, &fed);
+    if (!compiled.ok())
+      return compiled.status();
+    exe = *compiled;
+  }
+  const runtime::EntrySpec &entry = exe->spec().entries.front();
+  std::vector<runtime::ArgValue> args;
+  for (const runtime::ValueSpec &a : entry.args) {
+    auto feed = feeds.find(a.name);
+    if (feed != feeds.end()) {
+      args.push_back(runtime::ArgValue::of(feed->second));
+      continue;
+    }
+    args.push_back(runtime::ArgValue::of(impl->params.at(a.name)));
+  }
+  auto results = exe->call("run", args);
+  if (!results.ok())
+    return results.status();
+  std::vector<NamedTensor> out;
+  for (size_t i = 0; i < entry.results.size(); ++i)
+    out.push_back(NamedTensor{entry.results[i].role, entry.results[i].name,
+                              std::move((*results)[i])});
+  return out;
+}
+
+StatusOr<std::shared_ptr<runtime::Executable>> Model::compileTraining() {
+  if (impl->training)
+    return impl->training;
+  if (!impl->hasLoss())
+    return Status::error(impl->spec.file + ": the model has no loss to train");
+  auto compiled = impl->compile({"train_step", "eval"}, nullptr);
+  if (!compiled.ok())
+    return compiled.status();
+  impl->training = *compiled;
+  return impl->training;
+}

@@ -1,0 +1,88 @@
+//===- JIT.h - the embeddable dlc compiler ----------------------*- C++ -*-===//
+//
+// The public C++ API: load a model (file or string), compile it for a target,
+// feed tensors, run its outputs, read and write params, and get the compiled
+// training program. No MLIR or LLVM type appears here (the implementation is
+// behind a pimpl); errors are returned as values and nothing is printed.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_COMPILER_JIT_H
+#define DLC_COMPILER_JIT_H
+
+#include "compiler/CompileOptions.h"
+#include "runtime/Executable.h"
+#include "runtime/ModelSpec.h"
+#include "runtime/Status.h"
+#include "runtime/Tensor.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dlc {
+
+using runtime::Status;
+using runtime::StatusOr;
+using runtime::Tensor;
+
+/// What `dlc compile --emit=` writes.
+enum class EmitKind { AST, DL, Grad, Linalg, LLVMDialect, LLVMIR, Object, SharedModule };
+
+/// A named result of a run.
+struct NamedTensor {
+  std::string role; ///< "loss", "metric" or "output"
+  std::string name;
+  Tensor value;
+};
+
+class Model {
+public:
+  ~Model();
+  Model(Model &&) noexcept;
+  Model &operator=(Model &&) noexcept;
+
+  /// Parses and checks a model file. Errors carry file:line:col, the source
+  /// line and a caret, as clang prints them.
+  static StatusOr<Model> fromFile(const std::string &path,
+                                  const CompileOptions &options = {});
+  /// Same, from source text; `name` stands for the file name in messages.
+  static StatusOr<Model> fromSource(const std::string &source,
+                                    const std::string &name,
+                                    const CompileOptions &options = {});
+
+  /// Inputs, params, data sources and training configuration.
+  const runtime::ModelSpec &spec() const;
+
+  /// Writes one stage of compilation (for `dlc compile --emit=`). Object
+  /// files and shared modules go to `path`; text goes to `text`.
+  Status emit(EmitKind kind, std::string &text, const std::string &path = "") const;
+
+  /// Sets every param from its initializer, drawing from a generator seeded
+  /// with `seed`.
+  Status initParams(int64_t seed);
+  StatusOr<Tensor> getParam(const std::string &name) const;
+  Status setParam(const std::string &name, Tensor value);
+  const std::map<std::string, Tensor> &params() const;
+
+  /// Evaluates the outputs, and the loss and metrics whose inputs are fed.
+  /// Compiles (and caches) one entry point per set of fed inputs.
+  StatusOr<std::vector<NamedTensor>> run(const std::map<std::string, Tensor> &feeds);
+
+  /// Compiles the training program: entry points `train_step` and `eval`
+  /// (docs/ABI.md).
+  StatusOr<std::shared_ptr<runtime::Executable>> compileTraining();
+
+  /// Seconds spent compiling so far, by phase (frontend, passes, codegen).
+  const std::map<std::string, double> &compileTimes() const;
+
+private:
+  struct Impl;
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace dlc
+
+#endif // DLC_COMPILER_JIT_H

@@ -1,0 +1,59 @@
+//===- Pipelines.cpp - the compiler's phases and their pipelines ------------===//
+//
+// Textual pipelines keep each phase readable as one line, the same text
+// `dlc-opt` accepts, so any phase can be replayed by hand.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Pipelines.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace dlc;
+
+std::optional<Phase> dlc::parsePhase(llvm::StringRef name) {
+  return llvm::StringSwitch<std::optional<Phase>>(name)
+      .Case("ast", Phase::AST)
+      .Case("dl", Phase::DL)
+      .Case("grad", Phase::Grad)
+      .Case("fused", Phase::Fused)
+      .Case("linalg", Phase::Linalg)
+      .Case("llvm", Phase::LLVM)
+      .Case("ptx", Phase::PTX)
+      .Case("obj", Phase::Obj)
+      .Case("module", Phase::Module)
+      .Default(std::nullopt);
+}
+
+static void addPipeline(mlir::OpPassManager &pm, llvm::StringRef text) {
+  // The pipelines are fixed strings of registered passes: failing to parse
+  // them is a bug in dlc, not a user error.
+  if (failed(mlir::parsePassPipeline(text, pm, llvm::errs())))
+    llvm::report_fatal_error("dlc: invalid built-in pipeline");
+}
+
+void dlc::buildDLPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
+  addPipeline(pm, "func.func(dl-shape-inference),canonicalize,cse");
+}
+
+void dlc::buildGradPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
+  addPipeline(pm, "dl-derive-gradients,dl-build-train-step,canonicalize,cse");
+}
+
+void dlc::buildLinalgPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
+  addPipeline(pm, "convert-dl-to-linalg,canonicalize,linalg-fuse-elementwise-ops,"
+                  "canonicalize,cse");
+}
+
+void dlc::buildLLVMPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
+  addPipeline(pm,
+              "one-shot-bufferize{bufferize-function-boundaries "
+              "function-boundary-type-conversion=identity-layout-map},"
+              "canonicalize,buffer-deallocation-pipeline,"
+              "convert-bufferization-to-memref,convert-linalg-to-loops,"
+              "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+              "convert-math-to-llvm,convert-math-to-libm,"
+              "finalize-memref-to-llvm{use-aligned-alloc=1},convert-to-llvm,"
+              "reconcile-unrealized-casts");
+}

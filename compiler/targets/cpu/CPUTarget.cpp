@@ -1,0 +1,228 @@
+//===- CPUTarget.cpp - LLVM dialect to native code --------------------------===//
+//
+// One LLVM module builder serves the JIT and the AOT paths, so both see the
+// same wrappers, the same embedded model description and the same
+// optimization pipeline (-O3 for the host's CPU features).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/targets/cpu/CPUTarget.h"
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <unistd.h>
+
+using namespace dlc;
+using llvm::Error;
+using llvm::Expected;
+
+namespace {
+
+void initializeNativeTarget() {
+  static bool done = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    llvm::InitializeNativeTargetAsmParser();
+    return true;
+  }();
+  (void)done;
+}
+
+llvm::CodeGenOptLevel codeGenLevel(unsigned opt) {
+  switch (opt) {
+  case 0: return llvm::CodeGenOptLevel::None;
+  case 1: return llvm::CodeGenOptLevel::Less;
+  case 2: return llvm::CodeGenOptLevel::Default;
+  default: return llvm::CodeGenOptLevel::Aggressive;
+  }
+}
+
+/// A TargetMachine for this host, with its CPU name and features.
+Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine(const CompileOptions &options) {
+  initializeNativeTarget();
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  builder->setCodeGenOptLevel(codeGenLevel(options.optLevel));
+  builder->setRelocationModel(llvm::Reloc::PIC_);
+  return builder->createTargetMachine();
+}
+
+/// `void dlc_NAME(void **args)` calling `_mlir_ciface_NAME`: args[i] is the
+/// i-th argument's descriptor; the last element is the result storage.
+void addPackedWrapper(llvm::Module &module, const runtime::EntrySpec &entry) {
+  llvm::Function *ciface = module.getFunction("_mlir_ciface_" + entry.name);
+  assert(ciface && "entry points are compiled with llvm.emit_c_interface");
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *ptrTy = llvm::PointerType::get(ctx, 0);
+  auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy}, false);
+  auto *wrapper = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                                         "dlc_" + entry.name, module);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", wrapper));
+  llvm::Value *args = wrapper->getArg(0);
+  auto load = [&](unsigned i) -> llvm::Value * {
+    llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, args, i);
+    return b.CreateLoad(ptrTy, slot);
+  };
+  llvm::SmallVector<llvm::Value *> callArgs;
+  unsigned nargs = entry.args.size();
+  if (!entry.results.empty())
+    callArgs.push_back(load(nargs));
+  for (unsigned i = 0; i < nargs; ++i)
+    callArgs.push_back(load(i));
+  b.CreateCall(ciface, callArgs);
+  b.CreateRetVoid();
+}
+
+/// Translates to LLVM IR, adds the wrappers and `dlc_model_spec`.
+std::unique_ptr<llvm::Module> buildLLVMModule(mlir::Operation *op,
+                                              llvm::LLVMContext &ctx,
+                                              const runtime::ModelSpec &spec,
+                                              llvm::TargetMachine &tm) {
+  auto module = mlir::translateModuleToLLVMIR(op, ctx, spec.name);
+  if (!module)
+    return nullptr;
+  module->setDataLayout(tm.createDataLayout());
+  module->setTargetTriple(tm.getTargetTriple());
+  for (const runtime::EntrySpec &entry : spec.entries)
+    addPackedWrapper(*module, entry);
+  llvm::Constant *text = llvm::ConstantDataArray::getString(ctx, spec.toJSON());
+  auto *textVar = new llvm::GlobalVariable(*module, text->getType(), true,
+                                           llvm::GlobalValue::PrivateLinkage, text,
+                                           "dlc_model_spec_text");
+  new llvm::GlobalVariable(*module, llvm::PointerType::get(ctx, 0), true,
+                           llvm::GlobalValue::ExternalLinkage, textVar,
+                           "dlc_model_spec");
+  return module;
+}
+
+Error optimize(llvm::Module &module, const CompileOptions &options,
+               llvm::TargetMachine &tm) {
+  auto transformer = mlir::makeOptimizingTransformer(options.optLevel, 0, &tm);
+  return transformer(&module);
+}
+
+/// Builds and optimizes the LLVM module of `module`.
+Expected<std::unique_ptr<llvm::Module>>
+prepare(mlir::ModuleOp module, const runtime::ModelSpec &spec,
+        const CompileOptions &options, llvm::LLVMContext &ctx,
+        llvm::TargetMachine &tm) {
+  auto llvmModule = buildLLVMModule(module, ctx, spec, tm);
+  if (!llvmModule)
+    return llvm::createStringError("cannot translate the module to LLVM IR");
+  if (Error e = optimize(*llvmModule, options, tm))
+    return std::move(e);
+  return llvmModule;
+}
+
+} // namespace
+
+Expected<std::unique_ptr<runtime::Executable>>
+cpu::jitCompile(mlir::ModuleOp module, runtime::ModelSpec spec,
+                const CompileOptions &options) {
+  auto tm = hostMachine(options);
+  if (!tm)
+    return tm.takeError();
+  auto builder = [&](mlir::Operation *op, llvm::LLVMContext &ctx)
+      -> std::unique_ptr<llvm::Module> {
+    return buildLLVMModule(op, ctx, spec, **tm);
+  };
+  auto transformer = [&](llvm::Module *m) { return optimize(*m, options, **tm); };
+  mlir::ExecutionEngineOptions engineOptions;
+  engineOptions.llvmModuleBuilder = builder;
+  engineOptions.transformer = transformer;
+  engineOptions.jitCodeGenOptLevel = codeGenLevel(options.optLevel);
+  auto engine = mlir::ExecutionEngine::create(module, engineOptions);
+  if (!engine)
+    return engine.takeError();
+  std::shared_ptr<mlir::ExecutionEngine> owned(std::move(*engine));
+  std::map<std::string, runtime::PackedFunction> functions;
+  for (const runtime::EntrySpec &entry : spec.entries) {
+    auto fn = owned->lookup("dlc_" + entry.name);
+    if (!fn)
+      return fn.takeError();
+    functions[entry.name] = reinterpret_cast<runtime::PackedFunction>(*fn);
+  }
+  return std::make_unique<runtime::Executable>(std::move(spec), std::move(functions),
+                                               std::static_pointer_cast<void>(owned));
+}
+
+Error cpu::emitLLVMIR(mlir::ModuleOp module, const runtime::ModelSpec &spec,
+                      const CompileOptions &options, llvm::raw_ostream &os) {
+  auto tm = hostMachine(options);
+  if (!tm)
+    return tm.takeError();
+  llvm::LLVMContext ctx;
+  auto llvmModule = prepare(module, spec, options, ctx, **tm);
+  if (!llvmModule)
+    return llvmModule.takeError();
+  (*llvmModule)->print(os, nullptr);
+  return Error::success();
+}
+
+static Error writeObject(llvm::Module &module, llvm::TargetMachine &tm,
+                         llvm::StringRef path) {
+  std::error_code ec;
+  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return llvm::createStringError(ec, "cannot open '" + path + "': " + ec.message());
+  llvm::legacy::PassManager pm;
+  if (tm.addPassesToEmitFile(pm, out.os(), nullptr, llvm::CodeGenFileType::ObjectFile))
+    return llvm::createStringError("the target cannot emit object files");
+  pm.run(module);
+  out.os().flush();
+  if (out.os().has_error())
+    return llvm::createStringError("cannot write '" + path + "'");
+  out.keep();
+  return Error::success();
+}
+
+Error cpu::emitNative(mlir::ModuleOp module, const runtime::ModelSpec &spec,
+                      const CompileOptions &options, llvm::StringRef path,
+                      bool shared) {
+  auto tm = hostMachine(options);
+  if (!tm)
+    return tm.takeError();
+  llvm::LLVMContext ctx;
+  auto llvmModule = prepare(module, spec, options, ctx, **tm);
+  if (!llvmModule)
+    return llvmModule.takeError();
+  // Write next to the destination, then rename: never a half-written file.
+  std::string tmp = (path + ".tmp" + llvm::Twine(::getpid())).str();
+  std::string obj = shared ? tmp + ".o" : tmp;
+  if (Error e = writeObject(**llvmModule, **tm, obj))
+    return e;
+  if (shared) {
+    auto cc = llvm::sys::findProgramByName("cc");
+    if (!cc) {
+      llvm::sys::fs::remove(obj);
+      return llvm::createStringError("cannot find 'cc' to link the shared module");
+    }
+    std::string err;
+    llvm::SmallVector<llvm::StringRef> argv = {*cc, "-shared", "-o", tmp, obj, "-lm"};
+    int rc = llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, {}, 0, 0, &err);
+    llvm::sys::fs::remove(obj);
+    if (rc != 0) {
+      llvm::sys::fs::remove(tmp);
+      return llvm::createStringError("linking the shared module failed: " + err);
+    }
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
+    llvm::sys::fs::remove(tmp);
+    return llvm::createStringError(ec, "cannot write '" + path + "': " + ec.message());
+  }
+  return Error::success();
+}

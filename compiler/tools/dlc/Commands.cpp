@@ -1,0 +1,151 @@
+//===- Commands.cpp - the commands of the dlc tool --------------------------===//
+//
+// compile and run. The training commands live in Train.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/tools/dlc/Commands.h"
+
+#include "compiler/JIT.h"
+#include "runtime/Checkpoint.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace dlc;
+
+namespace dlc::tool {
+
+/// Prints an error: located diagnostics already carry "file:line:col:
+/// error:", anything else gets the "dlc: error: " prefix.
+int fail(const Status &status) {
+  const std::string &msg = status.message();
+  if (msg.find(": error: ") != std::string::npos)
+    llvm::errs() << msg << "\n";
+  else
+    llvm::errs() << "dlc: error: " << msg << "\n";
+  return 1;
+}
+
+void printCompileTimes(const Model &model) {
+  llvm::errs() << "compile time:";
+  double total = 0;
+  for (const auto &[phase, seconds] : model.compileTimes()) {
+    llvm::errs() << " " << phase << " " << llvm::format("%.3f", seconds) << " s;";
+    total += seconds;
+  }
+  llvm::errs() << " total " << llvm::format("%.3f", total) << " s\n";
+}
+
+/// Sets params from a checkpoint: every param must be there with its shape.
+Status restoreParams(Model &model, const std::string &path) {
+  auto ckpt = runtime::readCheckpoint(path);
+  if (!ckpt.ok())
+    return ckpt.status();
+  for (const runtime::ParamSpec &p : model.spec().params) {
+    auto it = ckpt->tensors.find(p.name);
+    if (it == ckpt->tensors.end())
+      return Status::error(path + ": param '" + p.name + "' is missing");
+    if (Status s = model.setParam(p.name, it->second); !s.ok())
+      return s.withPrefix(path + ": ");
+  }
+  return Status::success();
+}
+
+int compile(const Flags &flags) {
+  static const std::map<std::string, EmitKind> kinds = {
+      {"ast", EmitKind::AST},       {"dl", EmitKind::DL},
+      {"grad", EmitKind::Grad},     {"fused", EmitKind::DL},
+      {"linalg", EmitKind::Linalg}, {"llvm", EmitKind::LLVMIR},
+      {"obj", EmitKind::Object},    {"module", EmitKind::SharedModule}};
+  if (flags.target != "cpu" && flags.target != "cuda")
+    return fail(Status::error("unknown target '" + flags.target +
+                              "'; expected cpu or cuda"));
+  if (flags.target == "cuda" || flags.emit == "ptx")
+    return fail(Status::error("the cuda target (--emit=ptx) is not built yet"));
+  auto kind = kinds.find(flags.emit);
+  if (kind == kinds.end())
+    return fail(Status::error("unknown stage '--emit=" + flags.emit +
+                              "'; expected ast, dl, grad, fused, linalg, llvm, "
+                              "ptx, obj or module"));
+  bool binary = kind->second == EmitKind::Object ||
+                kind->second == EmitKind::SharedModule;
+  if (binary && flags.output == "-")
+    return fail(Status::error("--emit=" + flags.emit + " needs an output file (-o)"));
+  auto model = Model::fromFile(flags.file, flags.options);
+  if (!model.ok())
+    return fail(model.status());
+  std::string text;
+  if (Status s = model->emit(kind->second, text, flags.output); !s.ok())
+    return fail(s);
+  if (flags.options.timePasses)
+    printCompileTimes(*model);
+  if (binary)
+    return 0;
+  // Text output is written whole, after compilation succeeded.
+  std::error_code ec;
+  llvm::ToolOutputFile out(flags.output, ec, llvm::sys::fs::OF_Text);
+  if (ec)
+    return fail(Status::error("cannot write '" + flags.output + "': " + ec.message()));
+  out.os() << text;
+  out.keep();
+  return 0;
+}
+
+int run(const Flags &flags) {
+  auto model = Model::fromFile(flags.file, flags.options);
+  if (!model.ok())
+    return fail(model.status());
+  const runtime::ModelSpec &spec = model->spec();
+  if (Status s = model->initParams(spec.train ? spec.train->seed : 0); !s.ok())
+    return fail(s);
+  if (!flags.restore.empty())
+    if (Status s = restoreParams(*model, flags.restore); !s.ok())
+      return fail(s);
+  std::map<std::string, Tensor> feeds;
+  for (const std::string &feed : flags.feeds) {
+    size_t eq = feed.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return fail(Status::error("--feed expects NAME=VALUE, got '" + feed + "'"));
+    std::string name = feed.substr(0, eq);
+    runtime::DType dtype;
+    if (const runtime::InputSpec *in = spec.findInput(name))
+      dtype = in->dtype;
+    else if (const runtime::ParamSpec *p = spec.findParam(name))
+      dtype = p->dtype;
+    else
+      return fail(Status::error("--feed " + name +
+                                ": the model has no input or param named '" +
+                                name + "'"));
+    auto value = runtime::parseTensorLiteral(feed.substr(eq + 1), dtype);
+    if (!value.ok())
+      return fail(value.status().withPrefix("--feed " + name + ": "));
+    if (feeds.count(name))
+      return fail(Status::error("--feed " + name + " is given twice"));
+    feeds.emplace(name, std::move(*value));
+  }
+  // Param overrides replace the param for this run.
+  for (auto it = feeds.begin(); it != feeds.end();) {
+    if (spec.findParam(it->first)) {
+      if (Status s = model->setParam(it->first, std::move(it->second)); !s.ok())
+        return fail(s.withPrefix("--feed " + it->first + ": "));
+      it = feeds.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto results = model->run(feeds);
+  if (!results.ok())
+    return fail(results.status());
+  if (flags.options.timePasses)
+    printCompileTimes(*model);
+  // Outputs first, in declaration order, then the loss and the metrics.
+  for (const char *role : {"output", "loss", "metric"})
+    for (const NamedTensor &r : *results)
+      if (r.role == role)
+        llvm::outs() << r.name << " = " << r.value.format() << "\n";
+  return 0;
+}
+
+} // namespace dlc::tool

@@ -1,0 +1,122 @@
+//===- dlc.cpp - the dlc command line -------------------------------------===//
+//
+// `dlc compile|run|train|eval FILE ...` as LANGUAGE.md describes. Flags are
+// bound here and nowhere else; the work is done by the embedding API
+// (compiler/JIT.h) and the runtime. Exit status is 0 or 1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/JIT.h"
+#include "compiler/tools/dlc/Commands.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+namespace {
+cl::SubCommand compileCmd("compile", "Compile a model and show one stage");
+cl::SubCommand runCmd("run", "Evaluate the outputs (and the loss and metrics whose inputs are fed)");
+cl::SubCommand trainCmd("train", "Train a model, evaluate it and save it");
+cl::SubCommand evalCmd("eval", "Evaluate the loss and metrics on the test set");
+
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dl>"), cl::Required,
+                               cl::sub(compileCmd), cl::sub(runCmd),
+                               cl::sub(trainCmd), cl::sub(evalCmd));
+
+cl::opt<std::string> emit("emit",
+                          cl::desc("Stage to show: ast, dl, grad, fused, linalg, "
+                                   "llvm, ptx, obj or module"),
+                          cl::init("dl"), cl::sub(compileCmd));
+cl::opt<std::string> target("target", cl::desc("Target: cpu or cuda"),
+                            cl::init("cpu"), cl::sub(compileCmd));
+cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout; "
+                                              "required for obj and module)"),
+                                cl::value_desc("file"), cl::init("-"),
+                                cl::sub(compileCmd));
+
+cl::list<std::string> feeds("feed", cl::desc("NAME=VALUE: feed an input or "
+                                             "override a param"),
+                            cl::value_desc("NAME=VALUE"), cl::sub(runCmd));
+
+cl::opt<std::string> restore("restore", cl::desc("Checkpoint to start from"),
+                             cl::value_desc("file"), cl::sub(runCmd),
+                             cl::sub(trainCmd), cl::sub(evalCmd));
+cl::opt<std::string> dataDir("data", cl::desc("Folder that relative data paths "
+                                              "resolve against"),
+                             cl::value_desc("dir"), cl::sub(trainCmd),
+                             cl::sub(evalCmd));
+cl::opt<std::string> report("report", cl::desc("Write a JSON report"),
+                            cl::value_desc("file.json"), cl::sub(trainCmd),
+                            cl::sub(evalCmd));
+cl::opt<int64_t> steps("steps", cl::desc("Training steps (overrides the model)"),
+                       cl::init(-1), cl::sub(trainCmd));
+cl::opt<int64_t> batch("batch", cl::desc("Batch size (overrides the model)"),
+                       cl::init(-1), cl::sub(trainCmd));
+cl::opt<std::string> device("device", cl::desc("cpu, cuda or cuda:N"),
+                            cl::init("cpu"), cl::sub(trainCmd));
+cl::opt<int64_t> threads("threads", cl::desc("Worker threads (0: all cores)"),
+                         cl::init(0), cl::sub(trainCmd));
+cl::opt<int64_t> seed("seed", cl::desc("Seed of the random generator "
+                                       "(overrides the model)"),
+                      cl::init(-1), cl::sub(trainCmd));
+cl::opt<std::string> logdir("logdir", cl::desc("TensorBoard event folder"),
+                            cl::value_desc("dir"), cl::sub(trainCmd));
+cl::opt<std::string> save("save", cl::desc("Checkpoint to write after training"),
+                          cl::value_desc("file"), cl::sub(trainCmd));
+
+cl::opt<bool> timePasses("time-passes", cl::desc("Report compile time per phase"),
+                         cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
+                         cl::sub(evalCmd));
+cl::opt<bool> noCache("no-cache", cl::desc("Do not use the compile cache"),
+                      cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
+                      cl::sub(evalCmd));
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM y(argc, argv);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "dlc: compile and train neural networks written in the dl language\n\n"
+      "  dlc compile FILE [--emit=ast|dl|grad|fused|linalg|llvm|ptx|obj|module] "
+      "[--target=cpu|cuda] [-o OUT]\n"
+      "  dlc run FILE [--feed NAME=VALUE]... [--restore CKPT]\n"
+      "  dlc train FILE [--data DIR] [--steps N] [--batch N] [--device "
+      "cpu|cuda|cuda:N] [--threads N] [--seed N] [--logdir DIR] [--save CKPT] "
+      "[--restore CKPT] [--report FILE.json]\n"
+      "  dlc eval FILE --restore CKPT [--data DIR] [--report FILE.json]\n");
+
+  dlc::tool::Flags flags;
+  flags.file = inputFile;
+  flags.options.timePasses = timePasses;
+  flags.options.useCache = !noCache;
+  if (compileCmd) {
+    flags.emit = emit;
+    flags.target = target;
+    flags.output = outputFile;
+    return dlc::tool::compile(flags);
+  }
+  flags.restore = restore;
+  if (runCmd) {
+    flags.feeds.assign(feeds.begin(), feeds.end());
+    return dlc::tool::run(flags);
+  }
+  flags.dataDir = dataDir;
+  flags.report = report;
+  if (evalCmd)
+    return dlc::tool::eval(flags);
+  if (trainCmd) {
+    flags.steps = steps;
+    flags.batch = batch;
+    flags.device = device;
+    flags.threads = threads;
+    flags.seed = seed;
+    flags.logdir = logdir;
+    flags.save = save;
+    return dlc::tool::train(flags);
+  }
+  errs() << "dlc: error: expected a command: compile, run, train or eval (see "
+            "dlc --help)\n";
+  return 1;
+}

@@ -1,0 +1,301 @@
+//===- BuildTrainStep.cpp - one optimizer step as a function ----------------===//
+//
+// The dl-build-train-step pass builds `@train_step` from `@graph_grad` and the
+// module's `dl.train_config` (ABI.md): the forward and backward computation,
+// then the optimizer update of every trained param, written with dl ops.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir::dlc {
+#define GEN_PASS_DEF_BUILDTRAINSTEPPASS
+#include "passes/Passes.h.inc"
+
+namespace {
+
+/// The optimizer of `dl.train_config` with every hyperparameter filled in.
+struct Optimizer {
+  enum Kind { SGD, Momentum, Adam } kind = SGD;
+  SmallVector<double, 4> args;
+
+  /// The state each trained param carries, in argument order.
+  ArrayRef<StringRef> stateNames() const {
+    static const StringRef momentum[] = {"d"};
+    static const StringRef adam[] = {"m", "v"};
+    switch (kind) {
+    case SGD:
+      return {};
+    case Momentum:
+      return momentum;
+    case Adam:
+      return adam;
+    }
+    llvm_unreachable("unknown optimizer");
+  }
+};
+
+/// Reads the optimizer from `dl.train_config` (sgd with lr = 0.01 without one).
+FailureOr<Optimizer> readOptimizer(ModuleOp module) {
+  Optimizer opt;
+  auto configs = module.getOps<dl::TrainConfigOp>();
+  if (configs.empty()) {
+    opt.args = {0.01};
+    return opt;
+  }
+  dl::TrainConfigOp config = *configs.begin();
+  StringRef name = config.getOptimizer();
+  ArrayRef<double> defaults;
+  static const double sgd[] = {0.01}, momentum[] = {0.01, 0.9},
+                      adam[] = {0.001, 0.9, 0.999, 1e-8};
+  if (name == "sgd") {
+    opt.kind = Optimizer::SGD;
+    defaults = sgd;
+  } else if (name == "momentum") {
+    opt.kind = Optimizer::Momentum;
+    defaults = momentum;
+  } else if (name == "adam") {
+    opt.kind = Optimizer::Adam;
+    defaults = adam;
+  } else {
+    return config.emitOpError("expected optimizer sgd, momentum or adam, got ")
+           << name;
+  }
+  ArrayRef<double> given = config.getOptimizerArgs();
+  if (given.size() > defaults.size())
+    return config.emitOpError("expected at most ")
+           << defaults.size() << " arguments for " << name << ", got "
+           << given.size();
+  opt.args.assign(given.begin(), given.end());
+  opt.args.append(defaults.begin() + given.size(), defaults.end());
+  return opt;
+}
+
+/// Builds the dl ops of an update at one location.
+class UpdateBuilder {
+public:
+  UpdateBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+  Value scalar(double v) {
+    auto type = RankedTensorType::get({}, b.getF32Type());
+    return dl::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, static_cast<float>(v)));
+  }
+  Value add(Value x, Value y) { return dl::AddOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return dl::SubOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return dl::MulOp::create(b, loc, x, y); }
+  Value div(Value x, Value y) { return dl::DivOp::create(b, loc, x, y); }
+  Value pow(Value x, Value y) { return dl::PowOp::create(b, loc, x, y); }
+  Value sqrt(Value x) { return dl::SqrtOp::create(b, loc, x); }
+
+private:
+  OpBuilder &b;
+  Location loc;
+};
+
+/// One trained param of @train_step: its value, its gradient and its state.
+struct TrainedParam {
+  StringAttr name;
+  Value value;
+  Value grad;
+  SmallVector<Value, 2> state;
+};
+
+/// Steps:
+///  1. the signature: @graph_grad's arguments, then the optimizer state of
+///     each param that @graph_grad returns a gradient for (`dl.state`), then
+///     `%step` (`dl.step`) and `%seed` (`dl.seed`);
+///  2. the body of @graph_grad, cloned, with `dl.step_seed` replaced by
+///     `%seed`;
+///  3. the update of each trained param (LANGUAGE.md's formulas), then the
+///     return of the new params, the new state, the loss and the metrics.
+struct BuildTrainStepPass
+    : public impl::BuildTrainStepPassBase<BuildTrainStepPass> {
+  using BuildTrainStepPassBase::BuildTrainStepPassBase;
+
+  void runOnOperation() override {
+    if (failed(buildTrainStep()))
+      return signalPassFailure();
+    ModuleOp module = getOperation();
+    // An @eval built before (by dl-build-eval) stands when @graph is gone.
+    bool evalBuilt = !SymbolTable::lookupSymbolIn(module, "graph") &&
+                     SymbolTable::lookupSymbolIn(module, "eval");
+    if (eval && !evalBuilt && !buildEval(module))
+      return signalPassFailure();
+    if (keepGraphs)
+      return;
+    SymbolTable symbols(module);
+    for (StringRef name : {"graph", "graph_grad"})
+      if (Operation *f = symbols.lookup(name))
+        symbols.erase(f);
+  }
+
+  LogicalResult buildTrainStep() {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    SymbolTable symbols(module);
+    auto grad = symbols.lookup<func::FuncOp>("graph_grad");
+    if (!grad || grad.isExternal()) {
+      return module.emitError("expected a func.func @graph_grad (run "
+                              "dl-derive-gradients first)");
+    }
+    FailureOr<Optimizer> opt = readOptimizer(module);
+    if (failed(opt))
+      return failure();
+
+    // Param arguments by name, and the results of @graph_grad by role.
+    llvm::DenseMap<StringAttr, unsigned> paramArg;
+    for (unsigned i = 0, e = grad.getNumArguments(); i < e; ++i)
+      if (auto ref = grad.getArgAttrOfType<FlatSymbolRefAttr>(i, "dl.param"))
+        paramArg[ref.getAttr()] = i;
+    SmallVector<unsigned> gradResults, keptResults;
+    for (unsigned i = 0, e = grad.getNumResults(); i < e; ++i) {
+      auto role = grad.getResultAttrOfType<StringAttr>(i, "dl.role");
+      if (role && role.getValue() == "grad")
+        gradResults.push_back(i);
+      else
+        keptResults.push_back(i);
+    }
+
+    // 1. The signature.
+    auto name = [&](StringRef s) { return StringAttr::get(ctx, s); };
+    auto dict = [&](ArrayRef<std::pair<StringRef, Attribute>> entries) {
+      SmallVector<NamedAttribute> attrs;
+      for (auto [k, v] : entries)
+        attrs.push_back(NamedAttribute(name(k), v));
+      return DictionaryAttr::get(ctx, attrs);
+    };
+    SmallVector<Type> argTypes(grad.getArgumentTypes());
+    SmallVector<DictionaryAttr> argAttrs;
+    grad.getAllArgAttrs(argAttrs);
+    SmallVector<std::string> stateNames;
+    for (unsigned r : gradResults) {
+      auto param = grad.getResultAttrOfType<StringAttr>(r, "dl.name");
+      auto it = param ? paramArg.find(param) : paramArg.end();
+      if (it == paramArg.end()) {
+        return grad.emitError("gradient result ")
+               << r << " does not name a param argument";
+      }
+      for (StringRef s : opt->stateNames()) {
+        stateNames.push_back(("opt." + param.getValue() + "." + s).str());
+        argTypes.push_back(grad.getArgumentTypes()[it->second]);
+        argAttrs.push_back(
+            dict({{"dl.state", StringAttr::get(ctx, stateNames.back())}}));
+      }
+    }
+    argTypes.push_back(RankedTensorType::get({}, Float32Type::get(ctx)));
+    argAttrs.push_back(dict({{"dl.step", UnitAttr::get(ctx)}}));
+    argTypes.push_back(RankedTensorType::get({}, IntegerType::get(ctx, 64)));
+    argAttrs.push_back(dict({{"dl.seed", UnitAttr::get(ctx)}}));
+
+    if (Operation *old = symbols.lookup("train_step"))
+      symbols.erase(old);
+    OpBuilder b(ctx);
+    auto step = func::FuncOp::create(b, grad.getLoc(), "train_step",
+                                     FunctionType::get(ctx, argTypes, {}));
+    symbols.insert(step, std::next(Block::iterator(grad)));
+    Block *body = step.addEntryBlock();
+    step.setAllArgAttrs(argAttrs);
+
+    // 2. The body of @graph_grad.
+    IRMapping map;
+    Block &gradBody = grad.getBody().front();
+    map.map(gradBody.getArguments(),
+            body->getArguments().take_front(grad.getNumArguments()));
+    Value seed = body->getArguments().back();
+    Value stepNumber = body->getArgument(body->getNumArguments() - 2);
+    b.setInsertionPointToEnd(body);
+    for (Operation &op : gradBody.without_terminator()) {
+      if (isa<dl::StepSeedOp>(op)) {
+        map.map(op.getResult(0), seed);
+        continue;
+      }
+      b.clone(op, map);
+    }
+    Operation *gradReturn = gradBody.getTerminator();
+
+    // 3. The updates.
+    SmallVector<TrainedParam> params;
+    unsigned nextState = grad.getNumArguments();
+    for (unsigned r : gradResults) {
+      TrainedParam p;
+      p.name = grad.getResultAttrOfType<StringAttr>(r, "dl.name");
+      p.value = body->getArgument(paramArg[p.name]);
+      p.grad = map.lookup(gradReturn->getOperand(r));
+      for (size_t s = 0; s < opt->stateNames().size(); ++s)
+        p.state.push_back(body->getArgument(nextState++));
+      params.push_back(std::move(p));
+    }
+
+    SmallVector<Value> results;
+    SmallVector<DictionaryAttr> resultAttrs;
+    SmallVector<Value> newState;
+    Location loc = NameLoc::get(name("optimizer"), grad.getLoc());
+    UpdateBuilder u(b, loc);
+    ArrayRef<double> a = opt->args;
+    switch (opt->kind) {
+    case Optimizer::SGD: {
+      // a -= lr * g
+      Value lr = u.scalar(a[0]);
+      for (TrainedParam &p : params)
+        results.push_back(u.sub(p.value, u.mul(lr, p.grad)));
+      break;
+    }
+    case Optimizer::Momentum: {
+      // d = -(1 - nu) * lr * g + nu * d; a += d
+      Value scaledLr = u.scalar(-(1.0 - a[1]) * a[0]);
+      Value nu = u.scalar(a[1]);
+      for (TrainedParam &p : params) {
+        Value d = u.add(u.mul(scaledLr, p.grad), u.mul(nu, p.state[0]));
+        results.push_back(u.add(p.value, d));
+        newState.push_back(d);
+      }
+      break;
+    }
+    case Optimizer::Adam: {
+      // lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+      // m = beta1 * m + (1 - beta1) * g; v = beta2 * v + (1 - beta2) * g * g
+      // a -= lr_t * m / (sqrt(v) + eps)
+      Value one = u.scalar(1.0);
+      Value beta1 = u.scalar(a[1]), beta2 = u.scalar(a[2]);
+      Value lrT = u.div(u.mul(u.scalar(a[0]),
+                              u.sqrt(u.sub(one, u.pow(beta2, stepNumber)))),
+                        u.sub(one, u.pow(beta1, stepNumber)));
+      Value oneMinusBeta1 = u.scalar(1.0 - a[1]);
+      Value oneMinusBeta2 = u.scalar(1.0 - a[2]);
+      Value eps = u.scalar(a[3]);
+      for (TrainedParam &p : params) {
+        Value m = u.add(u.mul(beta1, p.state[0]), u.mul(oneMinusBeta1, p.grad));
+        Value v = u.add(u.mul(beta2, p.state[1]),
+                        u.mul(u.mul(oneMinusBeta2, p.grad), p.grad));
+        results.push_back(
+            u.sub(p.value, u.div(u.mul(lrT, m), u.add(u.sqrt(v), eps))));
+        newState.push_back(m);
+        newState.push_back(v);
+      }
+      break;
+    }
+    }
+
+    for (TrainedParam &p : params)
+      resultAttrs.push_back(dict({{"dl.role", StringAttr::get(ctx, "param")},
+                                  {"dl.name", p.name}}));
+    for (auto [v, s] : llvm::zip(newState, stateNames)) {
+      results.push_back(v);
+      resultAttrs.push_back(dict({{"dl.role", StringAttr::get(ctx, "state")},
+                                  {"dl.name", StringAttr::get(ctx, s)}}));
+    }
+    for (unsigned r : keptResults) {
+      results.push_back(map.lookup(gradReturn->getOperand(r)));
+      DictionaryAttr attrs = grad.getResultAttrDict(r);
+      resultAttrs.push_back(attrs ? attrs : DictionaryAttr::get(ctx));
+    }
+    func::ReturnOp::create(b, grad.getLoc(), results);
+    step.setType(FunctionType::get(ctx, argTypes, TypeRange(ValueRange(results))));
+    step.setAllResultAttrs(resultAttrs);
+    return success();
+  }
+};
+} // namespace
+} // namespace mlir::dlc

@@ -1,0 +1,150 @@
+//===- Executable.cpp - calling compiled entry points -----------------------===//
+//
+// Packs tensors into MLIR memref descriptors, calls the packed entry point
+// and turns the returned descriptors (malloc'ed buffers the caller owns)
+// into Tensors.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Executable.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+
+using namespace dlc::runtime;
+
+Executable::Executable(ModelSpec spec,
+                       std::map<std::string, PackedFunction> functions,
+                       std::shared_ptr<void> keepAlive)
+    : spec_(std::move(spec)), functions_(std::move(functions)),
+      keepAlive_(std::move(keepAlive)) {}
+
+StatusOr<std::unique_ptr<Executable>>
+Executable::loadShared(const std::string &path) {
+  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle)
+    return makeError(path, ": cannot load compiled module: ", dlerror());
+  std::shared_ptr<void> keep(handle, [](void *h) { dlclose(h); });
+  auto *json = static_cast<const char *const *>(dlsym(handle, "dlc_model_spec"));
+  if (!json)
+    return makeError(path, ": not a dlc module (no dlc_model_spec symbol)");
+  auto spec = ModelSpec::fromJSON(*json);
+  if (!spec.ok())
+    return spec.status().withPrefix(path + ": ");
+  std::map<std::string, PackedFunction> fns;
+  for (const EntrySpec &e : spec->entries) {
+    void *fn = dlsym(handle, ("dlc_" + e.name).c_str());
+    if (!fn)
+      return makeError(path, ": entry point '", e.name, "' is missing");
+    fns[e.name] = reinterpret_cast<PackedFunction>(fn);
+  }
+  return std::make_unique<Executable>(std::move(*spec), std::move(fns), keep);
+}
+
+StatusOr<std::vector<Tensor>>
+Executable::call(const std::string &name, const std::vector<ArgValue> &args) const {
+  const EntrySpec *entry = spec_.findEntry(name);
+  auto fn = functions_.find(name);
+  if (!entry || fn == functions_.end())
+    return makeError("the compiled module has no entry point '", name, "'");
+  if (args.size() != entry->args.size())
+    return makeError("entry point '", name, "' expects ", entry->args.size(),
+                     " arguments, got ", args.size());
+
+  // Check every argument; bind dimension symbols of inputs.
+  std::map<std::string, std::pair<int64_t, std::string>> symbols;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const ValueSpec &vs = entry->args[i];
+    if (vs.role == "seed")
+      continue;
+    const Tensor *t = args[i].tensor;
+    if (!t)
+      return makeError("argument '", vs.name, "' of '", name, "' is missing");
+    if (t->dtype() != vs.dtype || t->rank() != (int64_t)vs.shape.size())
+      return makeError("cannot feed ", t->typeString(), " to ", vs.role, " '",
+                       vs.name, "' of type ", formatType(vs.dtype, vs.shape));
+    const InputSpec *input = vs.role == "input" ? spec_.findInput(vs.name) : nullptr;
+    for (size_t d = 0; d < vs.shape.size(); ++d) {
+      if (vs.shape[d] >= 0 && vs.shape[d] != t->dim(d))
+        return makeError("cannot feed ", t->typeString(), " to ", vs.role, " '",
+                         vs.name, "' of type ", formatType(vs.dtype, vs.shape));
+      if (vs.shape[d] < 0 && input && d < input->dimNames.size()) {
+        const std::string &sym = input->dimNames[d];
+        auto [it, fresh] = symbols.try_emplace(sym, t->dim(d), vs.name);
+        if (!fresh && it->second.first != t->dim(d))
+          return makeError("symbol '", sym, "' is ", it->second.first,
+                           " in input '", it->second.second, "' but ", t->dim(d),
+                           " in input '", vs.name, "'");
+      }
+    }
+  }
+
+  // Descriptors live in one vector each; args[i] points at descriptor i.
+  std::vector<std::vector<int64_t>> descriptors(args.size());
+  std::vector<int64_t> seeds(args.size());
+  std::vector<void *> packed;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (entry->args[i].role == "seed") {
+      seeds[i] = args[i].i64;
+      int64_t *p = &seeds[i];
+      descriptors[i] = {reinterpret_cast<int64_t>(p), reinterpret_cast<int64_t>(p), 0};
+    } else {
+      appendMemRefDescriptor(const_cast<Tensor &>(*args[i].tensor), descriptors[i]);
+    }
+    packed.push_back(descriptors[i].data());
+  }
+  size_t resultWords = 0;
+  for (const ValueSpec &r : entry->results)
+    resultWords += memRefDescriptorWords(r.shape.size());
+  std::vector<int64_t> resultStorage(resultWords, 0);
+  if (!entry->results.empty())
+    packed.push_back(resultStorage.data());
+  fn->second(packed.data());
+
+  std::vector<Tensor> results;
+  size_t at = 0;
+  for (const ValueSpec &r : entry->results) {
+    const int64_t *w = resultStorage.data() + at;
+    size_t rank = r.shape.size();
+    at += memRefDescriptorWords(rank);
+    void *allocated = reinterpret_cast<void *>(w[0]);
+    char *aligned = reinterpret_cast<char *>(w[1]);
+    int64_t offset = w[2];
+    std::vector<int64_t> shape(w + 3, w + 3 + rank);
+    bool contiguous = true;
+    int64_t stride = 1;
+    for (size_t d = rank; d-- > 0;) {
+      if (shape[d] != 1 && w[3 + rank + d] != stride)
+        contiguous = false;
+      stride *= shape[d];
+    }
+    if (contiguous && offset == 0 && aligned == allocated) {
+      results.push_back(Tensor::adopt(r.dtype, std::move(shape), allocated));
+      continue;
+    }
+    Tensor t(r.dtype, shape);
+    size_t elem = dtypeSize(r.dtype);
+    if (contiguous) {
+      std::memcpy(t.rawData(), aligned + offset * elem, t.byteSize());
+    } else {
+      // General strided copy, element by element.
+      std::vector<int64_t> idx(rank, 0);
+      for (int64_t n = 0; n < t.numElements(); ++n) {
+        int64_t src = offset;
+        for (size_t d = 0; d < rank; ++d)
+          src += idx[d] * w[3 + rank + d];
+        std::memcpy(static_cast<char *>(t.rawData()) + n * elem,
+                    aligned + src * elem, elem);
+        for (size_t d = rank; d-- > 0;) {
+          if (++idx[d] < shape[d])
+            break;
+          idx[d] = 0;
+        }
+      }
+    }
+    std::free(allocated);
+    results.push_back(std::move(t));
+  }
+  return results;
+}

@@ -1,0 +1,58 @@
+//===- Executable.h - calling compiled entry points ------------*- C++ -*-===//
+//
+// An Executable is a compiled model: its ModelSpec plus the address of each
+// entry point (`void dlc_NAME(void **args)`, see docs/ABI.md). It comes from
+// the JIT (the compiler hands over the addresses) or from an AOT shared
+// module loaded with dlopen; calling it needs no MLIR or LLVM.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_RUNTIME_EXECUTABLE_H
+#define DLC_RUNTIME_EXECUTABLE_H
+
+#include "runtime/ModelSpec.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+
+namespace dlc::runtime {
+
+/// The packed calling convention of every entry point.
+using PackedFunction = void (*)(void **);
+
+/// One argument of a call: a tensor, or (for the i64 seed) a scalar.
+struct ArgValue {
+  const Tensor *tensor = nullptr;
+  int64_t i64 = 0;
+  static ArgValue of(const Tensor &t) { return ArgValue{&t, 0}; }
+  static ArgValue scalarI64(int64_t v) { return ArgValue{nullptr, v}; }
+};
+
+class Executable {
+public:
+  /// `keepAlive` owns whatever holds the code (a JIT or a dlopen handle).
+  Executable(ModelSpec spec, std::map<std::string, PackedFunction> functions,
+             std::shared_ptr<void> keepAlive);
+
+  /// Loads an AOT module written by `dlc compile --emit=module`.
+  static StatusOr<std::unique_ptr<Executable>> loadShared(const std::string &path);
+
+  const ModelSpec &spec() const { return spec_; }
+  bool hasEntry(const std::string &name) const { return functions_.count(name); }
+
+  /// Calls entry `name`. Each argument is checked against the entry's spec
+  /// (dtype, rank, static dims; inputs sharing a dimension symbol must
+  /// agree). Returns the results, which the caller owns.
+  StatusOr<std::vector<Tensor>> call(const std::string &name,
+                                     const std::vector<ArgValue> &args) const;
+
+private:
+  ModelSpec spec_;
+  std::map<std::string, PackedFunction> functions_;
+  std::shared_ptr<void> keepAlive_;
+};
+
+} // namespace dlc::runtime
+
+#endif // DLC_RUNTIME_EXECUTABLE_H

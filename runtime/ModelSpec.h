@@ -1,0 +1,112 @@
+//===- ModelSpec.h - what the runtime knows about a compiled model -*- C++ -*-===//
+//
+// A plain description of a compiled model: its inputs, params (with their
+// initializers), data sources, training configuration and compiled entry
+// points with their argument and result lists. The compiler fills it from
+// the dl module; AOT modules carry it as JSON (symbol dlc_model_spec), so
+// the runtime needs no MLIR to run them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_RUNTIME_MODELSPEC_H
+#define DLC_RUNTIME_MODELSPEC_H
+
+#include "runtime/Status.h"
+#include "runtime/Tensor.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dlc::runtime {
+
+/// A source position in the model file, for runtime error messages.
+struct SourceLoc {
+  std::string file;
+  unsigned line = 0, col = 0;
+  /// `file:line:col: ` or "" when unknown.
+  std::string prefix() const;
+};
+
+struct InputSpec {
+  std::string name;
+  DType dtype = DType::F32;
+  /// -1 for a symbolic dimension.
+  std::vector<int64_t> shape;
+  /// The symbol of each dimension ("" for static ones).
+  std::vector<std::string> dimNames;
+  SourceLoc loc;
+};
+
+struct ParamSpec {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  /// zeros, ones, fill, normal, truncated_normal, uniform, glorot_uniform or literal.
+  std::string init;
+  std::vector<double> initArgs;
+  /// The value of a literal initializer, as doubles in row-major order.
+  std::vector<double> literal;
+  SourceLoc loc;
+};
+
+struct DataSourceSpec {
+  std::string set, input;
+  /// "idx" or "literal".
+  std::string kind;
+  std::string path;
+  double scale = 1.0;
+  std::vector<double> literal;
+  std::vector<int64_t> literalShape;
+  SourceLoc loc;
+};
+
+struct TrainSpec {
+  std::string optimizer = "sgd";
+  std::vector<double> optimizerArgs = {0.01};
+  std::optional<int64_t> batch, steps, epochs, evalEvery;
+  std::optional<bool> shuffle;
+  int64_t validation = 0, logEvery = 100, seed = 0;
+  std::vector<std::string> freeze;
+  SourceLoc loc;
+};
+
+/// One argument or result of an entry point.
+struct ValueSpec {
+  /// Arguments: input, param, state, step, seed. Results: loss, metric,
+  /// output, param, state.
+  std::string role;
+  std::string name;
+  DType dtype = DType::F32;
+  /// -1 for dynamic dims.
+  std::vector<int64_t> shape;
+};
+
+/// A compiled function, callable as `void dlc_<name>(void **args)`.
+struct EntrySpec {
+  std::string name;
+  std::vector<ValueSpec> args, results;
+};
+
+struct ModelSpec {
+  std::string name;
+  std::string file;
+  std::vector<InputSpec> inputs;
+  std::vector<ParamSpec> params;
+  std::vector<DataSourceSpec> data;
+  std::optional<TrainSpec> train;
+  std::vector<EntrySpec> entries;
+
+  const InputSpec *findInput(const std::string &n) const;
+  const ParamSpec *findParam(const std::string &n) const;
+  const EntrySpec *findEntry(const std::string &n) const;
+
+  /// JSON (de)serialization, used to embed the spec in AOT modules.
+  std::string toJSON() const;
+  static StatusOr<ModelSpec> fromJSON(const std::string &text);
+};
+
+} // namespace dlc::runtime
+
+#endif // DLC_RUNTIME_MODELSPEC_H
