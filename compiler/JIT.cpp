@@ -12,6 +12,7 @@
 #include "compiler/Compiler.h"
 #include "compiler/targets/cpu/CPUTarget.h"
 #include "frontend/MLIRGen.h"
+#include "passes/Passes.h"
 #include "runtime/Random.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -104,9 +105,11 @@ struct Model::Impl {
     if (llvm::is_contained(names, "run") &&
         failed(buildRunFunction(*clone, fed ? *fed : all)))
       return diags.status("cannot build the run function");
-    if (training) {
+    if (training || llvm::is_contained(names, "graph_grad")) {
       mlir::PassManager pm(&context);
       buildGradPipeline(pm, options);
+      if (!training)
+        pm.addNestedPass<mlir::func::FuncOp>(mlir::dlc::createStripTrainingOpsPass());
       if (failed(timed("passes", [&] { return pm.run(*clone); })))
         return diags.status("cannot differentiate the model");
     }
@@ -145,6 +148,11 @@ struct Model::Impl {
     return std::shared_ptr<runtime::Executable>(std::move(*exe));
   }
 };
+
+static StatusOr<std::vector<NamedTensor>>
+callNamed(const runtime::Executable &exe, const std::string &name,
+          const std::map<std::string, Tensor> &feeds,
+          const std::map<std::string, Tensor> &params);
 
 Model::Model(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
 Model::~Model() = default;
@@ -293,24 +301,53 @@ Model::run(const std::map<std::string, Tensor> &feeds) {
       return compiled.status();
     exe = *compiled;
   }
-  const runtime::EntrySpec &entry = exe->spec().entries.front();
+  return callNamed(*exe, "run", feeds, impl->params);
+}
+
+/// Calls entry `name` of `exe` with inputs from `feeds` and params from
+/// `params`, naming each result.
+static StatusOr<std::vector<NamedTensor>>
+callNamed(const runtime::Executable &exe, const std::string &name,
+          const std::map<std::string, Tensor> &feeds,
+          const std::map<std::string, Tensor> &params) {
+  const runtime::EntrySpec *entry = exe.spec().findEntry(name);
   std::vector<runtime::ArgValue> args;
-  for (const runtime::ValueSpec &a : entry.args) {
+  for (const runtime::ValueSpec &a : entry->args) {
     auto feed = feeds.find(a.name);
     if (feed != feeds.end()) {
       args.push_back(runtime::ArgValue::of(feed->second));
       continue;
     }
-    args.push_back(runtime::ArgValue::of(impl->params.at(a.name)));
+    auto param = params.find(a.name);
+    if (param == params.end())
+      return Status::error("input '" + a.name + "' is not fed");
+    args.push_back(runtime::ArgValue::of(param->second));
   }
-  auto results = exe->call("run", args);
+  auto results = exe.call(name, args);
   if (!results.ok())
     return results.status();
   std::vector<NamedTensor> out;
-  for (size_t i = 0; i < entry.results.size(); ++i)
-    out.push_back(NamedTensor{entry.results[i].role, entry.results[i].name,
+  for (size_t i = 0; i < entry->results.size(); ++i)
+    out.push_back(NamedTensor{entry->results[i].role, entry->results[i].name,
                               std::move((*results)[i])});
   return out;
+}
+
+StatusOr<std::vector<NamedTensor>>
+Model::gradients(const std::map<std::string, Tensor> &feeds) {
+  if (impl->params.size() != impl->spec.params.size())
+    if (Status s = initParams(0); !s.ok())
+      return s;
+  if (!impl->hasLoss())
+    return Status::error(impl->spec.file + ": the model has no loss to differentiate");
+  auto &exe = impl->runCache["<grad>"];
+  if (!exe) {
+    auto compiled = impl->compile({"graph_grad"}, nullptr);
+    if (!compiled.ok())
+      return compiled.status();
+    exe = *compiled;
+  }
+  return callNamed(*exe, "graph_grad", feeds, impl->params);
 }
 
 StatusOr<std::shared_ptr<runtime::Executable>> Model::compileTraining() {

@@ -70,6 +70,11 @@ public:
   /// Compiles (and caches) one entry point per set of fed inputs.
   StatusOr<std::vector<NamedTensor>> run(const std::map<std::string, Tensor> &feeds);
 
+  /// The gradient of the loss with respect to every trained param (and the
+  /// loss and metrics), for the inputs in `feeds` (all inputs must be fed).
+  /// Dropout is the identity here.
+  StatusOr<std::vector<NamedTensor>> gradients(const std::map<std::string, Tensor> &feeds);
+
   /// Compiles the training program: entry points `train_step` and `eval`
   /// (docs/ABI.md).
   StatusOr<std::shared_ptr<runtime::Executable>> compileTraining();

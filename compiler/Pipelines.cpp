@@ -38,7 +38,7 @@ void dlc::buildDLPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
 }
 
 void dlc::buildGradPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
-  addPipeline(pm, "dl-derive-gradients,dl-build-train-step,canonicalize,cse");
+  addPipeline(pm, "dl-derive-gradients,dl-build-train-step{keep-graphs=1},canonicalize,cse");
 }
 
 void dlc::buildLinalgPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
@@ -51,7 +51,8 @@ void dlc::buildLLVMPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
               "one-shot-bufferize{bufferize-function-boundaries "
               "function-boundary-type-conversion=identity-layout-map},"
               "canonicalize,buffer-deallocation-pipeline,"
-              "convert-bufferization-to-memref,convert-linalg-to-loops,"
+              "convert-bufferization-to-memref,dl-lower-strided-copies,"
+              "convert-linalg-to-loops,"
               "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
               "convert-math-to-llvm,convert-math-to-libm,"
               "finalize-memref-to-llvm{use-aligned-alloc=1},convert-to-llvm,"

@@ -140,6 +140,15 @@ namespace {
 /// dump differently.
 std::string formatNumber(double value, bool isInteger) {
   char buffer[32];
+  // Integral values print in full (`50`, not `5e+01`) while they are exact.
+  if (std::isfinite(value) && value == std::floor(value) &&
+      std::fabs(value) < 1e15) {
+    std::snprintf(buffer, sizeof(buffer), "%.0f", value);
+    std::string text = buffer;
+    if (text == "-0")
+      text = "0";
+    return isInteger ? text : text + ".0";
+  }
   for (int precision = 1; precision <= 17; ++precision) {
     std::snprintf(buffer, sizeof(buffer), "%.*g", precision, value);
     if (std::strtod(buffer, nullptr) == value)

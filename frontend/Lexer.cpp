@@ -281,8 +281,9 @@ Token Lexer::lexNumber(const char *start, unsigned tokLine, unsigned tokCol) {
     if (cur != end && (*cur == '+' || *cur == '-'))
       advance();
     if (cur == end || !llvm::isDigit(*cur)) {
+      // Point where the digits belong, as for any "expected" error.
       llvm::StringRef text(start, cur - start);
-      return makeError(start, tokLine, tokCol,
+      return makeError(start, tokLine, col,
                        ("expected digits in the exponent of number '" + text +
                         "'")
                            .str());

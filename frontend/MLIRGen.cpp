@@ -23,6 +23,7 @@
 #include "llvm/Support/Path.h"
 
 #include <cmath>
+#include <cstdio>
 
 using namespace dlc::frontend;
 using llvm::cast;
@@ -126,6 +127,27 @@ const Signature *lookupOptimizer(llvm::StringRef name) {
   return nullptr;
 }
 
+/// Formats a number for a diagnostic as `%g` does (`1.5`, not `1.500000e+00`).
+std::string formatNumber(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%g", value);
+  return buffer;
+}
+
+/// Formats a tensor type in the language's notation: `f32[?, 3]`, `i32[]`.
+std::string formatType(mlir::Type type) {
+  auto shaped = llvm::dyn_cast<mlir::RankedTensorType>(type);
+  if (!shaped)
+    return "a tensor of unknown rank";
+  std::string s = shaped.getElementType().isF32() ? "f32[" : "i32[";
+  for (auto [i, d] : llvm::enumerate(shaped.getShape())) {
+    if (i)
+      s += ", ";
+    s += mlir::ShapedType::isDynamic(d) ? "?" : std::to_string(d);
+  }
+  return s + "]";
+}
+
 std::string joinNames(llvm::ArrayRef<llvm::StringRef> names) {
   std::string s;
   for (auto [i, n] : llvm::enumerate(names))
@@ -155,10 +177,17 @@ private:
   Scope globals;
   /// Every name bound at top level, to reject rebinding.
   llvm::StringMap<Location> bound;
+  /// Every name the module binds at top level, where it is first bound.
+  llvm::StringMap<Location> allNames;
   llvm::StringMap<Location> declaredInputs;
   llvm::StringMap<std::pair<Location, mlir::RankedTensorType>> inputTypes;
+  /// The declared type of each input, as written (`f32[B, 784]`).
+  llvm::StringMap<const TypeAST *> inputTypeASTs;
+  /// The inputs in declaration order.
+  llvm::SmallVector<llvm::StringRef> inputNames;
   llvm::StringSet<> params;
-  llvm::StringSet<> dimSymbols;
+  /// Dimension symbols (such as `B`) and where each was first declared.
+  llvm::StringMap<Location> dimSymbols;
   llvm::SmallVector<mlir::Attribute> argAttrs;
   struct Result {
     Value value;
@@ -305,19 +334,41 @@ private:
     return false;
   }
 
-  std::optional<int64_t> constInt(const ExprAST &e, llvm::StringRef what) {
+  /// Names what an expression is, for "expected X, got Y" messages.
+  static std::string describeExpr(const ExprAST &e) {
+    if (std::optional<double> v = foldConstant(e))
+      return formatNumber(*v);
+    switch (e.getKind()) {
+    case ExprAST::Kind::Name:
+      return "name '" + cast<NameExprAST>(e).getName().str() + "'";
+    case ExprAST::Kind::Call:
+      return "a call to '" + cast<CallExprAST>(e).getCallee().str() + "'";
+    case ExprAST::Kind::String:
+      return "a string";
+    case ExprAST::Kind::Bool:
+      return cast<BoolExprAST>(e).getValue() ? "true" : "false";
+    case ExprAST::Kind::TensorLiteral:
+      return "a list";
+    default:
+      return "an expression that is not constant";
+    }
+  }
+
+  std::optional<int64_t> constInt(const ExprAST &e, const llvm::Twine &what) {
     std::optional<double> v = foldConstant(e);
     if (!v || *v != std::floor(*v) || std::fabs(*v) > 1e15) {
-      error(e.loc()) << "expected an integer for " << what;
+      error(e.loc()) << "expected an integer for " << what << ", got "
+                     << describeExpr(e);
       return std::nullopt;
     }
     return static_cast<int64_t>(*v);
   }
 
-  std::optional<double> constNumber(const ExprAST &e, llvm::StringRef what) {
+  std::optional<double> constNumber(const ExprAST &e, const llvm::Twine &what) {
     std::optional<double> v = foldConstant(e);
     if (!v) {
-      error(e.loc()) << "expected a number for " << what;
+      error(e.loc()) << "expected a number for " << what << ", got "
+                     << describeExpr(e);
       return std::nullopt;
     }
     return v;
@@ -328,12 +379,15 @@ private:
                                                 llvm::StringRef what) {
     if (auto *list = dyn_cast<TensorLiteralExprAST>(&e)) {
       if (list->getElements().size() != 2) {
-        error(e.loc()) << "expected an integer or a pair [h, w] for " << what;
+        error(e.loc()) << "expected an integer or a pair [h, w] for " << what
+                       << ", got a list of " << list->getElements().size();
         return std::nullopt;
       }
       auto a = constInt(*list->getElements()[0], what);
+      if (!a)
+        return std::nullopt;
       auto b = constInt(*list->getElements()[1], what);
-      if (!a || !b)
+      if (!b)
         return std::nullopt;
       return std::array<int64_t, 2>{*a, *b};
     }
@@ -365,7 +419,8 @@ private:
   std::optional<bool> constBool(const ExprAST &e, llvm::StringRef what) {
     if (auto *b = dyn_cast<BoolExprAST>(&e))
       return b->getValue();
-    error(e.loc()) << "expected true or false for " << what;
+    error(e.loc()) << "expected true or false for " << what << ", got "
+                   << describeExpr(e);
     return std::nullopt;
   }
 
@@ -424,14 +479,86 @@ private:
     llvm_unreachable("literals are handled above");
   }
 
+  /// Reports a name that is not in scope: an op used as a value, a name
+  /// bound further down, or an unknown name.
+  void reportUnknownName(const NameExprAST &n) {
+    if (lookupOp(n.getName())) {
+      error(n.loc()) << "'" << n.getName()
+                     << "' is an op; call it with arguments";
+      return;
+    }
+    if (auto later = allNames.find(n.getName()); later != allNames.end()) {
+      mlir::InFlightDiagnostic diag = error(n.loc());
+      diag << "'" << n.getName() << "' is used before it is bound";
+      diag.attachNote(loc(later->second))
+          << "'" << n.getName() << "' is bound here";
+      return;
+    }
+    error(n.loc()) << "unknown name '" << n.getName() << "'";
+  }
+
+  /// Reports a call of something that is neither in scope nor an op.
+  void reportUnknownCallee(const CallExprAST &call, const DefDeclAST *within) {
+    llvm::StringRef callee = call.getCallee();
+    if (within && callee == within->getName()) {
+      error(call.loc()) << "def '" << callee << "' cannot call itself";
+      return;
+    }
+    if (auto later = allNames.find(callee); later != allNames.end()) {
+      mlir::InFlightDiagnostic diag = error(call.loc());
+      diag << "'" << callee << "' is used before it is defined";
+      diag.attachNote(loc(later->second)) << "'" << callee << "' is defined here";
+      return;
+    }
+    error(call.loc()) << "unknown op '" << callee << "'";
+  }
+
+  /// Checks the names in a def body when the def is declared, so that a def
+  /// that is never called is checked too: each name must be a parameter or
+  /// bound before the def, and each callee an op or an earlier def. Keyword
+  /// values that are bare names (`padding=same`) are left to the op.
+  bool checkDefBody(const ExprAST &e, const DefDeclAST &def,
+                    const llvm::StringSet<> &defParams) {
+    auto visible = [&](llvm::StringRef name) {
+      return defParams.contains(name) || globals.count(name);
+    };
+    if (auto *n = dyn_cast<NameExprAST>(&e)) {
+      if (visible(n->getName()))
+        return true;
+      reportUnknownName(*n);
+      return false;
+    }
+    if (auto *u = dyn_cast<UnaryExprAST>(&e))
+      return checkDefBody(u->getOperand(), def, defParams);
+    if (auto *b = dyn_cast<BinaryExprAST>(&e))
+      return checkDefBody(b->getLHS(), def, defParams) &&
+             checkDefBody(b->getRHS(), def, defParams);
+    if (auto *t = dyn_cast<TensorLiteralExprAST>(&e))
+      return llvm::all_of(t->getElements(), [&](const ExprPtr &el) {
+        return checkDefBody(*el, def, defParams);
+      });
+    auto *call = dyn_cast<CallExprAST>(&e);
+    if (!call)
+      return true;
+    llvm::StringRef callee = call->getCallee();
+    if (!visible(callee) && !lookupOp(callee) && !lookupInitializer(callee)) {
+      reportUnknownCallee(*call, &def);
+      return false;
+    }
+    for (const ExprPtr &arg : call->getArgs())
+      if (!checkDefBody(*arg, def, defParams))
+        return false;
+    for (const NamedExprAST &kw : call->getKwargs())
+      if (!isa<NameExprAST>(*kw.value) &&
+          !checkDefBody(*kw.value, def, defParams))
+        return false;
+    return true;
+  }
+
   Value genName(const NameExprAST &n, const Scope &scope) {
     auto it = scope.find(n.getName());
     if (it == scope.end()) {
-      if (lookupOp(n.getName()))
-        error(n.loc()) << "'" << n.getName()
-                       << "' is an op; call it with arguments";
-      else
-        error(n.loc()) << "unknown name '" << n.getName() << "'";
+      reportUnknownName(n);
       return nullptr;
     }
     if (it->second.def) {
@@ -521,10 +648,14 @@ private:
     BoundArgs bound;
     bound.args.resize(sig.params.size(), nullptr);
     if (call.getArgs().size() > sig.params.size()) {
-      error(call.loc()) << kind << " '" << call.getCallee() << "' takes at most "
-                        << sig.params.size() << " argument"
-                        << (sig.params.size() == 1 ? "" : "s") << ", got "
-                        << call.getArgs().size();
+      mlir::InFlightDiagnostic diag = error(call.loc());
+      diag << kind << " '" << call.getCallee() << "' takes ";
+      if (sig.params.empty())
+        diag << "no arguments";
+      else
+        diag << "at most " << sig.params.size() << " argument"
+             << (sig.params.size() == 1 ? "" : "s");
+      diag << ", got " << call.getArgs().size();
       return std::nullopt;
     }
     for (auto [i, a] : llvm::enumerate(call.getArgs()))
@@ -540,6 +671,8 @@ private:
                                                 sig.params.end());
         if (keys.empty())
           diag << "; it takes no keyword arguments";
+        else if (keys.size() == 1)
+          diag << "; expected '" << keys[0] << "'";
         else
           diag << "; expected one of " << joinNames(keys);
         return std::nullopt;
@@ -588,7 +721,7 @@ private:
         error(call.loc()) << "initializer '" << call.getCallee()
                           << "' can only initialize a param";
       else
-        error(call.loc()) << "unknown op '" << call.getCallee() << "'";
+        reportUnknownCallee(call, nullptr);
       return nullptr;
     }
     auto bound = bindArgs(call, *sig, "op");
@@ -632,7 +765,7 @@ private:
     if (name == "leaky_relu" || name == "elu") {
       double alpha = name == "elu" ? 1.0 : 0.2;
       if (opt1) {
-        auto v = constNumber(*opt1, "alpha");
+        auto v = constNumber(*opt1, "'alpha'");
         if (!v)
           return nullptr;
         alpha = *v;
@@ -647,14 +780,14 @@ private:
     if (name == "dropout") {
       double rate = 0.5;
       if (opt1) {
-        auto v = constNumber(*opt1, "rate");
+        auto v = constNumber(*opt1, "'rate'");
         if (!v)
           return nullptr;
         rate = *v;
       }
       if (rate < 0 || rate >= 1) {
         error(opt1 ? opt1->loc() : call.loc())
-            << "dropout rate must be in [0, 1), got " << rate;
+            << "dropout rate must be in [0, 1), got " << formatNumber(rate);
         return nullptr;
       }
       if (!stepSeed) {
@@ -669,7 +802,7 @@ private:
     if (name == "softmax" || name == "log_softmax" || name == "argmax") {
       int64_t axis = -1;
       if (opt1) {
-        auto v = constInt(*opt1, "axis");
+        auto v = constInt(*opt1, "'axis'");
         if (!v)
           return nullptr;
         axis = *v;
@@ -683,7 +816,7 @@ private:
       int64_t rank = rankOf(in[0]);
       llvm::SmallVector<int64_t> axes;
       if (opt1) {
-        auto list = intList(*opt1, "axis");
+        auto list = intList(*opt1, "'axis'");
         if (!list)
           return nullptr;
         for (int64_t a : *list) {
@@ -703,7 +836,7 @@ private:
       }
       bool keepdims = false;
       if (opt2) {
-        auto v = constBool(*opt2, "keepdims");
+        auto v = constBool(*opt2, "'keepdims'");
         if (!v)
           return nullptr;
         keepdims = *v;
@@ -723,7 +856,7 @@ private:
       llvm::SmallVector<int64_t> perm;
       int64_t rank = rankOf(in[0]);
       if (opt1) {
-        auto list = intList(*opt1, "perm");
+        auto list = intList(*opt1, "'perm'");
         if (!list)
           return nullptr;
         perm = *list;
@@ -734,7 +867,7 @@ private:
       return create(name, l, in, {attr("perm", builder.getDenseI64ArrayAttr(perm))});
     }
     if (name == "one_hot") {
-      auto depth = constInt(*bound->args[1], "depth");
+      auto depth = constInt(*bound->args[1], "'depth'");
       if (!depth)
         return nullptr;
       if (!elementTypeOf(in[0]).isInteger(32)) {
@@ -773,7 +906,7 @@ private:
     } else {
       window = {2, 2};
       if (const ExprAST *we = bound.get(1)) {
-        auto v = intPair(*we, "window");
+        auto v = intPair(*we, "'window'");
         if (!v)
           return nullptr;
         window = *v;
@@ -783,7 +916,7 @@ private:
     }
     std::array<int64_t, 2> stride = conv ? std::array<int64_t, 2>{1, 1} : window;
     if (strideE) {
-      auto v = intPair(*strideE, "stride");
+      auto v = intPair(*strideE, "'stride'");
       if (!v)
         return nullptr;
       stride = *v;
@@ -798,7 +931,8 @@ private:
     if (paddingE) {
       auto *n = dyn_cast<NameExprAST>(paddingE);
       if (!n || (n->getName() != "same" && n->getName() != "valid")) {
-        error(paddingE->loc()) << "expected padding 'same' or 'valid'";
+        error(paddingE->loc()) << "expected padding 'same' or 'valid', got "
+                               << describeExpr(*paddingE);
         return nullptr;
       }
       same = n->getName() == "same";
@@ -890,18 +1024,33 @@ private:
   // Declarations
   //===--------------------------------------------------------------------===//
 
-  /// Binds a top-level name, rejecting rebinding.
-  bool bindName(llvm::StringRef name, const Location &l, Binding binding) {
-    auto [it, inserted] = bound.try_emplace(name, l);
-    if (!inserted) {
-      error(l) << "'" << name << "' is already bound";
-      mlir::emitRemark(loc(it->second)) << "'" << name << "' was bound here";
+  /// Reports an error unless `name` may be bound at top level: it must not
+  /// be bound already, be a dimension symbol or name an op or initializer.
+  bool checkBindable(llvm::StringRef name, const Location &l) {
+    if (auto it = bound.find(name); it != bound.end()) {
+      mlir::InFlightDiagnostic diag = error(l);
+      diag << "'" << name << "' is already bound";
+      diag.attachNote(loc(it->second)) << "'" << name << "' was bound here";
+      return false;
+    }
+    if (auto it = dimSymbols.find(name); it != dimSymbols.end()) {
+      error(l) << "'" << name << "' is already bound as a dimension symbol";
       return false;
     }
     if (lookupOp(name) || lookupInitializer(name)) {
-      error(l) << "'" << name << "' is the name of an op and cannot be rebound";
+      error(l) << "'" << name << "' is the name of an "
+               << (lookupOp(name) ? "op" : "initializer")
+               << " and cannot be rebound";
       return false;
     }
+    return true;
+  }
+
+  /// Binds a top-level name, rejecting rebinding.
+  bool bindName(llvm::StringRef name, const Location &l, Binding binding) {
+    if (!checkBindable(name, l))
+      return false;
+    bound.try_emplace(name, l);
     globals[name] = binding;
     return true;
   }
@@ -942,13 +1091,9 @@ private:
                          << "' is already bound as a value";
           return false;
         }
-        dimSymbols.insert(dim.symbol);
+        dimSymbols.try_emplace(dim.symbol, dim.loc);
         globals[dim.symbol] = Binding{Value(), nullptr, true};
       }
-    if (dimSymbols.contains(d.getName())) {
-      error(d.getNameLoc()) << "'" << d.getName() << "' is a dimension symbol";
-      return false;
-    }
     Value arg = body->addArgument(*type, loc(d.getNameLoc()));
     if (!bindName(d.getName(), d.getNameLoc(), Binding{arg}))
       return false;
@@ -961,6 +1106,8 @@ private:
     argAttrs.push_back(builder.getDictionaryAttr(
         attr("dl.input", mlir::FlatSymbolRefAttr::get(&context, d.getName()))));
     inputTypes[d.getName()] = {d.getNameLoc(), *type};
+    inputTypeASTs[d.getName()] = &d.getType();
+    inputNames.push_back(d.getName());
     return true;
   }
 
@@ -1017,18 +1164,22 @@ private:
         args.assign(def->second.begin(), def->second.end());
       for (unsigned i = 0; i < sig->params.size(); ++i)
         if (const ExprAST *a = bound->get(i)) {
-          auto v = constNumber(*a, sig->params[i]);
+          auto v = constNumber(*a, "'" + sig->params[i].str() + "' of '" +
+                                       call->getCallee().str() + "'");
           if (!v)
             return false;
           args[i] = *v;
         }
       if ((init == "normal" || init == "truncated_normal") && args[1] < 0) {
-        error(call->loc()) << "stddev must not be negative, got " << args[1];
+        const ExprAST *stddev = bound->get(1);
+        error(stddev ? stddev->loc() : call->loc())
+            << "stddev must not be negative, got " << formatNumber(args[1]);
         return false;
       }
       if (init == "uniform" && args[0] > args[1]) {
-        error(call->loc()) << "uniform expects low <= high, got " << args[0]
-                           << " > " << args[1];
+        error(call->loc()) << "uniform expects low <= high, got "
+                           << formatNumber(args[0]) << " > "
+                           << formatNumber(args[1]);
         return false;
       }
       if (init == "glorot_uniform" && type->getRank() < 1) {
@@ -1056,6 +1207,50 @@ private:
     return true;
   }
 
+  /// Checks that a literal data set `literal` (of type `dataType`) fits the
+  /// declared type of its input: the same rank and fixed dimensions, and one
+  /// size for each dimension symbol across the data set (`symbolSizes`).
+  bool checkDataShape(
+      const NamedExprAST &literal, mlir::ShapedType dataType,
+      llvm::StringRef set,
+      llvm::StringMap<std::pair<int64_t, llvm::StringRef>> &symbolSizes) {
+    const TypeAST &declared = *inputTypeASTs.lookup(literal.name);
+    auto describe = [&] {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      declared.print(os);
+      return text;
+    };
+    llvm::ArrayRef<int64_t> shape = dataType.getShape();
+    bool fits = shape.size() == declared.getDims().size();
+    for (unsigned i = 0; fits && i < shape.size(); ++i)
+      fits = declared.getDims()[i].isSymbol() ||
+             declared.getDims()[i].size == shape[i];
+    if (!fits) {
+      std::string got = "[";
+      for (auto [i, d] : llvm::enumerate(shape))
+        got += (i ? ", " : "") + std::to_string(d);
+      error(literal.value->loc())
+          << "data for input '" << literal.name << "' has shape " << got
+          << "] but the input is " << describe();
+      return false;
+    }
+    for (auto [i, dim] : llvm::enumerate(declared.getDims())) {
+      if (!dim.isSymbol())
+        continue;
+      auto [it, inserted] =
+          symbolSizes.try_emplace(dim.symbol, shape[i], literal.name);
+      if (!inserted && it->second.first != shape[i]) {
+        error(literal.value->loc())
+            << "symbol '" << dim.symbol << "' is " << it->second.first
+            << " in input '" << it->second.second << "' but " << shape[i]
+            << " in input '" << literal.name << "' of data " << set;
+        return false;
+      }
+    }
+    return true;
+  }
+
   bool genData(const DataDeclAST &d) {
     llvm::StringRef set = d.getSetName();
     if (set != "train" && set != "validation" && set != "test") {
@@ -1068,13 +1263,21 @@ private:
       return false;
     }
     llvm::StringSet<> seen;
+    llvm::StringMap<std::pair<int64_t, llvm::StringRef>> symbolSizes;
     mlir::OpBuilder::InsertionGuard guard(builder);
     builder.setInsertionPoint(graph);
     for (const NamedExprAST &e : d.getEntries()) {
       auto input = inputTypes.find(e.name);
       if (input == inputTypes.end()) {
-        error(e.nameLoc) << (params.contains(e.name) ? "'" + e.name + "' is a param; data binds inputs"
-                                                      : "unknown input '" + e.name + "' in data block");
+        mlir::InFlightDiagnostic diag = error(e.nameLoc);
+        if (params.contains(e.name))
+          diag << "'" << e.name << "' is a param; data binds inputs";
+        else
+          diag << "unknown input '" << e.name << "' in data " << set;
+        if (inputNames.empty())
+          diag << "; the model has no inputs";
+        else
+          diag << "; expected one of " << joinNames(inputNames);
         return false;
       }
       if (!seen.insert(e.name).second) {
@@ -1097,12 +1300,14 @@ private:
           return false;
         auto *path = dyn_cast<StringExprAST>(bound->args[0]);
         if (!path) {
-          error(bound->args[0]->loc()) << "expected a file path string for idx";
+          error(bound->args[0]->loc())
+              << "expected a file path string for idx, got "
+              << describeExpr(*bound->args[0]);
           return false;
         }
         mlir::FloatAttr scale;
         if (const ExprAST *s = bound->get(1)) {
-          auto v = constNumber(*s, "scale");
+          auto v = constNumber(*s, "'scale'");
           if (!v)
             return false;
           scale = builder.getF64FloatAttr(*v);
@@ -1114,12 +1319,13 @@ private:
         continue;
       }
       if (!isLiteral(*e.value)) {
-        error(e.value->loc()) << "expected a data source: idx(\"file\") or a "
-                                 "literal tensor";
+        error(e.value->loc()) << "expected a data source idx(\"file\") or a "
+                                 "literal tensor, got "
+                              << describeExpr(*e.value);
         return false;
       }
       auto value = literalAttr(*e.value, input->second.second.getElementType());
-      if (!value)
+      if (!value || !checkDataShape(e, value.getType(), set, symbolSizes))
         return false;
       mlir::dl::DataSourceOp::create(builder, l, builder.getStringAttr(set), inputRef,
                                      builder.getStringAttr("literal"),
@@ -1154,6 +1360,11 @@ private:
         error(e.nameLoc) << "train key '" << e.name << "' is given twice";
         return false;
       }
+      if ((e.name == "steps" && seen.contains("epochs")) ||
+          (e.name == "epochs" && seen.contains("steps"))) {
+        error(e.nameLoc) << "give either 'steps' or 'epochs', not both";
+        return false;
+      }
       const ExprAST &v = *e.value;
       auto positive = [&](std::optional<int64_t> &out) {
         auto n = constInt(v, "'" + e.name + "'");
@@ -1170,10 +1381,14 @@ private:
         auto *call = dyn_cast<CallExprAST>(&v);
         const Signature *sig = call ? lookupOptimizer(call->getCallee()) : nullptr;
         if (!sig) {
-          error(v.loc()) << "unknown optimizer"
-                         << (call ? " '" + call->getCallee().str() + "'" : "")
-                         << "; expected sgd(lr=...), momentum(lr=..., nu=...) or "
-                            "adam(lr=...)";
+          mlir::InFlightDiagnostic diag = error(v.loc());
+          if (call)
+            diag << "unknown optimizer '" << call->getCallee() << "'; expected ";
+          else
+            diag << "expected an optimizer ";
+          diag << "sgd(lr=...), momentum(lr=..., nu=...) or adam(lr=...)";
+          if (!call)
+            diag << ", got " << describeExpr(v);
           return false;
         }
         auto bound = bindArgs(*call, *sig, "optimizer");
@@ -1188,12 +1403,13 @@ private:
           optArgs = {0.001, 0.9, 0.999, 1e-8};
         for (unsigned i = 0; i < sig->params.size(); ++i)
           if (const ExprAST *a = bound->get(i)) {
-            auto n = constNumber(*a, sig->params[i]);
+            auto n = constNumber(*a, "'" + sig->params[i].str() + "' of '" +
+                                         call->getCallee().str() + "'");
             if (!n)
               return false;
             if (*n < 0 || (i == 0 && *n == 0)) {
               error(a->loc()) << "'" << sig->params[i]
-                              << "' must be positive, got " << *n;
+                              << "' must be positive, got " << formatNumber(*n);
               return false;
             }
             optArgs[i] = *n;
@@ -1245,10 +1461,6 @@ private:
         }
       }
     }
-    if (steps && epochs) {
-      error(d.loc()) << "give either 'steps' or 'epochs', not both";
-      return false;
-    }
     mlir::OpBuilder::InsertionGuard guard(builder);
     builder.setInsertionPoint(graph);
     auto opt = [&](std::optional<int64_t> v) -> mlir::IntegerAttr {
@@ -1269,8 +1481,10 @@ private:
   bool checkScalar(Value v, const Location &l, llvm::StringRef what) {
     auto t = cast<mlir::RankedTensorType>(v.getType());
     if (t.getRank() != 0 || !t.getElementType().isF32()) {
-      error(l) << what << " must be an f32 scalar, got " << t
-               << "; reduce it with mean(...) or sum(...)";
+      error(l) << what << " must be an f32 scalar (f32[]), got "
+               << formatType(t)
+               << (t.getRank() != 0 ? "; reduce it with mean(...) or sum(...)"
+                                    : "; convert it with f32(...)");
       return false;
     }
     return true;
@@ -1294,10 +1508,8 @@ private:
       return genParam(cast<ParamDeclAST>(decl));
     case DeclAST::Kind::Let: {
       auto &let = cast<LetDeclAST>(decl);
-      if (bound.count(let.getName()) || dimSymbols.contains(let.getName())) {
-        bindName(let.getName(), let.getNameLoc(), {});
+      if (!checkBindable(let.getName(), let.getNameLoc()))
         return false;
-      }
       Value v = genExpr(let.getValue(), globals);
       return v && bindName(let.getName(), let.getNameLoc(), Binding{v});
     }
@@ -1309,6 +1521,8 @@ private:
           error(p.loc) << "parameter '" << p.name << "' is repeated";
           return false;
         }
+      if (!checkDefBody(def.getBody(), def, names))
+        return false;
       defScopes[&def] = globals;
       return bindName(def.getName(), def.getNameLoc(), Binding{Value(), &def});
     }
@@ -1345,12 +1559,14 @@ private:
       }
       Value v;
       if (o.getValue()) {
+        if (!checkBindable(o.getName(), o.getNameLoc()))
+          return false;
         v = genExpr(*o.getValue(), globals);
         if (!v)
           return false;
-        // `output NAME = EXPR` also binds NAME, unless it is already bound.
-        if (!bound.count(o.getName()) &&
-            !bindName(o.getName(), o.getNameLoc(), Binding{v}))
+        // `output NAME = EXPR` also binds NAME; like `NAME = EXPR` it cannot
+        // rebind a name (use `output NAME` to output a bound value).
+        if (!bindName(o.getName(), o.getNameLoc(), Binding{v}))
           return false;
       } else {
         NameExprAST ref(o.getNameLoc(), o.getName().str());
@@ -1388,6 +1604,20 @@ mlir::OwningOpRef<mlir::ModuleOp> MLIRGenImpl::generate(const ModuleAST &ast) {
                                      builder.getFunctionType({}, {}));
   body = graph.addEntryBlock();
   builder.setInsertionPointToEnd(body);
+
+  // Every top-level name, for "used before it is bound" diagnostics.
+  for (const DeclPtr &decl : ast.getDecls()) {
+    if (auto *d = dyn_cast<LetDeclAST>(decl.get()))
+      allNames.try_emplace(d->getName(), d->getNameLoc());
+    else if (auto *d = dyn_cast<InputDeclAST>(decl.get()))
+      allNames.try_emplace(d->getName(), d->getNameLoc());
+    else if (auto *d = dyn_cast<ParamDeclAST>(decl.get()))
+      allNames.try_emplace(d->getName(), d->getNameLoc());
+    else if (auto *d = dyn_cast<DefDeclAST>(decl.get()))
+      allNames.try_emplace(d->getName(), d->getNameLoc());
+    else if (auto *d = dyn_cast<OutputDeclAST>(decl.get()); d && d->getValue())
+      allNames.try_emplace(d->getName(), d->getNameLoc());
+  }
 
   for (const DeclPtr &decl : ast.getDecls())
     if (!genDecl(*decl)) {

@@ -87,10 +87,21 @@ private:
   }
   /// Reports "expected <what>, found <current token>" at the current token,
   /// or the lexer's message if the current token is a lexical error.
+  ///
+  /// At the end of the file the error points just past the last token, where
+  /// the missing text belongs, rather than at a line after the last one.
   std::nullptr_t expected(const llvm::Twine &what) {
     if (tok().is(TokenKind::Error))
       return errorAt(loc(), tok().value);
-    return errorAt(loc(), "expected " + what + ", found " + describeToken(tok()));
+    Location where = loc();
+    if (tok().is(TokenKind::Eof) && pos > 0) {
+      const Token &prev = tokens[pos - 1];
+      where = locOf(prev);
+      if (!prev.is(TokenKind::Newline))
+        where.col += prev.spelling.size();
+    }
+    return errorAt(where,
+                   "expected " + what + ", found " + describeToken(tok()));
   }
 
   //===--------------------------------------------------------------------===//

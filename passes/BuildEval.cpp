@@ -1,4 +1,4 @@
-//===- BuildEval.cpp - the evaluation entry point ---------------------------===//
+//===- BuildEval.cpp - the evaluation entry point -------------------------===//
 //
 // The dl-build-eval pass builds `@eval` from `@graph`: the same signature and
 // results, with dropout made the identity and no dl.step_seed, so evaluation

@@ -1,4 +1,4 @@
-//===- BuildTrainStep.cpp - one optimizer step as a function ----------------===//
+//===- BuildTrainStep.cpp - one optimizer step as a function --------------===//
 //
 // The dl-build-train-step pass builds `@train_step` from `@graph_grad` and the
 // module's `dl.train_config` (ABI.md): the forward and backward computation,
@@ -259,9 +259,9 @@ struct BuildTrainStepPass
       // a -= lr_t * m / (sqrt(v) + eps)
       Value one = u.scalar(1.0);
       Value beta1 = u.scalar(a[1]), beta2 = u.scalar(a[2]);
-      Value lrT = u.div(u.mul(u.scalar(a[0]),
-                              u.sqrt(u.sub(one, u.pow(beta2, stepNumber)))),
-                        u.sub(one, u.pow(beta1, stepNumber)));
+      Value lrT = u.div(
+          u.mul(u.scalar(a[0]), u.sqrt(u.sub(one, u.pow(beta2, stepNumber)))),
+          u.sub(one, u.pow(beta1, stepNumber)));
       Value oneMinusBeta1 = u.scalar(1.0 - a[1]);
       Value oneMinusBeta2 = u.scalar(1.0 - a[2]);
       Value eps = u.scalar(a[3]);
@@ -279,8 +279,8 @@ struct BuildTrainStepPass
     }
 
     for (TrainedParam &p : params)
-      resultAttrs.push_back(dict({{"dl.role", StringAttr::get(ctx, "param")},
-                                  {"dl.name", p.name}}));
+      resultAttrs.push_back(dict(
+          {{"dl.role", StringAttr::get(ctx, "param")}, {"dl.name", p.name}}));
     for (auto [v, s] : llvm::zip(newState, stateNames)) {
       results.push_back(v);
       resultAttrs.push_back(dict({{"dl.role", StringAttr::get(ctx, "state")},
@@ -292,7 +292,8 @@ struct BuildTrainStepPass
       resultAttrs.push_back(attrs ? attrs : DictionaryAttr::get(ctx));
     }
     func::ReturnOp::create(b, grad.getLoc(), results);
-    step.setType(FunctionType::get(ctx, argTypes, TypeRange(ValueRange(results))));
+    step.setType(
+        FunctionType::get(ctx, argTypes, TypeRange(ValueRange(results))));
     step.setAllResultAttrs(resultAttrs);
     return success();
   }

@@ -1,4 +1,4 @@
-//===- DeriveGradients.cpp - reverse-mode differentiation of @graph ----------===//
+//===- DeriveGradients.cpp - reverse-mode differentiation of @graph -------===//
 //
 // The dl-derive-gradients pass builds `@graph_grad` from `@graph` (ABI.md):
 // the same arguments; results the loss, the metrics, then the gradient of the
@@ -94,8 +94,7 @@ private:
     Location loc = NameLoc::get(b.getStringAttr("grad"), loss.getLoc());
     auto type = cast<RankedTensorType>(loss.getType());
     if (type.hasStaticShape())
-      return dl::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(type, 1.0f));
+      return dl::ConstantOp::create(b, loc, DenseElementsAttr::get(type, 1.0f));
     auto scalar = RankedTensorType::get({}, type.getElementType());
     Value one =
         dl::ConstantOp::create(b, loc, DenseElementsAttr::get(scalar, 1.0f));
@@ -200,6 +199,14 @@ struct DeriveGradientsPass
       return signalPassFailure();
     }
 
+    auto lossType = dyn_cast<RankedTensorType>(
+        graph.getFunctionType().getResult(*lossIndex));
+    if (!lossType || !lossType.getElementType().isF32()) {
+      graph.emitError("cannot derive gradients: expected an f32 loss, got ")
+          << graph.getFunctionType().getResult(*lossIndex);
+      return signalPassFailure();
+    }
+
     if (Operation *old = symbols.lookup("graph_grad"))
       symbols.erase(old);
     auto grad = cast<func::FuncOp>(graph->clone());
@@ -209,8 +216,8 @@ struct DeriveGradientsPass
     llvm::DenseSet<StringAttr> frozen = frozenParams(module);
     SmallVector<BlockArgument> trained;
     for (BlockArgument arg : grad.getArguments()) {
-      auto name =
-          grad.getArgAttrOfType<FlatSymbolRefAttr>(arg.getArgNumber(), "dl.param");
+      auto name = grad.getArgAttrOfType<FlatSymbolRefAttr>(arg.getArgNumber(),
+                                                           "dl.param");
       auto type = dyn_cast<RankedTensorType>(arg.getType());
       if (name && type && type.getElementType().isF32() &&
           !frozen.contains(name.getAttr()))

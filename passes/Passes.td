@@ -162,4 +162,23 @@ def ConvertDLToLinalgPass : Pass<"convert-dl-to-linalg", "ModuleOp"> {
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// Buffer-level passes
+//===----------------------------------------------------------------------===//
+
+def LowerStridedCopiesPass : Pass<"dl-lower-strided-copies", "ModuleOp"> {
+  let summary = "turn memref.copy between strided buffers into linalg.copy";
+  let description = [{
+    The LLVM lowering of `memref.copy` calls `memrefCopy` from MLIR's C
+    runner utilities when a layout is not the identity; compiled dlc models
+    must not depend on that library. This pass rewrites such copies to
+    `linalg.copy`, which `convert-linalg-to-loops` turns into plain loops.
+    Copies between identity layouts stay (they become `memcpy`).
+
+    Precondition: bufferized IR. Postcondition: every `memref.copy` has
+    identity layouts on both sides.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // DLC_PASSES_TD

@@ -24,6 +24,9 @@ llvm_config.use_default_substitutions()
 # Keep the compile cache of tests away from the user's.
 config.environment["XDG_CACHE_HOME"] = os.path.join(config.test_exec_root, "cache")
 
+# `not`, `split-file` and `count` come from LLVM's tools folder.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
 tool_dirs = [config.dlc_tools_dir, config.llvm_tools_dir]
 tools = ["dlc", "dlc-opt"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -18,3 +18,15 @@ module @noloss {
 module @nograph {
   dl.input @x : tensor<?xf32> {dim_names = ["B"]}
 }
+
+// -----
+
+// An i32 loss cannot be differentiated.
+
+module @intloss {
+  dl.input @x : tensor<?xi32> {dim_names = ["B"]}
+  // expected-error @+1 {{cannot derive gradients: expected an f32 loss, got 'tensor<?xi32>'}}
+  func.func @graph(%x: tensor<?xi32> {dl.input = @x}) -> (tensor<?xi32> {dl.role = "loss", dl.name = "loss"}) {
+    return %x : tensor<?xi32>
+  }
+}

@@ -1,20 +1,209 @@
 //===- Train.cpp - dlc train and dlc eval -----------------------------------===//
 //
-// Placeholder until the trainer lands.
+// Compiles the training program through the embedding API and drives the
+// runtime Trainer: progress lines, validation passes, the final evaluation
+// of every set, the checkpoint and the JSON report.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/tools/dlc/Commands.h"
 
+#include "compiler/JIT.h"
+#include "runtime/Trainer.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <unistd.h>
+
+using namespace dlc;
+
 namespace dlc::tool {
-int train(const Flags &) {
-  llvm::errs() << "dlc: error: 'dlc train' is not built yet\n";
-  return 1;
+int fail(const Status &status);
+void printCompileTimes(const Model &model);
+
+namespace {
+
+std::string formatDuration(double seconds) {
+  long s = static_cast<long>(seconds + 0.5);
+  if (s < 60)
+    return std::to_string(s) + "s";
+  if (s < 3600)
+    return std::to_string(s / 60) + "m" + (s % 60 < 10 ? "0" : "") +
+           std::to_string(s % 60) + "s";
+  return std::to_string(s / 3600) + "h" + (s / 60 % 60 < 10 ? "0" : "") +
+         std::to_string(s / 60 % 60) + "m";
 }
-int eval(const Flags &) {
-  llvm::errs() << "dlc: error: 'dlc eval' is not built yet\n";
-  return 1;
+
+void printSet(const runtime::SetResult &r) {
+  llvm::outs() << llvm::format("%-11s", (r.set + ":").c_str());
+  for (const auto &[name, value] : r.values)
+    llvm::outs() << " " << name << " " << llvm::format("%.6g", value);
+  llvm::outs() << "  (" << r.examples << " examples)\n";
 }
+
+/// Writes the report of LANGUAGE.md atomically.
+Status writeReport(const std::string &path, const runtime::ModelSpec &spec,
+                   const runtime::TrainResult &result) {
+  llvm::json::Object sets;
+  for (const runtime::SetResult &r : result.sets) {
+    llvm::json::Object values;
+    for (const auto &[name, value] : r.values)
+      values[name] = value;
+    sets[r.set] = std::move(values);
+  }
+  llvm::json::Object report{{"model", spec.name},
+                            {"steps", result.steps},
+                            {"wall_s", result.wallSeconds},
+                            {"examples_per_s", result.examplesPerSecond},
+                            {"sets", std::move(sets)}};
+  std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(tmp, ec);
+    if (ec)
+      return Status::error("cannot write '" + path + "': " + ec.message());
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
+    os.close();
+    if (os.has_error()) {
+      llvm::sys::fs::remove(tmp);
+      return Status::error("cannot write '" + path + "'");
+    }
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
+    llvm::sys::fs::remove(tmp);
+    return Status::error("cannot write '" + path + "': " + ec.message());
+  }
+  return Status::success();
+}
+
+/// Loads the model and compiles its training program; shared by train/eval.
+struct Session {
+  std::optional<Model> model;
+  std::shared_ptr<runtime::Executable> exe;
+};
+
+StatusOr<Session> openSession(const Flags &flags, int64_t seed) {
+  auto model = Model::fromFile(flags.file, flags.options);
+  if (!model.ok())
+    return model.status();
+  Session s;
+  s.model.emplace(std::move(*model));
+  if (Status st = s.model->initParams(seed); !st.ok())
+    return st;
+  auto exe = s.model->compileTraining();
+  if (!exe.ok())
+    return exe.status();
+  s.exe = *exe;
+  return s;
+}
+} // namespace
+
+int train(const Flags &flags) {
+  if (flags.device != "cpu")
+    return fail(Status::error("--device " + flags.device +
+                              ": the cuda target is not built yet; use --device cpu"));
+  if (!flags.logdir.empty())
+    return fail(Status::error("--logdir (TensorBoard events) is not built yet"));
+  if (flags.threads < 0)
+    return fail(Status::error("--threads must not be negative"));
+  if (flags.steps == 0 || flags.steps < -1 || flags.batch == 0 || flags.batch < -1)
+    return fail(Status::error("--steps and --batch must be positive"));
+  auto preview = Model::fromFile(flags.file, flags.options);
+  if (!preview.ok())
+    return fail(preview.status());
+  int64_t seed = flags.seed >= 0 ? flags.seed
+                                 : (preview->spec().train ? preview->spec().train->seed : 0);
+  auto session = openSession(flags, seed);
+  if (!session.ok())
+    return fail(session.status());
+  if (flags.options.timePasses)
+    printCompileTimes(*session->model);
+
+  runtime::TrainOptions options;
+  options.dataDir = flags.dataDir;
+  if (flags.steps > 0)
+    options.steps = flags.steps;
+  if (flags.batch > 0)
+    options.batch = flags.batch;
+  if (flags.seed >= 0)
+    options.seed = flags.seed;
+  options.restore = flags.restore;
+  std::map<std::string, Tensor> params = session->model->params();
+  runtime::Trainer trainer(session->exe, params, options);
+  if (Status s = trainer.loadData(); !s.ok())
+    return fail(s);
+  if (Status s = trainer.restore(); !s.ok())
+    return fail(s);
+
+  const runtime::ModelSpec &spec = session->exe->spec();
+  llvm::outs() << "training " << spec.name << " (" << spec.file << ")\n";
+  llvm::outs().flush();
+  auto result = trainer.train(
+      [](const runtime::Progress &p) {
+        llvm::outs() << llvm::format("step %6lld/%lld  loss %.6g", (long long)p.step,
+                                     (long long)p.totalSteps, p.loss);
+        for (const auto &[name, value] : p.metrics)
+          llvm::outs() << "  " << name << " " << llvm::format("%.4f", value);
+        llvm::outs() << llvm::format("  %.0f ex/s", p.examplesPerSecond)
+                     << "  ETA " << formatDuration(p.etaSeconds) << "\n";
+        llvm::outs().flush();
+      },
+      [](const runtime::SetResult &r) {
+        printSet(r);
+        llvm::outs().flush();
+      });
+  if (!result.ok())
+    return fail(result.status());
+  llvm::outs() << "trained " << result->steps << " steps in "
+               << llvm::format("%.1f", result->wallSeconds) << " s ("
+               << llvm::format("%.0f", result->examplesPerSecond)
+               << " examples/s)\n";
+  for (const runtime::SetResult &r : result->sets)
+    printSet(r);
+  if (!flags.save.empty()) {
+    if (Status s = trainer.save(flags.save); !s.ok())
+      return fail(s);
+    llvm::outs() << "saved " << flags.save << "\n";
+  }
+  if (!flags.report.empty())
+    if (Status s = writeReport(flags.report, spec, *result); !s.ok())
+      return fail(s);
+  return 0;
+}
+
+int eval(const Flags &flags) {
+  if (flags.restore.empty())
+    return fail(Status::error("dlc eval needs --restore CKPT"));
+  auto session = openSession(flags, 0);
+  if (!session.ok())
+    return fail(session.status());
+  runtime::TrainOptions options;
+  options.dataDir = flags.dataDir;
+  options.restore = flags.restore;
+  std::map<std::string, Tensor> params = session->model->params();
+  runtime::Trainer trainer(session->exe, params, options);
+  if (Status s = trainer.loadData(); !s.ok())
+    return fail(s);
+  if (Status s = trainer.restore(); !s.ok())
+    return fail(s);
+  if (!trainer.hasSet("test"))
+    return fail(Status::error(flags.file + ": the model has no test data"));
+  auto r = trainer.evaluate("test");
+  if (!r.ok())
+    return fail(r.status());
+  for (const auto &[name, value] : r->values)
+    llvm::outs() << name << " = " << llvm::format("%g", value) << "\n";
+  if (!flags.report.empty()) {
+    runtime::TrainResult result;
+    result.steps = trainer.step();
+    result.sets.push_back(*r);
+    if (Status s = writeReport(flags.report, session->exe->spec(), result); !s.ok())
+      return fail(s);
+  }
+  return 0;
+}
+
 } // namespace dlc::tool

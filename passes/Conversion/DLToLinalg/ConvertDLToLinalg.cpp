@@ -237,6 +237,28 @@ SmallVector<Value> sameDims(OpBuilder &b, Location loc, RankedTensorType type,
   return dims;
 }
 
+/// Dims of the NHWC result of a window op (conv or pool) over `input`: N from
+/// the input, Ho and Wo computed as (in + pads - window) / stride + 1 where
+/// the input's spatial dims are symbolic.
+SmallVector<Value> windowDims(OpBuilder &b, Location loc, RankedTensorType type,
+                              Value input, ArrayRef<int64_t> window,
+                              ArrayRef<int64_t> strides, ArrayRef<int64_t> pads) {
+  SmallVector<Value> dims(4);
+  if (type.isDynamicDim(0))
+    dims[0] = dimOf(b, loc, input, 0);
+  for (int i = 0; i < 2; ++i) {
+    if (!type.isDynamicDim(1 + i))
+      continue;
+    Value in = dimOf(b, loc, input, 1 + i);
+    Value span = arith::AddIOp::create(
+        b, loc, in,
+        indexConst(b, loc, pads[2 * i] + pads[2 * i + 1] - window[i]));
+    Value out = arith::DivUIOp::create(b, loc, span, indexConst(b, loc, strides[i]));
+    dims[1 + i] = arith::AddIOp::create(b, loc, out, indexConst(b, loc, 1));
+  }
+  return dims;
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise ops, constants and casts
 //===----------------------------------------------------------------------===//
@@ -745,9 +767,9 @@ Value buildConv(OpBuilder &b, Location loc, Value input, Value filter,
                 RankedTensorType type, ArrayRef<int64_t> strides,
                 ArrayRef<int64_t> pads) {
   Value padded = padNHWC(b, loc, input, pads, 0.0);
-  SmallVector<Value> dims(4);
-  if (type.isDynamicDim(0))
-    dims[0] = dimOf(b, loc, input, 0);
+  auto ft = tensorType(filter);
+  SmallVector<Value> dims = windowDims(
+      b, loc, type, input, {ft.getDimSize(0), ft.getDimSize(1)}, strides, pads);
   Value init = filledTensor(b, loc, type, dims, floatConst(b, loc, 0.0));
   return linalg::Conv2DNhwcHwcfOp::create(b, loc, TypeRange{type},
                                           ValueRange{padded, filter},
@@ -871,13 +893,13 @@ struct Conv2DGradFilterLowering
 
 /// The number of real (unpadded) input cells in window `o` of one dim.
 Value windowCount(OpBuilder &b, Location loc, Value o, int64_t stride,
-                  int64_t padBefore, int64_t window, int64_t in) {
+                  int64_t padBefore, int64_t window, Value in) {
   Value start = arith::SubIOp::create(
       b, loc, arith::MulIOp::create(b, loc, o, indexConst(b, loc, stride)),
       indexConst(b, loc, padBefore));
   Value end = arith::AddIOp::create(b, loc, start, indexConst(b, loc, window));
   Value lo = arith::MaxSIOp::create(b, loc, start, indexConst(b, loc, 0));
-  Value hi = arith::MinSIOp::create(b, loc, end, indexConst(b, loc, in));
+  Value hi = arith::MinSIOp::create(b, loc, end, in);
   return arith::SubIOp::create(b, loc, hi, lo);
 }
 
@@ -893,13 +915,11 @@ struct PoolLowering : public OpRewritePattern<OpTy> {
     constexpr bool isMax = std::is_same_v<OpTy, dl::MaxPoolOp>;
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
-    auto xt = tensorType(op.getInput());
     ArrayRef<int64_t> win = op.getWindow(), s = op.getStrides(), p = op.getPads();
     double padValue = isMax ? -std::numeric_limits<float>::infinity() : 0.0;
     Value padded = padNHWC(rewriter, loc, op.getInput(), p, padValue);
-    SmallVector<Value> dims(4);
-    if (type.isDynamicDim(0))
-      dims[0] = dimOf(rewriter, loc, op.getInput(), 0);
+    SmallVector<Value> dims =
+        windowDims(rewriter, loc, type, op.getInput(), win, s, p);
     Value init = filledTensor(rewriter, loc, type, dims,
                               floatConst(rewriter, loc, padValue));
     Value window = tensor::EmptyOp::create(rewriter, loc, win, rewriter.getF32Type());
@@ -916,7 +936,8 @@ struct PoolLowering : public OpRewritePattern<OpTy> {
                    .getResult(0);
     if constexpr (!isMax) {
       // Divide by the number of real cells in each window.
-      int64_t H = xt.getDimSize(1), W = xt.getDimSize(2);
+      Value H = dimOf(rewriter, loc, op.getInput(), 1);
+      Value W = dimOf(rewriter, loc, op.getInput(), 2);
       result = buildMap(
           rewriter, loc, type, dims, ValueRange{result},
           {AffineMap::getMultiDimIdentityMap(4, this->getContext())},
@@ -950,19 +971,16 @@ struct PoolGradLowering : public OpRewritePattern<OpTy> {
     Value x = op.getInput(), g = op.getGrad();
     auto xt = tensorType(x), gt = tensorType(g);
     ArrayRef<int64_t> win = op.getWindow(), s = op.getStrides(), p = op.getPads();
-    int64_t H = xt.getDimSize(1), W = xt.getDimSize(2);
-    int64_t ho = gt.getDimSize(1), wo = gt.getDimSize(2);
-    if (ShapedType::isDynamic(H) || ShapedType::isDynamic(W))
-      return rewriter.notifyMatchFailure(op, "needs static spatial dims");
+    // Spatial sizes of the input and of the gradient (static or symbolic).
+    Value H = dimOf(rewriter, loc, x, 1), W = dimOf(rewriter, loc, x, 2);
+    Value ho = dimOf(rewriter, loc, g, 1), wo = dimOf(rewriter, loc, g, 2);
     Value argmax;
     if constexpr (isMax) {
       // argmax[n, oh, ow, c] = kh * KW + kw of the first maximum.
       Value padded = padNHWC(rewriter, loc, x, p,
                              -std::numeric_limits<float>::infinity());
       auto idxType = gt.clone(rewriter.getI32Type());
-      SmallVector<Value> dims(4);
-      if (gt.isDynamicDim(0))
-        dims[0] = dimOf(rewriter, loc, g, 0);
+      SmallVector<Value> dims = sameDims(rewriter, loc, gt, g);
       Value vals = filledTensor(rewriter, loc, gt, dims,
                                 floatConst(rewriter, loc,
                                            -std::numeric_limits<float>::infinity()));
@@ -1016,7 +1034,7 @@ struct PoolGradLowering : public OpRewritePattern<OpTy> {
           Value zero = indexConst(b, l, 0);
           // For one spatial dim: (valid, clamped output index).
           auto outIndex = [&](Value i, int64_t k, int64_t stride, int64_t pad,
-                              int64_t outSize) -> std::pair<Value, Value> {
+                              Value outSize) -> std::pair<Value, Value> {
             Value num = arith::SubIOp::create(
                 b, l, arith::AddIOp::create(b, l, i, indexConst(b, l, pad)),
                 indexConst(b, l, k));
@@ -1028,11 +1046,11 @@ struct PoolGradLowering : public OpRewritePattern<OpTy> {
                 b, l, arith::CmpIPredicate::eq,
                 arith::RemUIOp::create(b, l, safe, indexConst(b, l, stride)), zero);
             Value inRange = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
-                                                  o, indexConst(b, l, outSize));
+                                                  o, outSize);
             Value valid = arith::AndIOp::create(
                 b, l, nonneg, arith::AndIOp::create(b, l, exact, inRange));
-            Value clamped = arith::MinSIOp::create(b, l, o,
-                                                   indexConst(b, l, outSize - 1));
+            Value last = arith::SubIOp::create(b, l, outSize, indexConst(b, l, 1));
+            Value clamped = arith::MinSIOp::create(b, l, o, last);
             return {valid, clamped};
           };
           for (int64_t kh = 0; kh < win[0]; ++kh) {
@@ -1080,6 +1098,21 @@ struct ConvertDLToLinalgPass
       return WalkResult::interrupt();
     });
     if (seeds.wasInterrupted())
+      return signalPassFailure();
+    // The patterns build on ranked types: check them once here.
+    WalkResult unranked = module.walk([](Operation *op) {
+      if (!isa<dl::DLDialect>(op->getDialect()))
+        return WalkResult::advance();
+      auto isUnranked = [](Type t) { return isa<UnrankedTensorType>(t); };
+      if (llvm::any_of(op->getOperandTypes(), isUnranked) ||
+          llvm::any_of(op->getResultTypes(), isUnranked)) {
+        op->emitOpError("needs ranked tensor types; run dl-shape-inference "
+                        "before lowering");
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (unranked.wasInterrupted())
       return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     populateDLToLinalgPatterns(patterns);

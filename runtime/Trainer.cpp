@@ -1,0 +1,347 @@
+//===- Trainer.cpp - training and evaluating a compiled model ---------------===//
+//
+// Defaults where the model is silent (documented in docs/TRAINING.md):
+// batch 32 for file data and the whole set for literal data; one epoch when
+// neither steps nor epochs is given; shuffling on except for literal data;
+// validation passes every eval_every (default log_every) steps.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Trainer.h"
+
+#include "runtime/Idx.h"
+
+#include <chrono>
+#include <cmath>
+
+using namespace dlc::runtime;
+
+namespace {
+std::string dirName(const std::string &path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+bool isAbsolute(const std::string &p) { return !p.empty() && p[0] == '/'; }
+
+double scalarOf(const Tensor &t) {
+  return t.dtype() == DType::F32 ? t.data<float>()[0] : t.data<int32_t>()[0];
+}
+
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+} // namespace
+
+Trainer::Trainer(std::shared_ptr<const Executable> exe,
+                 std::map<std::string, Tensor> &params, TrainOptions options)
+    : exe_(std::move(exe)), spec_(exe_->spec()), params_(params),
+      options_(std::move(options)) {
+  // Optimizer state starts at zero.
+  if (const EntrySpec *step = spec_.findEntry("train_step"))
+    for (const ValueSpec &a : step->args)
+      if (a.role == "state")
+        state_.emplace(a.name, Tensor::zeros(a.shape, a.dtype));
+}
+
+StatusOr<Tensor> Trainer::loadSource(const DataSourceSpec &source,
+                                     const InputSpec &input) {
+  std::vector<int64_t> example(input.shape.begin() + (input.shape.empty() ? 0 : 1),
+                               input.shape.end());
+  std::string where = source.loc.prefix();
+  if (source.kind == "literal") {
+    Tensor raw(input.dtype, source.literalShape);
+    for (int64_t i = 0; i < raw.numElements(); ++i) {
+      if (input.dtype == DType::F32)
+        raw.data<float>()[i] = static_cast<float>(source.literal[i]);
+      else
+        raw.data<int32_t>()[i] = static_cast<int32_t>(source.literal[i]);
+    }
+    if (raw.rank() == 0)
+      return makeError(where, "literal data for input '", input.name,
+                       "' must be a list of examples");
+    auto prepared = prepareInput(raw, example, input.dtype, input.name, "literal");
+    if (!prepared.ok())
+      return prepared.status().withPrefix(where);
+    return prepared;
+  }
+  std::string path = source.path;
+  if (!isAbsolute(path))
+    path = (options_.dataDir.empty() ? dirName(spec_.file) : options_.dataDir) +
+           "/" + path;
+  // Labels that feed an f32 input one-hot are read as integers.
+  bool labels = input.dtype == DType::I32 ||
+                (input.shape.size() == 2 && source.scale == 1.0);
+  auto raw = readIdx(path, labels ? DType::I32 : DType::F32, source.scale);
+  if (!raw.ok() && labels && input.dtype == DType::F32)
+    raw = readIdx(path, DType::F32, source.scale);
+  if (!raw.ok())
+    return raw.status().withPrefix(where);
+  auto prepared = prepareInput(*raw, example, input.dtype, input.name, path);
+  if (!prepared.ok())
+    return prepared.status().withPrefix(where);
+  return prepared;
+}
+
+Status Trainer::loadData() {
+  for (const char *set : {"train", "validation", "test"}) {
+    Dataset data;
+    bool any = false;
+    for (const InputSpec &input : spec_.inputs) {
+      const DataSourceSpec *source = nullptr;
+      for (const DataSourceSpec &d : spec_.data)
+        if (d.set == set && d.input == input.name)
+          source = &d;
+      if (!source)
+        continue;
+      any = true;
+      auto t = loadSource(*source, input);
+      if (!t.ok())
+        return t.status();
+      if (Status s = data.add(input.name, std::move(*t)); !s.ok())
+        return s.withPrefix(source->loc.prefix() + "data " + set + ": ");
+    }
+    if (!any)
+      continue;
+    for (const InputSpec &input : spec_.inputs)
+      if (!data.find(input.name)) {
+        SourceLoc loc;
+        for (const DataSourceSpec &d : spec_.data)
+          if (d.set == set)
+            loc = d.loc;
+        return makeError(loc.prefix(), "data ", set, " does not bind input '",
+                         input.name, "'");
+      }
+    sets_[set] = std::move(data);
+  }
+  int64_t holdout = spec_.train ? spec_.train->validation : 0;
+  if (holdout > 0 && !sets_.count("validation")) {
+    auto train = sets_.find("train");
+    if (train == sets_.end())
+      return makeError(spec_.train->loc.prefix(),
+                       "'validation' holds out training examples, but there is "
+                       "no train data");
+    if (holdout >= train->second.size())
+      return makeError(spec_.train->loc.prefix(), "'validation = ", holdout,
+                       "' holds out every one of the ", train->second.size(),
+                       " training examples");
+    auto split = train->second.split(holdout);
+    if (!split.ok())
+      return split.status();
+    sets_["train"] = std::move(split->first);
+    sets_["validation"] = std::move(split->second);
+  }
+  return Status::success();
+}
+
+Status Trainer::restore() {
+  if (options_.restore.empty())
+    return Status::success();
+  auto ckpt = readCheckpoint(options_.restore);
+  if (!ckpt.ok())
+    return ckpt.status();
+  for (const ParamSpec &p : spec_.params) {
+    auto it = ckpt->tensors.find(p.name);
+    if (it == ckpt->tensors.end())
+      return makeError(options_.restore, ": param '", p.name, "' is missing");
+    if (it->second.dtype() != p.dtype || it->second.shape() != p.shape)
+      return makeError(options_.restore, ": param '", p.name, "' is ",
+                       it->second.typeString(), " but the model declares ",
+                       formatType(p.dtype, p.shape));
+    params_[p.name] = it->second;
+  }
+  auto model = ckpt->metadata.find("model");
+  resumed_ = model != ckpt->metadata.end() && model->second == spec_.name;
+  if (!resumed_)
+    return Status::success(); // Transfer learning: fresh optimizer and step.
+  for (auto &[name, value] : state_) {
+    auto it = ckpt->tensors.find(name);
+    if (it == ckpt->tensors.end())
+      continue; // No optimizer state in the file: start it fresh.
+    if (it->second.shape() != value.shape())
+      return makeError(options_.restore, ": optimizer state '", name,
+                       "' has the wrong shape ", it->second.typeString());
+    value = it->second;
+  }
+  auto step = ckpt->metadata.find("step");
+  if (step != ckpt->metadata.end())
+    step_ = std::strtoll(step->second.c_str(), nullptr, 10);
+  return Status::success();
+}
+
+std::vector<ArgValue> Trainer::argsFor(const EntrySpec &entry,
+                                       const std::vector<Tensor> &batch,
+                                       const Tensor *stepTensor,
+                                       int64_t seed) const {
+  std::vector<ArgValue> args;
+  for (const ValueSpec &a : entry.args) {
+    if (a.role == "input") {
+      size_t i = 0;
+      while (spec_.inputs[i].name != a.name)
+        ++i;
+      args.push_back(ArgValue::of(batch[i]));
+    } else if (a.role == "param") {
+      args.push_back(ArgValue::of(params_.at(a.name)));
+    } else if (a.role == "state") {
+      args.push_back(ArgValue::of(state_.at(a.name)));
+    } else if (a.role == "step") {
+      args.push_back(ArgValue::of(*stepTensor));
+    } else {
+      args.push_back(ArgValue::scalarI64(seed));
+    }
+  }
+  return args;
+}
+
+StatusOr<SetResult> Trainer::evaluate(const std::string &set) {
+  auto it = sets_.find(set);
+  if (it == sets_.end())
+    return makeError("there is no ", set, " data");
+  const EntrySpec *entry = spec_.findEntry("eval");
+  int64_t batch = std::min<int64_t>(it->second.size(), 500);
+  auto iter = BatchIterator::create(it->second, batch, false, false, nullptr);
+  if (!iter.ok())
+    return iter.status();
+  iter->startEpoch();
+  SetResult result;
+  result.set = set;
+  std::vector<double> sums;
+  while (iter->next()) {
+    auto out = exe_->call("eval", argsFor(*entry, iter->batch(), nullptr, 0));
+    if (!out.ok())
+      return out.status();
+    sums.resize(out->size(), 0.0);
+    for (size_t i = 0; i < out->size(); ++i)
+      if (entry->results[i].role != "output")
+        sums[i] += scalarOf((*out)[i]) * iter->rows();
+    result.examples += iter->rows();
+  }
+  for (size_t i = 0; i < entry->results.size(); ++i)
+    if (entry->results[i].role != "output")
+      result.values.emplace_back(entry->results[i].name,
+                                 sums[i] / std::max<int64_t>(result.examples, 1));
+  return result;
+}
+
+StatusOr<TrainResult>
+Trainer::train(const std::function<void(const Progress &)> &onLog,
+               const std::function<void(const SetResult &)> &onEval) {
+  auto trainSet = sets_.find("train");
+  if (trainSet == sets_.end())
+    return makeError(spec_.file, ": the model has no train data (add a data "
+                                 "train { ... } block)");
+  const TrainSpec train = spec_.train.value_or(TrainSpec{});
+  const Dataset &data = trainSet->second;
+  bool literal = true;
+  for (const DataSourceSpec &d : spec_.data)
+    if (d.set == "train" && d.kind != "literal")
+      literal = false;
+  int64_t batch = options_.batch.value_or(
+      train.batch.value_or(literal ? data.size() : std::min<int64_t>(32, data.size())));
+  if (batch > data.size())
+    return makeError(train.loc.prefix(), "batch ", batch, " is larger than the ",
+                     data.size(), " training examples");
+  bool shuffle = train.shuffle.value_or(!literal);
+  int64_t seed = options_.seed.value_or(train.seed);
+  Generator generator(static_cast<uint64_t>(seed) ^ 0x5eedULL);
+  auto iter = BatchIterator::create(data, batch, shuffle, /*dropLast=*/true, &generator);
+  if (!iter.ok())
+    return iter.status();
+  int64_t perEpoch = std::max<int64_t>(data.size() / batch, 1);
+  int64_t total = options_.steps.value_or(
+      train.steps.value_or(train.epochs.value_or(1) * perEpoch));
+  int64_t logEvery = train.logEvery;
+  int64_t evalEvery = train.evalEvery.value_or(logEvery);
+
+  // Resuming replays the generator's draws of the steps already taken, so
+  // the run continues exactly as if it had never stopped.
+  for (int64_t s = 0; s < step_; ++s) {
+    iter->nextCyclic();
+    generator.nextU64();
+  }
+
+  const EntrySpec *entry = spec_.findEntry("train_step");
+  TrainResult result;
+  auto start = Clock::now();
+  double trainSeconds = 0;
+  int64_t firstStep = step_;
+  double lossSum = 0;
+  std::vector<double> metricSums;
+  int64_t logged = 0;
+  while (step_ < total) {
+    iter->nextCyclic();
+    ++step_;
+    Tensor stepTensor = Tensor::scalar<float>(static_cast<float>(step_));
+    int64_t stepSeed = static_cast<int64_t>(generator.nextU64());
+    auto t0 = Clock::now();
+    auto out = exe_->call("train_step", argsFor(*entry, iter->batch(), &stepTensor, stepSeed));
+    trainSeconds += secondsSince(t0);
+    if (!out.ok())
+      return out.status();
+    Progress progress;
+    for (size_t i = 0; i < entry->results.size(); ++i) {
+      const ValueSpec &r = entry->results[i];
+      Tensor &value = (*out)[i];
+      if (r.role == "param")
+        params_[r.name] = std::move(value);
+      else if (r.role == "state")
+        state_[r.name] = std::move(value);
+      else if (r.role == "loss")
+        progress.loss = scalarOf(value);
+      else if (r.role == "metric")
+        progress.metrics.emplace_back(r.name, scalarOf(value));
+    }
+    if (!std::isfinite(progress.loss))
+      return makeError("the loss became ", progress.loss, " at step ", step_,
+                       "; lower the learning rate");
+    lossSum += progress.loss;
+    metricSums.resize(progress.metrics.size(), 0.0);
+    for (size_t i = 0; i < progress.metrics.size(); ++i)
+      metricSums[i] += progress.metrics[i].second;
+    ++logged;
+    if (step_ % logEvery == 0 || step_ == total || step_ == firstStep + 1) {
+      progress.step = step_;
+      progress.totalSteps = total;
+      progress.loss = lossSum / logged;
+      for (size_t i = 0; i < progress.metrics.size(); ++i)
+        progress.metrics[i].second = metricSums[i] / logged;
+      double done = static_cast<double>(step_ - firstStep);
+      progress.examplesPerSecond = done * batch / std::max(trainSeconds, 1e-9);
+      progress.etaSeconds = (total - step_) * trainSeconds / std::max(done, 1.0);
+      onLog(progress);
+      lossSum = 0;
+      std::fill(metricSums.begin(), metricSums.end(), 0.0);
+      logged = 0;
+    }
+    if (sets_.count("validation") && step_ % evalEvery == 0 && step_ != total) {
+      auto v = evaluate("validation");
+      if (!v.ok())
+        return v.status();
+      onEval(*v);
+    }
+  }
+  result.steps = step_;
+  result.wallSeconds = secondsSince(start);
+  result.examplesPerSecond =
+      (step_ - firstStep) * batch / std::max(trainSeconds, 1e-9);
+  for (const char *set : {"train", "validation", "test"}) {
+    if (!sets_.count(set))
+      continue;
+    auto r = evaluate(set);
+    if (!r.ok())
+      return r.status();
+    result.sets.push_back(std::move(*r));
+  }
+  return result;
+}
+
+Status Trainer::save(const std::string &path) const {
+  std::vector<NamedTensorRef> refs;
+  for (const ParamSpec &p : spec_.params)
+    refs.push_back({p.name, &params_.at(p.name)});
+  for (const auto &[name, value] : state_)
+    refs.push_back({name, &value});
+  return writeCheckpoint(path, refs,
+                         {{"step", std::to_string(step_)}, {"model", spec_.name}});
+}
