@@ -53,7 +53,7 @@ void dlc::buildLLVMPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
               "canonicalize,buffer-deallocation-pipeline,"
               "convert-bufferization-to-memref,dl-lower-strided-copies,"
               "convert-linalg-to-loops,"
-              "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+              "convert-vector-to-scf,expand-strided-metadata,lower-affine,convert-scf-to-cf,"
               "convert-math-to-llvm,convert-math-to-libm,"
               "finalize-memref-to-llvm{use-aligned-alloc=1},convert-to-llvm,"
               "reconcile-unrealized-casts");

@@ -507,7 +507,8 @@ private:
     if (auto later = allNames.find(callee); later != allNames.end()) {
       mlir::InFlightDiagnostic diag = error(call.loc());
       diag << "'" << callee << "' is used before it is defined";
-      diag.attachNote(loc(later->second)) << "'" << callee << "' is defined here";
+      diag.attachNote(loc(later->second))
+          << "'" << callee << "' is defined here";
       return;
     }
     error(call.loc()) << "unknown op '" << callee << "'";
@@ -625,11 +626,13 @@ private:
     mlir::Location l = loc(b.loc());
     if (rankOf(rhs) != 0 &&
         cast<mlir::RankedTensorType>(rhs.getType()).getNumElements() != 1) {
-      error(b.loc()) << "'**' expects a scalar exponent";
+      error(b.loc()) << "'**' expects a scalar exponent, got "
+                     << formatType(rhs.getType());
       return nullptr;
     }
     if (!elementTypeOf(lhs).isF32()) {
-      error(b.loc()) << "'**' expects an f32 base; convert with f32(...)";
+      error(b.loc()) << "'**' expects an f32 base, got "
+                     << formatType(lhs.getType()) << "; convert with f32(...)";
       return nullptr;
     }
     std::optional<double> n = foldConstant(b.getRHS());
@@ -753,8 +756,9 @@ private:
     if (unary.contains(name)) {
       if (name != "square" && name != "abs" && name != "flatten" &&
           !elementTypeOf(in[0]).isF32()) {
-        error(call.loc()) << "'" << name << "' expects an f32 tensor; convert "
-                             "with f32(...)";
+        error(call.loc()) << "'" << name << "' expects an f32 tensor, got "
+                          << formatType(in[0].getType())
+                          << "; convert with f32(...)";
         return nullptr;
       }
       return create(name, l, in);
@@ -842,8 +846,9 @@ private:
         keepdims = *v;
       }
       if (!elementTypeOf(in[0]).isF32()) {
-        error(call.loc()) << "'" << name << "' expects an f32 tensor; convert "
-                             "with f32(...)";
+        error(call.loc()) << "'" << name << "' expects an f32 tensor, got "
+                          << formatType(in[0].getType())
+                          << "; convert with f32(...)";
         return nullptr;
       }
       return create(name, l, in,
@@ -871,7 +876,9 @@ private:
       if (!depth)
         return nullptr;
       if (!elementTypeOf(in[0]).isInteger(32)) {
-        error(call.loc()) << "'one_hot' expects i32 labels; convert with i32(...)";
+        error(call.loc()) << "'one_hot' expects i32 labels, got "
+                          << formatType(in[0].getType())
+                          << "; convert with i32(...)";
         return nullptr;
       }
       return create(name, l, in, {attr("depth", builder.getI64IntegerAttr(*depth))});

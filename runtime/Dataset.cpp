@@ -51,7 +51,7 @@ StatusOr<Tensor> prepareInput(const Tensor &raw,
       if (labels[i] < 0 || labels[i] >= classes)
         return makeError(source, ": label ", labels[i], " of example ", i,
                          " is out of range for input '", inputName,
-                         "' with ", classes, " classes");
+                         "': expected a class id in [0, ", classes, ")");
       p[i * classes + labels[i]] = 1.0f;
     }
     return out;

@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <dlfcn.h>
 
 using namespace dlc::runtime;
@@ -102,7 +103,12 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
     packed.push_back(resultStorage.data());
   fn->second(packed.data());
 
+  // One buffer may back several results (CSE merges equal results, and a
+  // gradient may be returned twice): the first adoptable use takes it, the
+  // others copy, and buffers not adopted are freed once, after all copies.
   std::vector<Tensor> results;
+  std::set<void *> seen;
+  std::vector<void *> toFree;
   size_t at = 0;
   for (const ValueSpec &r : entry->results) {
     const int64_t *w = resultStorage.data() + at;
@@ -119,10 +125,13 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
         contiguous = false;
       stride *= shape[d];
     }
-    if (contiguous && offset == 0 && aligned == allocated) {
+    bool first = seen.insert(allocated).second;
+    if (first && contiguous && offset == 0 && aligned == allocated) {
       results.push_back(Tensor::adopt(r.dtype, std::move(shape), allocated));
       continue;
     }
+    if (first)
+      toFree.push_back(allocated);
     Tensor t(r.dtype, shape);
     size_t elem = dtypeSize(r.dtype);
     if (contiguous) {
@@ -143,8 +152,9 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
         }
       }
     }
-    std::free(allocated);
     results.push_back(std::move(t));
   }
+  for (void *p : toFree)
+    std::free(p);
   return results;
 }

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+
 using namespace dlc::runtime;
 using nlohmann::json;
 
@@ -16,6 +18,23 @@ std::string SourceLoc::prefix() const {
   if (file.empty())
     return "";
   return file + ":" + std::to_string(line) + ":" + std::to_string(col) + ": ";
+}
+
+std::string SourceLoc::diagnostic(const std::string &message) const {
+  if (file.empty())
+    return message;
+  std::string out = prefix() + "error: " + message;
+  std::ifstream in(file);
+  std::string text;
+  for (unsigned i = 0; i < line && std::getline(in, text); ++i)
+    if (i + 1 == line) {
+      out += "\n" + text + "\n";
+      // Keep tabs so that the caret lines up under the column.
+      for (unsigned c = 1; c < col && c - 1 < text.size(); ++c)
+        out += text[c - 1] == '\t' ? '\t' : ' ';
+      out += "^";
+    }
+  return out;
 }
 
 template <class T>

@@ -27,7 +27,18 @@ struct SourceLoc {
   unsigned line = 0, col = 0;
   /// `file:line:col: ` or "" when unknown.
   std::string prefix() const;
+  /// A clang-style diagnostic: `file:line:col: error: MESSAGE`, then the
+  /// source line and a caret under the column. Just MESSAGE when the
+  /// location is unknown; no source line when the file cannot be read.
+  std::string diagnostic(const std::string &message) const;
 };
+
+/// An error Status whose message is `loc.diagnostic()` of the concatenated
+/// `parts`.
+template <class... Parts>
+Status errorAt(const SourceLoc &loc, const Parts &...parts) {
+  return Status::error(loc.diagnostic(makeError(parts...).message()));
+}
 
 struct InputSpec {
   std::string name;

@@ -49,7 +49,6 @@ StatusOr<Tensor> Trainer::loadSource(const DataSourceSpec &source,
                                      const InputSpec &input) {
   std::vector<int64_t> example(input.shape.begin() + (input.shape.empty() ? 0 : 1),
                                input.shape.end());
-  std::string where = source.loc.prefix();
   if (source.kind == "literal") {
     Tensor raw(input.dtype, source.literalShape);
     for (int64_t i = 0; i < raw.numElements(); ++i) {
@@ -59,28 +58,39 @@ StatusOr<Tensor> Trainer::loadSource(const DataSourceSpec &source,
         raw.data<int32_t>()[i] = static_cast<int32_t>(source.literal[i]);
     }
     if (raw.rank() == 0)
-      return makeError(where, "literal data for input '", input.name,
-                       "' must be a list of examples");
-    auto prepared = prepareInput(raw, example, input.dtype, input.name, "literal");
+      return errorAt(source.loc, "literal data for input '", input.name,
+                     "' must be a list of examples, not a scalar");
+    auto prepared = prepareInput(raw, example, input.dtype, input.name, "literal data");
     if (!prepared.ok())
-      return prepared.status().withPrefix(where);
+      return errorAt(source.loc, prepared.status().message());
     return prepared;
   }
   std::string path = source.path;
-  if (!isAbsolute(path))
-    path = (options_.dataDir.empty() ? dirName(spec_.file) : options_.dataDir) +
-           "/" + path;
-  // Labels that feed an f32 input one-hot are read as integers.
-  bool labels = input.dtype == DType::I32 ||
-                (input.shape.size() == 2 && source.scale == 1.0);
-  auto raw = readIdx(path, labels ? DType::I32 : DType::F32, source.scale);
-  if (!raw.ok() && labels && input.dtype == DType::F32)
-    raw = readIdx(path, DType::F32, source.scale);
+  if (!isAbsolute(path)) {
+    std::string dir = options_.dataDir.empty() ? dirName(spec_.file) : options_.dataDir;
+    if (dir != ".")
+      path = dir + "/" + path;
+  }
+  auto raw = readIdx(path, input.dtype, source.scale);
   if (!raw.ok())
-    return raw.status().withPrefix(where);
+    return errorAt(source.loc, raw.status().message());
+  // Labels (one number per example) that feed an f32 [B, C] input one-hot
+  // become class ids.
+  if (input.dtype == DType::F32 && input.shape.size() == 2 &&
+      raw->rank() == 1 && source.scale == 1.0) {
+    Tensor ids(DType::I32, raw->shape());
+    bool integral = true;
+    for (int64_t i = 0; i < raw->numElements() && integral; ++i) {
+      float v = raw->data<float>()[i];
+      integral = v == std::floor(v) && std::fabs(v) < 2147483648.0f;
+      ids.data<int32_t>()[i] = integral ? static_cast<int32_t>(v) : 0;
+    }
+    if (integral)
+      *raw = std::move(ids);
+  }
   auto prepared = prepareInput(*raw, example, input.dtype, input.name, path);
   if (!prepared.ok())
-    return prepared.status().withPrefix(where);
+    return errorAt(source.loc, prepared.status().message());
   return prepared;
 }
 
@@ -100,7 +110,7 @@ Status Trainer::loadData() {
       if (!t.ok())
         return t.status();
       if (Status s = data.add(input.name, std::move(*t)); !s.ok())
-        return s.withPrefix(source->loc.prefix() + "data " + set + ": ");
+        return errorAt(source->loc, "data ", set, ": ", s.message());
     }
     if (!any)
       continue;
@@ -108,10 +118,10 @@ Status Trainer::loadData() {
       if (!data.find(input.name)) {
         SourceLoc loc;
         for (const DataSourceSpec &d : spec_.data)
-          if (d.set == set)
+          if (d.set == set && loc.file.empty())
             loc = d.loc;
-        return makeError(loc.prefix(), "data ", set, " does not bind input '",
-                         input.name, "'");
+        return errorAt(loc, "data ", set, " does not bind input '",
+                       input.name, "'; every input needs a source");
       }
     sets_[set] = std::move(data);
   }
@@ -119,13 +129,13 @@ Status Trainer::loadData() {
   if (holdout > 0 && !sets_.count("validation")) {
     auto train = sets_.find("train");
     if (train == sets_.end())
-      return makeError(spec_.train->loc.prefix(),
-                       "'validation' holds out training examples, but there is "
-                       "no train data");
+      return errorAt(spec_.train->loc,
+                     "'validation' holds out training examples, but there is "
+                     "no train data");
     if (holdout >= train->second.size())
-      return makeError(spec_.train->loc.prefix(), "'validation = ", holdout,
-                       "' holds out every one of the ", train->second.size(),
-                       " training examples");
+      return errorAt(spec_.train->loc, "'validation = ", holdout,
+                     "' leaves no training examples: expected fewer than the ",
+                     train->second.size(), " training examples");
     auto split = train->second.split(holdout);
     if (!split.ok())
       return split.status();
@@ -144,7 +154,8 @@ Status Trainer::restore() {
   for (const ParamSpec &p : spec_.params) {
     auto it = ckpt->tensors.find(p.name);
     if (it == ckpt->tensors.end())
-      return makeError(options_.restore, ": param '", p.name, "' is missing");
+      return makeError(options_.restore, ": param '", p.name,
+                       "' is missing: expected ", formatType(p.dtype, p.shape));
     if (it->second.dtype() != p.dtype || it->second.shape() != p.shape)
       return makeError(options_.restore, ": param '", p.name, "' is ",
                        it->second.typeString(), " but the model declares ",
@@ -239,9 +250,13 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
       literal = false;
   int64_t batch = options_.batch.value_or(
       train.batch.value_or(literal ? data.size() : std::min<int64_t>(32, data.size())));
-  if (batch > data.size())
-    return makeError(train.loc.prefix(), "batch ", batch, " is larger than the ",
-                     data.size(), " training examples");
+  if (batch > data.size()) {
+    if (options_.batch)
+      return makeError("--batch ", batch, " is larger than the ", data.size(),
+                       " training examples");
+    return errorAt(train.loc, "batch ", batch, " is larger than the ",
+                   data.size(), " training examples");
+  }
   bool shuffle = train.shuffle.value_or(!literal);
   int64_t seed = options_.seed.value_or(train.seed);
   Generator generator(static_cast<uint64_t>(seed) ^ 0x5eedULL);
@@ -322,6 +337,7 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
     }
   }
   result.steps = step_;
+  result.firstStep = firstStep;
   result.wallSeconds = secondsSince(start);
   result.examplesPerSecond =
       (step_ - firstStep) * batch / std::max(trainSeconds, 1e-9);

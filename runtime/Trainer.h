@@ -45,7 +45,8 @@ struct Progress {
 };
 
 struct TrainResult {
-  int64_t steps = 0;
+  /// The step reached, and the step training started from (0 unless resumed).
+  int64_t steps = 0, firstStep = 0;
   double wallSeconds = 0, examplesPerSecond = 0;
   std::vector<SetResult> sets;
 };

@@ -17,6 +17,13 @@ config.excludes = ["unittests", "CMakeLists.txt", "lit.cfg.py", "Inputs"]
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%dlc_src_root", config.dlc_src_root))
 config.substitutions.append(("%examples", os.path.join(config.dlc_src_root, "examples")))
+config.substitutions.append(("%dlc_obj_root", config.dlc_obj_root))
+# The build's own CMake, generator and compilers (examples/embed is built
+# against the installed package by Examples/embed.test).
+config.substitutions.append(("%cmake", config.cmake_command))
+config.substitutions.append(("%make_program", config.cmake_make_program))
+config.substitutions.append(("%host_cc", config.cmake_c_compiler))
+config.substitutions.append(("%host_cxx", config.cmake_cxx_compiler))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()

@@ -574,7 +574,7 @@ TEST(ParserErrorTest, Lexical) {
             "1:22: unterminated string, expected '\"' before the end of the "
             "line");
   EXPECT_EQ(parseError("x = 1e"),
-            "1:5: expected digits in the exponent of number '1e'");
+            "1:7: expected digits in the exponent of number '1e'");
   EXPECT_EQ(parseError("x = 1e999"), "1:5: number '1e999' is out of range");
   EXPECT_EQ(parseError("x = 3x"),
             "1:6: unexpected character 'x' after number '3'");
@@ -679,7 +679,7 @@ TEST(ParserErrorTest, Blocks) {
             "2:12: expected newline, ';' or '}' after an entry in the train "
             "block, found ','");
   EXPECT_EQ(parseError("train {\n  batch = 1\n"),
-            "3:1: expected '}' to close the train block, found end of file");
+            "2:12: expected '}' to close the train block, found end of file");
   EXPECT_EQ(parseError("train { batch = 1 } x = 2"),
             "1:21: expected newline or ';' after the declaration, found "
             "identifier 'x'");

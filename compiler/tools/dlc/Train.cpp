@@ -14,7 +14,11 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
 
 #include <unistd.h>
 
@@ -79,6 +83,25 @@ Status writeReport(const std::string &path, const runtime::ModelSpec &spec,
   return Status::success();
 }
 
+/// Checks that the folder `path` would be written into exists, so that a
+/// long training run does not end in an error ("" passes).
+Status checkWritable(const std::string &path) {
+  if (path.empty())
+    return Status::success();
+  std::string dir = llvm::sys::path::parent_path(path).str();
+  if (dir.empty())
+    dir = ".";
+  if (!llvm::sys::fs::is_directory(dir))
+    return Status::error("cannot write '" + path + "': expected a folder '" +
+                         dir + "', but there is none");
+  if (llvm::sys::fs::is_directory(path))
+    return Status::error("cannot write '" + path + "': it is a folder");
+  if (::access(dir.c_str(), W_OK) != 0)
+    return Status::error("cannot write '" + path + "': the folder '" + dir +
+                         "' is not writable");
+  return Status::success();
+}
+
 /// Loads the model and compiles its training program; shared by train/eval.
 struct Session {
   std::optional<Model> model;
@@ -109,8 +132,16 @@ int train(const Flags &flags) {
     return fail(Status::error("--logdir (TensorBoard events) is not built yet"));
   if (flags.threads < 0)
     return fail(Status::error("--threads must not be negative"));
-  if (flags.steps == 0 || flags.steps < -1 || flags.batch == 0 || flags.batch < -1)
-    return fail(Status::error("--steps and --batch must be positive"));
+  if (flags.steps == 0 || flags.steps < -1)
+    return fail(Status::error("--steps " + std::to_string(flags.steps) +
+                              ": expected a positive number of steps"));
+  if (flags.batch == 0 || flags.batch < -1)
+    return fail(Status::error("--batch " + std::to_string(flags.batch) +
+                              ": expected a positive batch size"));
+  // Fail before training, not after it, when an output cannot be written.
+  for (const std::string *out : {&flags.save, &flags.report})
+    if (Status s = checkWritable(*out); !s.ok())
+      return fail(s);
   auto preview = Model::fromFile(flags.file, flags.options);
   if (!preview.ok())
     return fail(preview.status());
@@ -157,7 +188,14 @@ int train(const Flags &flags) {
       });
   if (!result.ok())
     return fail(result.status());
-  llvm::outs() << "trained " << result->steps << " steps in "
+  llvm::outs() << "trained " << result->steps - result->firstStep << " steps";
+  if (result->firstStep > 0 && result->steps > result->firstStep)
+    llvm::outs() << " (steps " << result->firstStep + 1 << " to "
+                 << result->steps << ", resumed)";
+  else if (result->firstStep > 0)
+    llvm::outs() << " (the checkpoint is already at step " << result->steps
+                 << ")";
+  llvm::outs() << " in "
                << llvm::format("%.1f", result->wallSeconds) << " s ("
                << llvm::format("%.0f", result->examplesPerSecond)
                << " examples/s)\n";
@@ -177,6 +215,8 @@ int train(const Flags &flags) {
 int eval(const Flags &flags) {
   if (flags.restore.empty())
     return fail(Status::error("dlc eval needs --restore CKPT"));
+  if (Status s = checkWritable(flags.report); !s.ok())
+    return fail(s);
   auto session = openSession(flags, 0);
   if (!session.ok())
     return fail(session.status());
@@ -191,14 +231,21 @@ int eval(const Flags &flags) {
     return fail(s);
   if (!trainer.hasSet("test"))
     return fail(Status::error(flags.file + ": the model has no test data"));
+  auto start = std::chrono::steady_clock::now();
   auto r = trainer.evaluate("test");
   if (!r.ok())
     return fail(r.status());
+  double seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
   for (const auto &[name, value] : r->values)
     llvm::outs() << name << " = " << llvm::format("%g", value) << "\n";
   if (!flags.report.empty()) {
     runtime::TrainResult result;
     result.steps = trainer.step();
+    // For eval, wall_s and examples_per_s measure the evaluation.
+    result.wallSeconds = seconds;
+    result.examplesPerSecond = r->examples / std::max(seconds, 1e-9);
     result.sets.push_back(*r);
     if (Status s = writeReport(flags.report, session->exe->spec(), result); !s.ok())
       return fail(s);

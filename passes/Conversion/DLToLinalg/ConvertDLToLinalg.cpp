@@ -193,8 +193,20 @@ Value reshapeTo(OpBuilder &b, Location loc, Value input, RankedTensorType type) 
   for (int64_t d : type.getShape())
     if (!ShapedType::isDynamic(d))
       known *= d;
+  // Several dynamic dims (keepdims, unbroadcast: unit dims inserted or
+  // dropped) cannot come from the element count: take the input's dynamic
+  // dims in order.
+  SmallVector<int64_t> inDyn;
+  for (int64_t i = 0; i < inType.getRank(); ++i)
+    if (inType.isDynamicDim(i))
+      inDyn.push_back(i);
+  bool inOrder = type.getNumDynamicDims() > 1 &&
+                 (int64_t)inDyn.size() == type.getNumDynamicDims();
+  size_t nextDyn = 0;
   for (int64_t d : type.getShape()) {
-    if (ShapedType::isDynamic(d))
+    if (ShapedType::isDynamic(d) && inOrder)
+      dims.push_back(dimOf(b, loc, input, inDyn[nextDyn++]));
+    else if (ShapedType::isDynamic(d))
       dims.push_back(arith::DivUIOp::create(b, loc, total, indexConst(b, loc, known)));
     else
       dims.push_back(indexConst(b, loc, d));
@@ -732,6 +744,67 @@ struct DropoutLowering : public OpRewritePattern<dl::DropoutOp> {
 // Matmul and convolution
 //===----------------------------------------------------------------------===//
 
+/// C[m, n] = sum_k A[m, k] * B[k, n] as a linalg.generic whose loops run
+/// (m, k, n): the innermost loop walks rows of B and C contiguously, which
+/// the vectorizer turns into full-width FMAs. `transA`/`transB` read A or B
+/// transposed through the indexing map instead of materializing the
+/// transpose. Batched (rank 3) operands add a leading batch loop.
+Value buildMatmul(OpBuilder &b, Location loc, Value a, bool transA, Value bm,
+                  bool transB, RankedTensorType type, ArrayRef<Value> dims) {
+  MLIRContext *ctx = b.getContext();
+  int64_t r = type.getRank();
+  Value init = filledTensor(b, loc, type, dims, floatConst(b, loc, 0.0));
+  // Loop dims: [batch,] m, k, n.
+  int64_t nd = r + 1;
+  SmallVector<AffineExpr> d;
+  for (int64_t i = 0; i < nd; ++i)
+    d.push_back(getAffineDimExpr(i, ctx));
+  int64_t o = r == 3 ? 1 : 0;
+  // With B transposed, both operands are contiguous along k: run (m, n, k)
+  // so the innermost loop is a dot product; otherwise (m, k, n).
+  AffineExpr m = d[o], k = d[o + 1], n = d[o + 2];
+  if (transB && !transA)
+    std::swap(k, n);
+  auto withBatch = [&](AffineExpr x, AffineExpr y) {
+    SmallVector<AffineExpr> e;
+    if (r == 3)
+      e.push_back(d[0]);
+    e.push_back(x);
+    e.push_back(y);
+    return AffineMap::get(nd, 0, e, ctx);
+  };
+  SmallVector<AffineMap> maps = {transA ? withBatch(k, m) : withBatch(m, k),
+                                 transB ? withBatch(n, k) : withBatch(k, n),
+                                 withBatch(m, n)};
+  SmallVector<IteratorType> iters(nd, IteratorType::parallel);
+  iters[transB && !transA ? o + 2 : o + 1] = IteratorType::reduction;
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{a, bm}, ValueRange{init}, maps, iters,
+      [](OpBuilder &nb, Location nl, ValueRange args) {
+        // Like every BLAS: contract to FMAs and let the reduction reassociate.
+        auto fm = arith::FastMathFlags::contract | arith::FastMathFlags::reassoc;
+        Value p = arith::MulFOp::create(nb, nl, args[0], args[1], fm);
+        linalg::YieldOp::create(nb, nl,
+                                Value(arith::AddFOp::create(nb, nl, args[2], p, fm)));
+      });
+  // The CPU schedule (compiler/targets/cpu) tiles and vectorizes these.
+  generic->setAttr("dlc.matmul", b.getUnitAttr());
+  return generic.getResult(0);
+}
+
+/// If `v` is a 2-D (or batched 3-D) transpose of the last two dims, returns
+/// its input: the matmul reads it transposed instead.
+Value transposedSource(Value v) {
+  auto t = v.getDefiningOp<dl::TransposeOp>();
+  if (!t)
+    return nullptr;
+  ArrayRef<int64_t> perm = t.getPerm();
+  if ((perm.size() == 2 && perm[0] == 1 && perm[1] == 0) ||
+      (perm.size() == 3 && perm[0] == 0 && perm[1] == 2 && perm[2] == 1))
+    return t.getInput();
+  return nullptr;
+}
+
 struct MatmulLowering : public OpRewritePattern<dl::MatmulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(dl::MatmulOp op,
@@ -739,43 +812,87 @@ struct MatmulLowering : public OpRewritePattern<dl::MatmulOp> {
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
     int64_t r = type.getRank();
+    Value a = op.getLhs(), bm = op.getRhs();
+    bool transA = false, transB = false;
+    if (Value src = transposedSource(a)) {
+      a = src;
+      transA = true;
+    }
+    if (Value src = transposedSource(bm)) {
+      bm = src;
+      transB = true;
+    }
     SmallVector<Value> dims(r);
     if (r == 3 && type.isDynamicDim(0))
-      dims[0] = dimOf(rewriter, loc, op.getLhs(), 0);
+      dims[0] = dimOf(rewriter, loc, a, 0);
     if (type.isDynamicDim(r - 2))
-      dims[r - 2] = dimOf(rewriter, loc, op.getLhs(), r - 2);
+      dims[r - 2] = dimOf(rewriter, loc, a, transA ? r - 1 : r - 2);
     if (type.isDynamicDim(r - 1))
-      dims[r - 1] = dimOf(rewriter, loc, op.getRhs(), r - 1);
-    Value init = filledTensor(rewriter, loc, type, dims, floatConst(rewriter, loc, 0.0));
-    ValueRange ins = op->getOperands();
-    Value result;
-    if (r == 2)
-      result = linalg::MatmulOp::create(rewriter, loc, TypeRange{type}, ins,
-                                        ValueRange{init})
-                   .getResult(0);
-    else
-      result = linalg::BatchMatmulOp::create(rewriter, loc, TypeRange{type}, ins,
-                                             ValueRange{init})
-                   .getResult(0);
-    rewriter.replaceOp(op, result);
+      dims[r - 1] = dimOf(rewriter, loc, bm, transB ? r - 2 : r - 1);
+    rewriter.replaceOp(op, buildMatmul(rewriter, loc, a, transA, bm, transB,
+                                       type, dims));
     return success();
   }
 };
 
-/// conv_2d_nhwc_hwcf on a zero-padded input.
+/// Collapses [N, OH, OW, X...] to [N*OH*OW, prod(X)] (the im2col layout).
+Value collapseTo2D(OpBuilder &b, Location loc, Value v, int64_t leading) {
+  auto t = tensorType(v);
+  SmallVector<ReassociationIndices> groups(2);
+  for (int64_t i = 0; i < t.getRank(); ++i)
+    groups[i < leading ? 0 : 1].push_back(i);
+  return tensor::CollapseShapeOp::create(b, loc, v, groups);
+}
+
+/// The im2col patches of a padded NHWC input for a window kh x kw at
+/// `strides`, over an output of [N, OH, OW] (`outType`'s first three dims,
+/// `outDims` their dynamic values): [N*OH*OW, KH*KW*C].
+Value im2col(OpBuilder &b, Location loc, Value padded, int64_t kh, int64_t kw,
+             ArrayRef<int64_t> strides, RankedTensorType outType,
+             ArrayRef<Value> outDims) {
+  MLIRContext *ctx = b.getContext();
+  auto pt = tensorType(padded);
+  int64_t c = pt.getDimSize(3);
+  auto patchType = RankedTensorType::get(
+      {outType.getDimSize(0), outType.getDimSize(1), outType.getDimSize(2), kh, kw, c},
+      pt.getElementType());
+  SmallVector<Value> patchDims = {outDims[0], outDims[1], outDims[2],
+                                  Value(), Value(), Value()};
+  if (patchType.isDynamicDim(0) && !patchDims[0])
+    patchDims[0] = dimOf(b, loc, padded, 0);
+  AffineExpr n, oh, ow, i, j, ch;
+  bindDims(ctx, n, oh, ow, i, j, ch);
+  AffineMap read = AffineMap::get(
+      6, 0, {n, oh * strides[0] + i, ow * strides[1] + j, ch}, ctx);
+  Value patches = buildMap(b, loc, patchType, patchDims, ValueRange{padded}, {read},
+                           [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+  return collapseTo2D(b, loc, patches, 3);
+}
+
+/// A convolution as im2col + matmul: the patches [N*OH*OW, KH*KW*C] of the
+/// padded input times the filter [KH*KW*C, F], expanded back to NHWC.
 Value buildConv(OpBuilder &b, Location loc, Value input, Value filter,
                 RankedTensorType type, ArrayRef<int64_t> strides,
                 ArrayRef<int64_t> pads) {
   Value padded = padNHWC(b, loc, input, pads, 0.0);
   auto ft = tensorType(filter);
-  SmallVector<Value> dims = windowDims(
-      b, loc, type, input, {ft.getDimSize(0), ft.getDimSize(1)}, strides, pads);
-  Value init = filledTensor(b, loc, type, dims, floatConst(b, loc, 0.0));
-  return linalg::Conv2DNhwcHwcfOp::create(b, loc, TypeRange{type},
-                                          ValueRange{padded, filter},
-                                          ValueRange{init}, i64Vector(b, strides),
-                                          i64Vector(b, {1, 1}))
-      .getResult(0);
+  int64_t kh = ft.getDimSize(0), kw = ft.getDimSize(1);
+  SmallVector<Value> dims = windowDims(b, loc, type, input, {kh, kw}, strides, pads);
+  Value lhs = im2col(b, loc, padded, kh, kw, strides, type, dims);
+  Value rhs = collapseTo2D(b, loc, filter, 3);
+  auto lt = tensorType(lhs);
+  auto flatType = RankedTensorType::get({lt.getDimSize(0), ft.getDimSize(3)},
+                                        type.getElementType());
+  SmallVector<Value> flatDims(2);
+  if (flatType.isDynamicDim(0))
+    flatDims[0] = tensor::DimOp::create(b, loc, lhs, 0);
+  Value flat = buildMatmul(b, loc, lhs, false, rhs, false, flatType, flatDims);
+  SmallVector<OpFoldResult> outShape;
+  for (int64_t d = 0; d < 4; ++d)
+    outShape.push_back(type.isDynamicDim(d) ? OpFoldResult(dims[d])
+                                            : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+  SmallVector<ReassociationIndices> groups = {{0, 1, 2}, {3}};
+  return tensor::ExpandShapeOp::create(b, loc, type, flat, groups, outShape);
 }
 
 struct Conv2DLowering : public OpRewritePattern<dl::Conv2DOp> {
@@ -862,27 +979,22 @@ struct Conv2DGradFilterLowering
   LogicalResult matchAndRewrite(dl::Conv2DGradFilterOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = getContext();
-    ArrayRef<int64_t> s = op.getStrides();
-    Value xpad = padNHWC(rewriter, loc, op.getInput(), op.getPads(), 0.0);
+    Value g = op.getGrad();
+    auto gt = tensorType(g);
     auto type = cast<RankedTensorType>(op.getType());
-    Value init = filledTensor(rewriter, loc, type, {}, floatConst(rewriter, loc, 0.0));
-    AffineExpr i, j, c, f, n, oh, ow;
-    bindDims(ctx, i, j, c, f, n, oh, ow);
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(7, 0, {n, oh * s[0] + i, ow * s[1] + j, c}, ctx),
-        AffineMap::get(7, 0, {n, oh, ow, f}, ctx),
-        AffineMap::get(7, 0, {i, j, c, f}, ctx)};
-    SmallVector<IteratorType> iters(4, IteratorType::parallel);
-    iters.append(3, IteratorType::reduction);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type}, ValueRange{xpad, op.getGrad()},
-        ValueRange{init}, maps, iters,
-        [](OpBuilder &b, Location l, ValueRange a) {
-          Value m = arith::MulFOp::create(b, l, a[0], a[1]);
-          linalg::YieldOp::create(b, l, Value(arith::AddFOp::create(b, l, m, a[2])));
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    Value xpad = padNHWC(rewriter, loc, op.getInput(), op.getPads(), 0.0);
+    SmallVector<Value> gDims = sameDims(rewriter, loc, gt, g);
+    Value patches = im2col(rewriter, loc, xpad, type.getDimSize(0),
+                           type.getDimSize(1), op.getStrides(), gt, gDims);
+    Value g2 = collapseTo2D(rewriter, loc, g, 3);
+    auto flatType = RankedTensorType::get(
+        {type.getDimSize(0) * type.getDimSize(1) * type.getDimSize(2),
+         type.getDimSize(3)},
+        type.getElementType());
+    Value flat = buildMatmul(rewriter, loc, patches, /*transA=*/true, g2, false,
+                             flatType, {});
+    SmallVector<ReassociationIndices> groups = {{0, 1, 2}, {3}};
+    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, type, flat, groups);
     return success();
   }
 };

@@ -116,12 +116,20 @@ func.func @constant() -> tensor<2xf32> {
 
 // -----
 
+// A matmul is a generic whose loops run (m, k, n): the innermost loop walks
+// rows of B and C contiguously. It carries dlc.matmul for the CPU schedule.
+// CHECK-DAG: #[[MA:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[MB:.+]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[MC:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-LABEL: func.func @matmul
 // CHECK-SAME: (%[[A:.+]]: tensor<?x784xf32>, %[[B:.+]]: tensor<784x10xf32>)
 // CHECK: %[[N:.+]] = tensor.dim %[[A]], %{{.+}}
 // CHECK: %[[E:.+]] = tensor.empty(%[[N]]) : tensor<?x10xf32>
 // CHECK: %[[Z:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[E]] : tensor<?x10xf32>)
-// CHECK: %[[R:.+]] = linalg.matmul ins(%[[A]], %[[B]] : tensor<?x784xf32>, tensor<784x10xf32>) outs(%[[Z]] : tensor<?x10xf32>)
+// CHECK: %[[R:.+]] = linalg.generic {indexing_maps = [#[[MA]], #[[MB]], #[[MC]]], iterator_types = ["parallel", "reduction", "parallel"]}
+// CHECK-SAME: ins(%[[A]], %[[B]] : tensor<?x784xf32>, tensor<784x10xf32>) outs(%[[Z]] : tensor<?x10xf32>) attrs = {dlc.matmul}
+// CHECK: arith.mulf %{{.+}}, %{{.+}} fastmath<reassoc,contract>
+// CHECK: arith.addf %{{.+}}, %{{.+}} fastmath<reassoc,contract>
 // CHECK: return %[[R]]
 func.func @matmul(%a: tensor<?x784xf32>, %b: tensor<784x10xf32>) -> tensor<?x10xf32> {
   %0 = dl.matmul %a, %b : (tensor<?x784xf32>, tensor<784x10xf32>) -> tensor<?x10xf32>
@@ -131,7 +139,8 @@ func.func @matmul(%a: tensor<?x784xf32>, %b: tensor<784x10xf32>) -> tensor<?x10x
 // -----
 
 // CHECK-LABEL: func.func @batch_matmul
-// CHECK: linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<?x3x4xf32>, tensor<?x4x5xf32>) outs(%{{.+}} : tensor<?x3x5xf32>)
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
+// CHECK-SAME: ins(%{{.+}}, %{{.+}} : tensor<?x3x4xf32>, tensor<?x4x5xf32>) outs(%{{.+}} : tensor<?x3x5xf32>) attrs = {dlc.matmul}
 func.func @batch_matmul(%a: tensor<?x3x4xf32>, %b: tensor<?x4x5xf32>) -> tensor<?x3x5xf32> {
   %0 = dl.matmul %a, %b : (tensor<?x3x4xf32>, tensor<?x4x5xf32>) -> tensor<?x3x5xf32>
   return %0 : tensor<?x3x5xf32>
@@ -139,13 +148,19 @@ func.func @batch_matmul(%a: tensor<?x3x4xf32>, %b: tensor<?x4x5xf32>) -> tensor<
 
 // -----
 
+// A convolution is im2col + matmul: patches of the padded input, a matmul
+// with the collapsed filter, and the result expanded back to NHWC.
+// CHECK-DAG: #[[PATCH:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1 * 2 + d3, d2 * 2 + d4, d5)>
 // CHECK-LABEL: func.func @conv2d
 // CHECK-SAME: (%[[X:.+]]: tensor<?x28x28x1xf32>, %[[W:.+]]: tensor<5x5x1x32xf32>)
 // CHECK: %[[P:.+]] = tensor.pad %[[X]] low[0, 2, 2, 0] high[0, 1, 1, 0]
 // CHECK: tensor<?x28x28x1xf32> to tensor<?x31x31x1xf32>
-// CHECK: %[[Z:.+]] = linalg.fill {{.+}} -> tensor<?x14x14x32xf32>
-// CHECK: linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
-// CHECK-SAME: ins(%[[P]], %[[W]] : tensor<?x31x31x1xf32>, tensor<5x5x1x32xf32>) outs(%[[Z]] : tensor<?x14x14x32xf32>)
+// CHECK: %[[PT:.+]] = linalg.generic {indexing_maps = [#[[PATCH]], #{{.+}}]
+// CHECK-SAME: ins(%[[P]] : tensor<?x31x31x1xf32>) outs(%{{.+}} : tensor<?x14x14x5x5x1xf32>)
+// CHECK: %[[L:.+]] = tensor.collapse_shape %[[PT]] {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<?x14x14x5x5x1xf32> into tensor<?x25xf32>
+// CHECK: %[[R:.+]] = tensor.collapse_shape %[[W]] {{\[}}[0, 1, 2], [3]] : tensor<5x5x1x32xf32> into tensor<25x32xf32>
+// CHECK: %[[M:.+]] = linalg.generic {{.+}} ins(%[[L]], %[[R]] : tensor<?x25xf32>, tensor<25x32xf32>) outs(%{{.+}} : tensor<?x32xf32>) attrs = {dlc.matmul}
+// CHECK: tensor.expand_shape %[[M]] {{\[}}[0, 1, 2], [3]] output_shape [%{{.+}}, 14, 14, 32] : tensor<?x32xf32> into tensor<?x14x14x32xf32>
 func.func @conv2d(%x: tensor<?x28x28x1xf32>, %w: tensor<5x5x1x32xf32>) -> tensor<?x14x14x32xf32> {
   %0 = dl.conv2d %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 2, 1, 2, 1>}
       : (tensor<?x28x28x1xf32>, tensor<5x5x1x32xf32>) -> tensor<?x14x14x32xf32>
@@ -159,8 +174,9 @@ func.func @conv2d(%x: tensor<?x28x28x1xf32>, %w: tensor<5x5x1x32xf32>) -> tensor
 // CHECK-SAME: (%[[X:.+]]: tensor<?x?x?x1xf32>
 // CHECK-DAG: %[[H:.+]] = tensor.dim %[[X]], %c1
 // CHECK-DAG: %[[W:.+]] = tensor.dim %[[X]], %c2
-// CHECK: tensor.empty(%{{.+}}, %{{.+}}, %{{.+}}) : tensor<?x?x?x8xf32>
-// CHECK: linalg.conv_2d_nhwc_hwcf
+// CHECK: tensor.empty(%{{.+}}, %{{.+}}, %{{.+}}) : tensor<?x?x?x3x3x1xf32>
+// CHECK: linalg.generic {{.+}} attrs = {dlc.matmul}
+// CHECK: tensor.expand_shape {{.+}} into tensor<?x?x?x8xf32>
 func.func @conv2d_symbolic(%x: tensor<?x?x?x1xf32>, %w: tensor<3x3x1x8xf32>) -> tensor<?x?x?x8xf32> {
   %0 = dl.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>}
       : (tensor<?x?x?x1xf32>, tensor<3x3x1x8xf32>) -> tensor<?x?x?x8xf32>
@@ -178,8 +194,10 @@ func.func @conv2d_symbolic(%x: tensor<?x?x?x1xf32>, %w: tensor<3x3x1x8xf32>) -> 
 // CHECK: %[[D:.+]] = tensor.insert_slice %[[G]] into %[[Z]][0, 2, 2, 0] [%{{.+}}, 14, 14, 32] [1, 2, 2, 1]
 // CHECK: %[[F:.+]] = linalg.generic {indexing_maps = [#[[FLIP]], #{{.+}}]
 // CHECK-SAME: ins(%[[W]] : tensor<5x5x1x32xf32>) outs(%{{.+}} : tensor<5x5x32x1xf32>)
-// CHECK: linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
-// CHECK-SAME: ins(%[[D]], %[[F]] : tensor<?x32x32x32xf32>, tensor<5x5x32x1xf32>) outs(%{{.+}} : tensor<?x28x28x1xf32>)
+// CHECK: linalg.generic {{.+}} ins(%[[D]] : tensor<?x32x32x32xf32>) outs(%{{.+}} : tensor<?x28x28x5x5x32xf32>)
+// CHECK: tensor.collapse_shape %[[F]] {{\[}}[0, 1, 2], [3]] : tensor<5x5x32x1xf32> into tensor<800x1xf32>
+// CHECK: linalg.generic {{.+}} attrs = {dlc.matmul}
+// CHECK: tensor.expand_shape {{.+}} into tensor<?x28x28x1xf32>
 func.func @conv2d_grad_input(%g: tensor<?x14x14x32xf32>, %w: tensor<5x5x1x32xf32>, %x: tensor<?x28x28x1xf32>) -> tensor<?x28x28x1xf32> {
   %0 = dl.conv2d_grad_input %g, %w, %x {strides = array<i64: 2, 2>, pads = array<i64: 2, 1, 2, 1>}
       : (tensor<?x14x14x32xf32>, tensor<5x5x1x32xf32>, tensor<?x28x28x1xf32>) -> tensor<?x28x28x1xf32>
@@ -188,16 +206,16 @@ func.func @conv2d_grad_input(%g: tensor<?x14x14x32xf32>, %w: tensor<5x5x1x32xf32
 
 // -----
 
-// CHECK-DAG: #[[XMAP:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5 * 2 + d0, d6 * 2 + d1, d2)>
-// CHECK-DAG: #[[GMAP:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5, d6, d3)>
-// CHECK-DAG: #[[WMAP:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
+// The filter gradient is patches^T * g: the transposed read is in the map.
+// CHECK-DAG: #[[TA:.+]] = affine_map<(d0, d1, d2) -> (d1, d0)>
 // CHECK-LABEL: func.func @conv2d_grad_filter
 // CHECK-SAME: (%[[X:.+]]: tensor<?x28x28x1xf32>, %[[G:.+]]: tensor<?x14x14x32xf32>
 // CHECK: %[[P:.+]] = tensor.pad %[[X]] low[0, 2, 2, 0] high[0, 1, 1, 0]
-// CHECK: linalg.generic {indexing_maps = [#[[XMAP]], #[[GMAP]], #[[WMAP]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
-// CHECK-SAME: ins(%[[P]], %[[G]] : tensor<?x31x31x1xf32>, tensor<?x14x14x32xf32>) outs(%{{.+}} : tensor<5x5x1x32xf32>)
-// CHECK: arith.mulf
-// CHECK: arith.addf
+// CHECK: %[[PT:.+]] = linalg.generic {{.+}} ins(%[[P]] : tensor<?x31x31x1xf32>) outs(%{{.+}} : tensor<?x14x14x5x5x1xf32>)
+// CHECK: %[[L:.+]] = tensor.collapse_shape %[[PT]] {{.+}} into tensor<?x25xf32>
+// CHECK: %[[R:.+]] = tensor.collapse_shape %[[G]] {{.+}} into tensor<?x32xf32>
+// CHECK: %[[M:.+]] = linalg.generic {indexing_maps = [#[[TA]], {{.+}} ins(%[[L]], %[[R]] : tensor<?x25xf32>, tensor<?x32xf32>) outs(%{{.+}} : tensor<25x32xf32>) attrs = {dlc.matmul}
+// CHECK: tensor.expand_shape %[[M]] {{.+}} into tensor<5x5x1x32xf32>
 func.func @conv2d_grad_filter(%x: tensor<?x28x28x1xf32>, %g: tensor<?x14x14x32xf32>, %w: tensor<5x5x1x32xf32>) -> tensor<5x5x1x32xf32> {
   %0 = dl.conv2d_grad_filter %x, %g, %w {strides = array<i64: 2, 2>, pads = array<i64: 2, 1, 2, 1>}
       : (tensor<?x28x28x1xf32>, tensor<?x14x14x32xf32>, tensor<5x5x1x32xf32>) -> tensor<5x5x1x32xf32>

@@ -1,0 +1,77 @@
+//===- kernels.cpp - GFLOP/s of the CNN's heaviest layers -------------------===//
+//
+// Compiles one-op models through the embedding API and times them on one
+// core: the fully connected layer of the MNIST CNN (50x3136 by 3136x1024)
+// and its second convolution (5x5, 32 to 64 channels, 14x14, batch 50), plus
+// the backward shapes of both. Prints GFLOP/s. Not a test: run it by hand.
+//
+//   build/bin/dlc-bench-kernels [repetitions]
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/JIT.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+
+using namespace dlc;
+
+static Tensor randomTensor(std::vector<int64_t> shape, unsigned seed) {
+  Tensor t(runtime::DType::F32, std::move(shape));
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  for (int64_t i = 0; i < t.numElements(); ++i)
+    t.data<float>()[i] = dist(gen);
+  return t;
+}
+
+struct Case {
+  const char *name;
+  const char *source;
+  std::vector<std::pair<std::string, std::vector<int64_t>>> feeds;
+  double flops;
+};
+
+int main(int argc, char **argv) {
+  int reps = argc > 1 ? std::atoi(argv[1]) : 20;
+  std::vector<Case> cases = {
+      {"fc forward    50x3136 * 3136x1024",
+       "input a: f32[B, 3136]\ninput w: f32[3136, 1024]\noutput c = matmul(a, w)\n",
+       {{"a", {50, 3136}}, {"w", {3136, 1024}}}, 2.0 * 50 * 3136 * 1024},
+      {"fc grad W     (50x3136)^T * 50x1024",
+       "input a: f32[B, 3136]\ninput g: f32[B, 1024]\noutput c = matmul(transpose(a), g)\n",
+       {{"a", {50, 3136}}, {"g", {50, 1024}}}, 2.0 * 50 * 3136 * 1024},
+      {"fc grad x     50x1024 * (3136x1024)^T",
+       "input g: f32[B, 1024]\ninput w: f32[3136, 1024]\noutput c = matmul(g, transpose(w))\n",
+       {{"g", {50, 1024}}, {"w", {3136, 1024}}}, 2.0 * 50 * 3136 * 1024},
+      {"conv2 forward 50x14x14x32 * 5x5x32x64",
+       "input x: f32[B, 14, 14, 32]\ninput w: f32[5, 5, 32, 64]\n"
+       "output y = conv2d(x, w, stride=1, padding=same)\n",
+       {{"x", {50, 14, 14, 32}}, {"w", {5, 5, 32, 64}}},
+       2.0 * 50 * 14 * 14 * 64 * 5 * 5 * 32},
+  };
+  for (const Case &c : cases) {
+    auto model = Model::fromSource(c.source, "bench.dl");
+    if (!model.ok()) {
+      std::fprintf(stderr, "%s\n", model.message().c_str());
+      return 1;
+    }
+    std::map<std::string, Tensor> feeds;
+    unsigned seed = 1;
+    for (const auto &[name, shape] : c.feeds)
+      feeds.emplace(name, randomTensor(shape, seed++));
+    auto warm = model->run(feeds); // compiles
+    if (!warm.ok()) {
+      std::fprintf(stderr, "%s\n", warm.message().c_str());
+      return 1;
+    }
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < reps; ++i)
+      (void)model->run(feeds);
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / reps;
+    std::printf("%-40s %8.3f ms  %7.1f GFLOP/s\n", c.name, s * 1e3, c.flops / s / 1e9);
+  }
+  return 0;
+}
