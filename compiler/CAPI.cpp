@@ -24,6 +24,8 @@ using namespace dlc;
 struct dlc_model {
   Model model;
   std::string name;
+  /// The C strings of each input's and param's dimension symbols.
+  std::vector<std::vector<const char *>> inputDims, paramDims;
 };
 
 namespace {
@@ -63,7 +65,7 @@ StatusOr<Tensor> toTensor(const dlc_tensor_t &t, const std::string &what) {
   std::vector<int64_t> shape(t.shape, t.shape + t.rank);
   auto tensor = Tensor::allocate(toDType(t.dtype), shape);
   if (!tensor.ok())
-    return tensor.status().withPrefix(what);
+    return tensor.status().withPrefix(std::string(what) + ": ");
   if (tensor->byteSize() != 0) {
     if (!t.data)
       return Status::error(what + ": no data for " + tensor->typeString());
@@ -165,8 +167,18 @@ dlc_status_t checkOptions(const dlc_options_t *options) {
 dlc_status_t adopt(StatusOr<Model> loaded, dlc_model_t **model) {
   if (!loaded.ok())
     return fail(loaded.status());
-  std::string name = loaded->spec().name;
-  *model = new dlc_model{std::move(*loaded), std::move(name)};
+  auto *result = new dlc_model{std::move(*loaded), "", {}, {}};
+  // The strings live in the model's spec, which never changes.
+  const runtime::ModelSpec &spec = result->model.spec();
+  result->name = spec.name;
+  for (const runtime::InputSpec &in : spec.inputs) {
+    std::vector<const char *> &dims = result->inputDims.emplace_back();
+    for (size_t i = 0; i < in.shape.size(); ++i)
+      dims.push_back(i < in.dimNames.size() ? in.dimNames[i].c_str() : "");
+  }
+  for (const runtime::ParamSpec &p : spec.params)
+    result->paramDims.emplace_back(p.shape.size(), "");
+  *model = result;
   return DLC_OK;
 }
 
@@ -200,11 +212,13 @@ dlc_status_t call(RunFn fn, dlc_model_t *model, const dlc_tensor_t *feeds,
 
 dlc_status_t describe(const std::string &name, runtime::DType dtype,
                       const std::vector<int64_t> &shape,
+                      const std::vector<const char *> &dimNames,
                       dlc_value_info_t *info) {
   info->name = name.c_str();
   info->dtype = fromDType(dtype);
   info->rank = static_cast<int64_t>(shape.size());
   info->shape = shape.data();
+  info->dim_names = dimNames.data();
   return DLC_OK;
 }
 
@@ -299,7 +313,7 @@ dlc_status_t dlc_model_input_info(const dlc_model_t *model, size_t index,
                 "input index " + std::to_string(index) + " out of range (" +
                     std::to_string(inputs.size()) + " inputs)");
   const runtime::InputSpec &in = inputs[index];
-  return describe(in.name, in.dtype, in.shape, info);
+  return describe(in.name, in.dtype, in.shape, model->inputDims[index], info);
 }
 
 size_t dlc_model_num_params(const dlc_model_t *model) {
@@ -316,7 +330,7 @@ dlc_status_t dlc_model_param_info(const dlc_model_t *model, size_t index,
                 "param index " + std::to_string(index) + " out of range (" +
                     std::to_string(params.size()) + " params)");
   const runtime::ParamSpec &p = params[index];
-  return describe(p.name, p.dtype, p.shape, info);
+  return describe(p.name, p.dtype, p.shape, model->paramDims[index], info);
 }
 
 dlc_status_t dlc_model_init_params(dlc_model_t *model, int64_t seed) {

@@ -154,6 +154,24 @@ callNamed(const runtime::Executable &exe, const std::string &name,
           const std::map<std::string, Tensor> &feeds,
           const std::map<std::string, Tensor> &params);
 
+StatusOr<std::string> dlc::dumpAST(const std::string &path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer)
+    return Status::error(path + ": cannot read the model file: " +
+                         buffer.getError().message());
+  Model::Impl impl;
+  registerCompilerDialects(impl.context);
+  impl.sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  Model::Impl::Diagnostics diags(impl);
+  auto ast = parseModel(impl.context, impl.sourceMgr);
+  if (!ast)
+    return diags.status("cannot parse the model");
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  frontend::dump(*ast, os);
+  return text;
+}
+
 Model::Model(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
 Model::~Model() = default;
 Model::Model(Model &&) noexcept = default;
@@ -184,6 +202,10 @@ StatusOr<Model> Model::fromSource(const std::string &source,
 }
 
 const runtime::ModelSpec &Model::spec() const { return impl->spec; }
+
+int64_t Model::defaultSeed() const {
+  return impl->spec.train ? impl->spec.train->seed : 0;
+}
 
 const std::map<std::string, double> &Model::compileTimes() const {
   return impl->times;
@@ -258,6 +280,9 @@ Status Model::initParams(int64_t seed) {
 }
 
 StatusOr<Tensor> Model::getParam(const std::string &name) const {
+  if (impl->params.empty())
+    if (Status s = const_cast<Model *>(this)->initParams(defaultSeed()); !s.ok())
+      return s;
   auto it = impl->params.find(name);
   if (it == impl->params.end())
     return Status::error("unknown param '" + name + "'");
@@ -268,6 +293,10 @@ Status Model::setParam(const std::string &name, Tensor value) {
   const runtime::ParamSpec *p = impl->spec.findParam(name);
   if (!p)
     return Status::error("unknown param '" + name + "'");
+  // The other params take their initial values first.
+  if (impl->params.empty())
+    if (Status s = initParams(defaultSeed()); !s.ok())
+      return s;
   if (value.dtype() != p->dtype || value.shape() != p->shape)
     return Status::error("cannot set param '" + name + "' of type " +
                          runtime::formatType(p->dtype, p->shape) + " to a " +
@@ -280,8 +309,8 @@ const std::map<std::string, Tensor> &Model::params() const { return impl->params
 
 StatusOr<std::vector<NamedTensor>>
 Model::run(const std::map<std::string, Tensor> &feeds) {
-  if (impl->params.size() != impl->spec.params.size())
-    if (Status s = initParams(impl->spec.train ? impl->spec.train->seed : 0); !s.ok())
+  if (impl->params.empty())
+    if (Status s = initParams(defaultSeed()); !s.ok())
       return s;
   std::set<std::string> fed;
   for (const auto &[name, value] : feeds) {
@@ -335,8 +364,8 @@ callNamed(const runtime::Executable &exe, const std::string &name,
 
 StatusOr<std::vector<NamedTensor>>
 Model::gradients(const std::map<std::string, Tensor> &feeds) {
-  if (impl->params.size() != impl->spec.params.size())
-    if (Status s = initParams(0); !s.ok())
+  if (impl->params.empty())
+    if (Status s = initParams(defaultSeed()); !s.ok())
       return s;
   if (!impl->hasLoss())
     return Status::error(impl->spec.file + ": the model has no loss to differentiate");

@@ -37,6 +37,10 @@ struct NamedTensor {
   Tensor value;
 };
 
+/// Parses a model file and dumps its syntax tree with source positions
+/// (`dlc compile --emit=ast`); only syntax errors are reported.
+StatusOr<std::string> dumpAST(const std::string &path);
+
 class Model {
 public:
   ~Model();
@@ -60,8 +64,11 @@ public:
   Status emit(EmitKind kind, std::string &text, const std::string &path = "") const;
 
   /// Sets every param from its initializer, drawing from a generator seeded
-  /// with `seed`.
+  /// with `seed`. Params not initialized when first used (by getParam,
+  /// setParam, run or gradients) are initialized with defaultSeed().
   Status initParams(int64_t seed);
+  /// The `seed` of the train block (0 without one).
+  int64_t defaultSeed() const;
   StatusOr<Tensor> getParam(const std::string &name) const;
   Status setParam(const std::string &name, Tensor value);
   const std::map<std::string, Tensor> &params() const;
@@ -83,6 +90,7 @@ public:
   const std::map<std::string, double> &compileTimes() const;
 
 private:
+  friend StatusOr<std::string> dumpAST(const std::string &path);
   struct Impl;
   explicit Model(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl;

@@ -57,7 +57,7 @@ typedef enum dlc_dtype {
 /// releases them.
 typedef struct dlc_tensor {
   const char *name;     ///< the input, param or result name
-  const char *role;     ///< results: "loss", "metric", "output" or "param"
+  const char *role;     ///< results: "loss", "metric", "output" or "grad"
                         ///< (gradients); ignored in arguments (may be NULL)
   dlc_dtype_t dtype;    ///< the element type
   int64_t rank;         ///< the number of dimensions (0 for a scalar)
@@ -123,6 +123,8 @@ typedef struct dlc_value_info {
   dlc_dtype_t dtype;
   int64_t rank;
   const int64_t *shape; ///< -1 for a symbolic dimension (inputs only)
+  /// `rank` dimension symbols ("N"; "" for a static dimension).
+  const char *const *dim_names;
 } dlc_value_info_t;
 
 /// Returns the number of inputs.
@@ -161,8 +163,8 @@ dlc_status_t dlc_model_run(dlc_model_t *model, const dlc_tensor_t *feeds,
                            size_t *num_results);
 
 /// Computes the loss, the metrics and the gradient of the loss with respect
-/// to every trained param (role "param", named after it); all inputs must be
-/// fed. Results as for dlc_model_run.
+/// to every trained param (role "grad", named after the param); all inputs
+/// must be fed. Dropout is the identity. Results as for dlc_model_run.
 dlc_status_t dlc_model_gradients(dlc_model_t *model, const dlc_tensor_t *feeds,
                                  size_t num_feeds, dlc_tensor_t **results,
                                  size_t *num_results);

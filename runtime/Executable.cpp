@@ -62,14 +62,27 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
     const Tensor *t = args[i].tensor;
     if (!t)
       return makeError("argument '", vs.name, "' of '", name, "' is missing");
+    const InputSpec *input = vs.role == "input" ? spec_.findInput(vs.name) : nullptr;
+    // The declared type as the user wrote it: symbols instead of -1.
+    auto declared = [&] {
+      std::string s = std::string(dtypeName(vs.dtype)) + "[";
+      for (size_t d = 0; d < vs.shape.size(); ++d) {
+        if (d)
+          s += ", ";
+        if (vs.shape[d] < 0 && input && d < input->dimNames.size())
+          s += input->dimNames[d];
+        else
+          s += vs.shape[d] < 0 ? "?" : std::to_string(vs.shape[d]);
+      }
+      return s + "]";
+    };
     if (t->dtype() != vs.dtype || t->rank() != (int64_t)vs.shape.size())
       return makeError("cannot feed ", t->typeString(), " to ", vs.role, " '",
-                       vs.name, "' of type ", formatType(vs.dtype, vs.shape));
-    const InputSpec *input = vs.role == "input" ? spec_.findInput(vs.name) : nullptr;
+                       vs.name, "' of type ", declared());
     for (size_t d = 0; d < vs.shape.size(); ++d) {
       if (vs.shape[d] >= 0 && vs.shape[d] != t->dim(d))
         return makeError("cannot feed ", t->typeString(), " to ", vs.role, " '",
-                         vs.name, "' of type ", formatType(vs.dtype, vs.shape));
+                         vs.name, "' of type ", declared());
       if (vs.shape[d] < 0 && input && d < input->dimNames.size()) {
         const std::string &sym = input->dimNames[d];
         auto [it, fresh] = symbols.try_emplace(sym, t->dim(d), vs.name);

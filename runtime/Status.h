@@ -43,12 +43,12 @@ public:
   /// Returns the error message; empty for an ok status.
   const std::string &message() const { return message_; }
 
-  /// Returns a copy of this error with `prefix + ": "` in front of the message
-  /// (for adding context such as a file name); an ok status stays ok.
+  /// Returns a copy of this error with `prefix` in front of the message (for
+  /// adding context such as "file: " or "file:3:7: "); an ok status stays ok.
   Status withPrefix(const std::string &prefix) const {
     if (ok())
       return *this;
-    return error(prefix + ": " + message_);
+    return error(prefix + message_);
   }
 
 private:

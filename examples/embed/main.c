@@ -46,14 +46,20 @@ static void printTensor(const dlc_tensor_t *t) {
     printf("]");
 }
 
-/// Prints each result; checks the one named `name` against `want`.
-static void show(const dlc_tensor_t *results, size_t count, const char *name,
-                 const float *want, int64_t numWant) {
+/// Prints each result as "role name = value".
+static void show(const dlc_tensor_t *results, size_t count) {
+  for (size_t r = 0; r < count; ++r) {
+    printf("  %s %s = ", results[r].role, results[r].name);
+    printTensor(&results[r]);
+    printf("\n");
+  }
+}
+
+/// Checks the result named `name` against `want`.
+static void expect(const dlc_tensor_t *results, size_t count, const char *name,
+                   const float *want, int64_t numWant) {
   for (size_t r = 0; r < count; ++r) {
     const dlc_tensor_t *t = &results[r];
-    printf("  %s %s = ", t->role, t->name);
-    printTensor(t);
-    printf("\n");
     if (strcmp(t->name, name) != 0)
       continue;
     int same = t->dtype == DLC_F32 && dlc_tensor_num_elements(t) == numWant;
@@ -61,11 +67,11 @@ static void show(const dlc_tensor_t *results, size_t count, const char *name,
       float got = ((const float *)t->data)[i];
       same = fabsf(got - want[i]) <= 1e-4f * (1 + fabsf(want[i]));
     }
-    if (!same) {
-      printf("  error: unexpected %s\n", name);
-      failed = 1;
-    }
+    if (same)
+      return;
   }
+  printf("  error: unexpected %s\n", name);
+  failed = 1;
 }
 
 /// Prints the last error when `status` is not DLC_OK.
@@ -77,14 +83,14 @@ static int check(dlc_status_t status, const char *what) {
   return 0;
 }
 
-/// Prints a value description as "name: f32[N]" (? for a symbolic dim).
+/// Prints a value description as "name: f32[N]".
 static void printInfo(const char *kind, const dlc_value_info_t *info) {
   printf("  %s %s: %s[", kind, info->name, info->dtype == DLC_F32 ? "f32" : "i32");
   for (int64_t i = 0; i < info->rank; ++i) {
     if (i)
       printf(", ");
     if (info->shape[i] < 0)
-      printf("?");
+      printf("%s", info->dim_names[i]);
     else
       printf("%lld", (long long)info->shape[i]);
   }
@@ -125,8 +131,9 @@ int main(void) {
   if (!check(dlc_model_run(model, feeds, 2, &results, &count), "run"))
     return 1;
   const float want1[] = {0, 0.3f, 0.6f, 0.9f}, loss1[] = {23.66f};
-  show(results, count, "linear_model", want1, 4);
-  show(results, count, "loss", loss1, 1);
+  show(results, count);
+  expect(results, count, "linear_model", want1, 4);
+  expect(results, count, "loss", loss1, 1);
   dlc_tensors_free(results, count);
 
   printf("run with W = [-1], b = [1]\n");
@@ -138,8 +145,9 @@ int main(void) {
   if (!check(dlc_model_run(model, feeds, 2, &results, &count), "run"))
     return 1;
   const float want2[] = {0, -1, -2, -3}, loss2[] = {0};
-  show(results, count, "linear_model", want2, 4);
-  show(results, count, "loss", loss2, 1);
+  show(results, count);
+  expect(results, count, "linear_model", want2, 4);
+  expect(results, count, "loss", loss2, 1);
   dlc_tensors_free(results, count);
   dlc_tensor_t *param = NULL;
   if (check(dlc_model_get_param(model, "W", &param), "get W")) {
@@ -155,8 +163,9 @@ int main(void) {
   if (!check(dlc_model_gradients(model, feeds, 2, &results, &count), "gradients"))
     return 1;
   const float gradW[] = {52}, gradB[] = {15.6f};
-  show(results, count, "W", gradW, 1);
-  show(results, count, "b", gradB, 1);
+  show(results, count);
+  expect(results, count, "W", gradW, 1);
+  expect(results, count, "b", gradB, 1);
   dlc_tensors_free(results, count);
 
   /* Errors are status codes; the message is read with dlc_last_error(). */

@@ -33,23 +33,40 @@ output linear_model
 
 bool failed = false;
 
-/// Prints each result as `role name = value`; checks `name` against `want`.
-void show(const std::vector<dlc::NamedTensor> &results, const std::string &name,
-          const std::vector<float> &want) {
-  for (const dlc::NamedTensor &r : results) {
+/// Prints each result as `role name = value`.
+void show(const std::vector<dlc::NamedTensor> &results) {
+  for (const dlc::NamedTensor &r : results)
     std::printf("  %s %s = %s\n", r.role.c_str(), r.name.c_str(),
                 r.value.format().c_str());
+}
+
+/// Checks result `name` against `want`.
+void expect(const std::vector<dlc::NamedTensor> &results, const std::string &name,
+            const std::vector<float> &want) {
+  for (const dlc::NamedTensor &r : results) {
     if (r.name != name)
       continue;
     std::vector<float> got = r.value.toVector<float>();
     bool same = got.size() == want.size();
     for (size_t i = 0; same && i < got.size(); ++i)
       same = std::fabs(got[i] - want[i]) <= 1e-4f * (1 + std::fabs(want[i]));
-    if (!same) {
-      std::printf("  error: unexpected %s\n", name.c_str());
-      failed = true;
-    }
+    if (same)
+      return;
   }
+  std::printf("  error: unexpected %s\n", name.c_str());
+  failed = true;
+}
+
+/// Formats an input type with its dimension symbols: "f32[N]".
+std::string inputType(const dlc::runtime::InputSpec &in) {
+  std::string text = dlc::runtime::dtypeName(in.dtype);
+  text += "[";
+  for (size_t i = 0; i < in.shape.size(); ++i) {
+    if (i)
+      text += ", ";
+    text += in.shape[i] < 0 ? in.dimNames[i] : std::to_string(in.shape[i]);
+  }
+  return text + "]";
 }
 
 /// Prints the error of `status`, or nothing.
@@ -73,8 +90,7 @@ int main() {
   const dlc::runtime::ModelSpec &spec = model->spec();
   std::printf("model %s\n", spec.name.c_str());
   for (const dlc::runtime::InputSpec &in : spec.inputs)
-    std::printf("  input %s: %s\n", in.name.c_str(),
-                dlc::runtime::formatType(in.dtype, in.shape).c_str());
+    std::printf("  input %s: %s\n", in.name.c_str(), inputType(in).c_str());
   for (const dlc::runtime::ParamSpec &p : spec.params)
     std::printf("  param %s: %s\n", p.name.c_str(),
                 dlc::runtime::formatType(p.dtype, p.shape).c_str());
@@ -88,8 +104,9 @@ int main() {
   auto results = model->run(feeds);
   if (!check(results.status(), "run"))
     return 1;
-  show(*results, "linear_model", {0, 0.3f, 0.6f, 0.9f});
-  show(*results, "loss", {23.66f});
+  show(*results);
+  expect(*results, "linear_model", {0, 0.3f, 0.6f, 0.9f});
+  expect(*results, "loss", {23.66f});
 
   std::printf("run with W = [-1], b = [1]\n");
   check(model->setParam("W", Tensor::fromVector<float>({1}, {-1})), "set W");
@@ -97,8 +114,9 @@ int main() {
   results = model->run(feeds);
   if (!check(results.status(), "run"))
     return 1;
-  show(*results, "linear_model", {0, -1, -2, -3});
-  show(*results, "loss", {0});
+  show(*results);
+  expect(*results, "linear_model", {0, -1, -2, -3});
+  expect(*results, "loss", {0});
   auto w = model->getParam("W");
   if (check(w.status(), "get W"))
     std::printf("  param W = %s\n", w->format().c_str());
@@ -109,8 +127,9 @@ int main() {
   auto grads = model->gradients(feeds);
   if (!check(grads.status(), "gradients"))
     return 1;
-  show(*grads, "W", {52});
-  show(*grads, "b", {15.6f});
+  show(*grads);
+  expect(*grads, "W", {52});
+  expect(*grads, "b", {15.6f});
 
   // Errors are values: nothing is printed or thrown by the library.
   std::printf("errors\n");

@@ -131,7 +131,7 @@ TEST(StatusTest, OkAndErrors) {
   Status err = makeError("expected ", 3, " dims, got ", 2);
   EXPECT_FALSE(err.ok());
   EXPECT_EQ(err.message(), "expected 3 dims, got 2");
-  EXPECT_EQ(err.withPrefix("a.dl").message(), "a.dl: expected 3 dims, got 2");
+  EXPECT_EQ(err.withPrefix("a.dl: ").message(), "a.dl: expected 3 dims, got 2");
   StatusOr<int> value(5);
   ASSERT_TRUE(value.ok());
   EXPECT_EQ(*value, 5);

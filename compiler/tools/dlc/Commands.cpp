@@ -73,13 +73,23 @@ int compile(const Flags &flags) {
                 kind->second == EmitKind::SharedModule;
   if (binary && flags.output == "-")
     return fail(Status::error("--emit=" + flags.emit + " needs an output file (-o)"));
-  auto model = Model::fromFile(flags.file, flags.options);
-  if (!model.ok())
-    return fail(model.status());
   std::string text;
-  if (Status s = model->emit(kind->second, text, flags.output); !s.ok())
-    return fail(s);
-  if (flags.options.timePasses)
+  std::optional<Model> model;
+  if (kind->second == EmitKind::AST) {
+    // The AST is syntax only: dump it even when the model has semantic errors.
+    auto ast = dumpAST(flags.file);
+    if (!ast.ok())
+      return fail(ast.status());
+    text = std::move(*ast);
+  } else {
+    auto loaded = Model::fromFile(flags.file, flags.options);
+    if (!loaded.ok())
+      return fail(loaded.status());
+    model.emplace(std::move(*loaded));
+    if (Status s = model->emit(kind->second, text, flags.output); !s.ok())
+      return fail(s);
+  }
+  if (flags.options.timePasses && model)
     printCompileTimes(*model);
   if (binary)
     return 0;
@@ -138,6 +148,16 @@ int run(const Flags &flags) {
   auto results = model->run(feeds);
   if (!results.ok())
     return fail(results.status());
+  if (results->empty()) {
+    std::string missing;
+    for (const runtime::InputSpec &in : spec.inputs)
+      if (!feeds.count(in.name))
+        missing += (missing.empty() ? "'" : ", '") + in.name + "'";
+    return fail(Status::error(
+        "nothing to evaluate: every output, loss and metric of " + flags.file +
+        " needs an input that is not fed" +
+        (missing.empty() ? std::string() : " (feed " + missing + " with --feed NAME=VALUE)")));
+  }
   if (flags.options.timePasses)
     printCompileTimes(*model);
   // Outputs first, in declaration order, then the loss and the metrics.

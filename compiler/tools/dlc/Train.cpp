@@ -177,7 +177,7 @@ int train(const Flags &flags) {
         llvm::outs() << llvm::format("step %6lld/%lld  loss %.6g", (long long)p.step,
                                      (long long)p.totalSteps, p.loss);
         for (const auto &[name, value] : p.metrics)
-          llvm::outs() << "  " << name << " " << llvm::format("%.4f", value);
+          llvm::outs() << "  " << name << " " << llvm::format("%.4g", value);
         llvm::outs() << llvm::format("  %.0f ex/s", p.examplesPerSecond)
                      << "  ETA " << formatDuration(p.etaSeconds) << "\n";
         llvm::outs().flush();
@@ -227,10 +227,11 @@ int eval(const Flags &flags) {
   runtime::Trainer trainer(session->exe, params, options);
   if (Status s = trainer.loadData(); !s.ok())
     return fail(s);
+  if (!trainer.hasSet("test"))
+    return fail(Status::error(flags.file + ": the model has no test data (add a "
+                                           "data test { ... } block)"));
   if (Status s = trainer.restore(); !s.ok())
     return fail(s);
-  if (!trainer.hasSet("test"))
-    return fail(Status::error(flags.file + ": the model has no test data"));
   auto start = std::chrono::steady_clock::now();
   auto r = trainer.evaluate("test");
   if (!r.ok())

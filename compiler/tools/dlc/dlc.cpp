@@ -16,6 +16,7 @@
 using namespace llvm;
 
 namespace {
+cl::OptionCategory dlcCategory("dlc options");
 cl::SubCommand compileCmd("compile", "Compile a model and show one stage");
 cl::SubCommand runCmd("run", "Evaluate the outputs (and the loss and metrics whose inputs are fed)");
 cl::SubCommand trainCmd("train", "Train a model, evaluate it and save it");
@@ -23,59 +24,62 @@ cl::SubCommand evalCmd("eval", "Evaluate the loss and metrics on the test set");
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dl>"), cl::Required,
                                cl::sub(compileCmd), cl::sub(runCmd),
-                               cl::sub(trainCmd), cl::sub(evalCmd));
+                               cl::sub(trainCmd), cl::sub(evalCmd), cl::cat(dlcCategory));
 
 cl::opt<std::string> emit("emit",
                           cl::desc("Stage to show: ast, dl, grad, fused, linalg, "
                                    "llvm, ptx, obj or module"),
-                          cl::init("dl"), cl::sub(compileCmd));
+                          cl::init("dl"), cl::sub(compileCmd), cl::cat(dlcCategory));
 cl::opt<std::string> target("target", cl::desc("Target: cpu or cuda"),
-                            cl::init("cpu"), cl::sub(compileCmd));
+                            cl::init("cpu"), cl::sub(compileCmd), cl::cat(dlcCategory));
 cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout; "
                                               "required for obj and module)"),
                                 cl::value_desc("file"), cl::init("-"),
-                                cl::sub(compileCmd));
+                                cl::sub(compileCmd), cl::cat(dlcCategory));
 
 cl::list<std::string> feeds("feed", cl::desc("NAME=VALUE: feed an input or "
                                              "override a param"),
-                            cl::value_desc("NAME=VALUE"), cl::sub(runCmd));
+                            cl::value_desc("NAME=VALUE"), cl::sub(runCmd), cl::cat(dlcCategory));
 
 cl::opt<std::string> restore("restore", cl::desc("Checkpoint to start from"),
                              cl::value_desc("file"), cl::sub(runCmd),
-                             cl::sub(trainCmd), cl::sub(evalCmd));
+                             cl::sub(trainCmd), cl::sub(evalCmd), cl::cat(dlcCategory));
 cl::opt<std::string> dataDir("data", cl::desc("Folder that relative data paths "
                                               "resolve against"),
                              cl::value_desc("dir"), cl::sub(trainCmd),
-                             cl::sub(evalCmd));
+                             cl::sub(evalCmd), cl::cat(dlcCategory));
 cl::opt<std::string> report("report", cl::desc("Write a JSON report"),
                             cl::value_desc("file.json"), cl::sub(trainCmd),
-                            cl::sub(evalCmd));
+                            cl::sub(evalCmd), cl::cat(dlcCategory));
 cl::opt<int64_t> steps("steps", cl::desc("Training steps (overrides the model)"),
-                       cl::init(-1), cl::sub(trainCmd));
+                       cl::init(-1), cl::sub(trainCmd), cl::cat(dlcCategory));
 cl::opt<int64_t> batch("batch", cl::desc("Batch size (overrides the model)"),
-                       cl::init(-1), cl::sub(trainCmd));
+                       cl::init(-1), cl::sub(trainCmd), cl::cat(dlcCategory));
 cl::opt<std::string> device("device", cl::desc("cpu, cuda or cuda:N"),
-                            cl::init("cpu"), cl::sub(trainCmd));
+                            cl::init("cpu"), cl::sub(trainCmd), cl::cat(dlcCategory));
 cl::opt<int64_t> threads("threads", cl::desc("Worker threads (0: all cores)"),
-                         cl::init(0), cl::sub(trainCmd));
+                         cl::init(0), cl::sub(trainCmd), cl::cat(dlcCategory));
 cl::opt<int64_t> seed("seed", cl::desc("Seed of the random generator "
                                        "(overrides the model)"),
-                      cl::init(-1), cl::sub(trainCmd));
+                      cl::init(-1), cl::sub(trainCmd), cl::cat(dlcCategory));
 cl::opt<std::string> logdir("logdir", cl::desc("TensorBoard event folder"),
-                            cl::value_desc("dir"), cl::sub(trainCmd));
+                            cl::value_desc("dir"), cl::sub(trainCmd), cl::cat(dlcCategory));
 cl::opt<std::string> save("save", cl::desc("Checkpoint to write after training"),
-                          cl::value_desc("file"), cl::sub(trainCmd));
+                          cl::value_desc("file"), cl::sub(trainCmd), cl::cat(dlcCategory));
 
 cl::opt<bool> timePasses("time-passes", cl::desc("Report compile time per phase"),
                          cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
-                         cl::sub(evalCmd));
+                         cl::sub(evalCmd), cl::cat(dlcCategory));
 cl::opt<bool> noCache("no-cache", cl::desc("Do not use the compile cache"),
                       cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
-                      cl::sub(evalCmd));
+                      cl::sub(evalCmd), cl::cat(dlcCategory));
 } // namespace
 
 int main(int argc, char **argv) {
   InitLLVM y(argc, argv);
+  for (cl::SubCommand *sub : {&cl::SubCommand::getTopLevel(), &compileCmd, &runCmd,
+                              &trainCmd, &evalCmd})
+    cl::HideUnrelatedOptions(dlcCategory, *sub);
   cl::ParseCommandLineOptions(
       argc, argv,
       "dlc: compile and train neural networks written in the dl language\n\n"
