@@ -9,6 +9,7 @@
 
 #include "compiler/JIT.h"
 
+#include "compiler/CompileCache.h"
 #include "compiler/Compiler.h"
 #include "compiler/targets/cpu/CPUTarget.h"
 #include "frontend/MLIRGen.h"
@@ -19,6 +20,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -126,6 +128,33 @@ struct Model::Impl {
 
   StatusOr<std::shared_ptr<runtime::Executable>>
   compile(const std::vector<std::string> &names, const std::set<std::string> *fed) {
+    // The request: which entry points, built for which fed inputs.
+    std::string request;
+    for (const std::string &n : names)
+      request += n + ";";
+    if (fed)
+      for (const std::string &n : *fed)
+        request += "fed:" + n + ";";
+    std::string source =
+        sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer().str();
+    std::string key = cache::key(source, request, options);
+    std::string path;
+    if (options.useCache) {
+      if (auto exe = cache::lookupMemory(key)) {
+        times["cache"] += 0;
+        return exe;
+      }
+      path = cache::modulePath(key);
+      if (!path.empty() && llvm::sys::fs::exists(path)) {
+        auto exe = timed("cache", [&] { return runtime::Executable::loadShared(path); });
+        if (exe.ok()) {
+          std::shared_ptr<runtime::Executable> shared(std::move(*exe));
+          cache::storeMemory(key, shared);
+          return shared;
+        }
+        llvm::sys::fs::remove(path); // Unreadable entry: rebuild it.
+      }
+    }
     Diagnostics diags(*this);
     auto clone = buildEntries(names, fed, diags);
     if (!clone.ok())
@@ -138,6 +167,23 @@ struct Model::Impl {
           return lowerTo(m, Phase::Grad, Phase::LLVM, options);
         })))
       return diags.status("cannot lower the model to LLVM");
+    // With a cache, the code is compiled in-process to a shared module that
+    // is stored and loaded; without one (or if that fails) it is JIT-compiled.
+    if (!path.empty()) {
+      llvm::Error err = timed("codegen", [&] {
+        return cpu::emitNative(m, entrySpec, options, path, /*shared=*/true);
+      });
+      if (!err) {
+        auto exe = runtime::Executable::loadShared(path);
+        if (exe.ok()) {
+          std::shared_ptr<runtime::Executable> shared(std::move(*exe));
+          cache::storeMemory(key, shared);
+          return shared;
+        }
+      } else {
+        llvm::consumeError(std::move(err));
+      }
+    }
     auto exe = timed("codegen", [&] {
       return cpu::jitCompile(m, std::move(entrySpec), options);
     });
@@ -145,7 +191,10 @@ struct Model::Impl {
       std::string msg = llvm::toString(exe.takeError());
       return Status::error("code generation failed: " + msg);
     }
-    return std::shared_ptr<runtime::Executable>(std::move(*exe));
+    std::shared_ptr<runtime::Executable> shared(std::move(*exe));
+    if (options.useCache)
+      cache::storeMemory(key, shared);
+    return shared;
   }
 };
 
@@ -256,26 +305,10 @@ Status Model::emit(EmitKind kind, std::string &text, const std::string &path) co
 }
 
 Status Model::initParams(int64_t seed) {
-  runtime::Generator generator(static_cast<uint64_t>(seed));
-  impl->params.clear();
-  for (const runtime::ParamSpec &p : impl->spec.params) {
-    Tensor t(p.dtype, p.shape);
-    if (p.init == "literal") {
-      for (int64_t i = 0; i < t.numElements(); ++i) {
-        double v = p.literal.size() == 1 ? p.literal[0] : p.literal[i];
-        if (p.dtype == runtime::DType::F32)
-          t.data<float>()[i] = static_cast<float>(v);
-        else
-          t.data<int32_t>()[i] = static_cast<int32_t>(v);
-      }
-    } else {
-      runtime::InitSpec init{p.init, p.initArgs.size() > 0 ? p.initArgs[0] : 0,
-                             p.initArgs.size() > 1 ? p.initArgs[1] : 0};
-      if (Status s = runtime::initialize(t, init, generator); !s.ok())
-        return s.withPrefix(p.loc.prefix() + "param '" + p.name + "': ");
-    }
-    impl->params.emplace(p.name, std::move(t));
-  }
+  auto params = runtime::initializeParams(impl->spec, seed);
+  if (!params.ok())
+    return params.status();
+  impl->params = std::move(*params);
   return Status::success();
 }
 

@@ -7,6 +7,8 @@
 
 #include "runtime/ModelSpec.h"
 
+#include "runtime/Random.h"
+
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -168,4 +170,29 @@ StatusOr<ModelSpec> ModelSpec::fromJSON(const std::string &text) {
   } catch (const std::exception &e) {
     return makeError("invalid model description in the compiled module: ", e.what());
   }
+}
+
+StatusOr<std::map<std::string, Tensor>>
+dlc::runtime::initializeParams(const ModelSpec &spec, int64_t seed) {
+  Generator generator(static_cast<uint64_t>(seed));
+  std::map<std::string, Tensor> params;
+  for (const ParamSpec &p : spec.params) {
+    Tensor t(p.dtype, p.shape);
+    if (p.init == "literal") {
+      for (int64_t i = 0; i < t.numElements(); ++i) {
+        double v = p.literal.size() == 1 ? p.literal[0] : p.literal[i];
+        if (p.dtype == DType::F32)
+          t.data<float>()[i] = static_cast<float>(v);
+        else
+          t.data<int32_t>()[i] = static_cast<int32_t>(v);
+      }
+    } else {
+      InitSpec init{p.init, p.initArgs.size() > 0 ? p.initArgs[0] : 0,
+                    p.initArgs.size() > 1 ? p.initArgs[1] : 0};
+      if (Status s = initialize(t, init, generator); !s.ok())
+        return s.withPrefix(p.loc.prefix() + "param '" + p.name + "': ");
+    }
+    params.emplace(p.name, std::move(t));
+  }
+  return params;
 }

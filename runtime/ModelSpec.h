@@ -118,6 +118,12 @@ struct ModelSpec {
   static StatusOr<ModelSpec> fromJSON(const std::string &text);
 };
 
+/// Every param of `spec` set from its initializer (literal values as given,
+/// random ones drawn in declaration order from a generator seeded with
+/// `seed`).
+StatusOr<std::map<std::string, Tensor>> initializeParams(const ModelSpec &spec,
+                                                         int64_t seed);
+
 } // namespace dlc::runtime
 
 #endif // DLC_RUNTIME_MODELSPEC_H

@@ -28,6 +28,22 @@ double scalarOf(const Tensor &t) {
   return t.dtype() == DType::F32 ? t.data<float>()[0] : t.data<int32_t>()[0];
 }
 
+/// Labels (one integer per example) that feed an f32 [B, C] input are class
+/// ids to be one-hot encoded: turns them into i32 for prepareInput.
+void labelsToClassIds(Tensor &raw, const InputSpec &input, double scale) {
+  if (input.dtype != DType::F32 || input.shape.size() != 2 ||
+      raw.rank() != 1 || scale != 1.0)
+    return;
+  Tensor ids(DType::I32, raw.shape());
+  for (int64_t i = 0; i < raw.numElements(); ++i) {
+    float v = raw.data<float>()[i];
+    if (v != std::floor(v) || std::fabs(v) >= 2147483648.0f)
+      return;
+    ids.data<int32_t>()[i] = static_cast<int32_t>(v);
+  }
+  raw = std::move(ids);
+}
+
 using Clock = std::chrono::steady_clock;
 double secondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
@@ -74,20 +90,7 @@ StatusOr<Tensor> Trainer::loadSource(const DataSourceSpec &source,
   auto raw = readIdx(path, input.dtype, source.scale);
   if (!raw.ok())
     return errorAt(source.loc, raw.status().message());
-  // Labels (one number per example) that feed an f32 [B, C] input one-hot
-  // become class ids.
-  if (input.dtype == DType::F32 && input.shape.size() == 2 &&
-      raw->rank() == 1 && source.scale == 1.0) {
-    Tensor ids(DType::I32, raw->shape());
-    bool integral = true;
-    for (int64_t i = 0; i < raw->numElements() && integral; ++i) {
-      float v = raw->data<float>()[i];
-      integral = v == std::floor(v) && std::fabs(v) < 2147483648.0f;
-      ids.data<int32_t>()[i] = integral ? static_cast<int32_t>(v) : 0;
-    }
-    if (integral)
-      *raw = std::move(ids);
-  }
+  labelsToClassIds(*raw, input, source.scale);
   auto prepared = prepareInput(*raw, example, input.dtype, input.name, path);
   if (!prepared.ok())
     return errorAt(source.loc, prepared.status().message());

@@ -35,7 +35,7 @@ config.environment["XDG_CACHE_HOME"] = os.path.join(config.test_exec_root, "cach
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.dlc_tools_dir, config.llvm_tools_dir]
-tools = ["dlc", "dlc-opt"]
+tools = ["dlc", "dlc-opt", "dlc-rt"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # The host can JIT: always true for the CPU target on x86-64 Linux.

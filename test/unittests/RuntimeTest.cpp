@@ -1030,8 +1030,8 @@ TEST(DatasetTest, PrepareInput) {
   EXPECT_EQ(oneHot->format(), "[[1, 0, 0], [0, 0, 1], [0, 1, 0]]");
   EXPECT_ERROR_CONTAINS(
       prepareInput(labels, {2}, DType::F32, "y", "l.gz"),
-      "l.gz: label 2 of example 1 is out of range for input 'y' with 2 "
-      "classes");
+      "l.gz: label 2 of example 1 is out of range for input 'y': expected a "
+      "class id in [0, 2)");
   StatusOr<Tensor> direct = prepareInput(labels, {}, DType::I32, "y", "l.gz");
   ASSERT_TRUE(direct.ok());
   EXPECT_EQ(direct->format(), "[0, 2, 1]");

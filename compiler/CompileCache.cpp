@@ -1,0 +1,96 @@
+//===- CompileCache.cpp - compiled models cached in memory and on disk ------===//
+//
+// The compiler's identity is the version plus the size and modification time
+// of the binary or library that holds this code (found with dladdr), so a
+// rebuilt compiler never reuses modules of an older one.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/CompileCache.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/xxhash.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <cstdlib>
+#include <dlfcn.h>
+#include <map>
+#include <mutex>
+
+using namespace dlc;
+
+namespace {
+std::string compilerIdentity() {
+  std::string id = "dlc-0.1.0 llvm-" LLVM_VERSION_STRING;
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void *>(&compilerIdentity), &info) && info.dli_fname) {
+    llvm::sys::fs::file_status status;
+    if (!llvm::sys::fs::status(info.dli_fname, status))
+      id += " " + std::to_string(status.getSize()) + " " +
+            std::to_string(status.getLastModificationTime().time_since_epoch().count());
+  }
+  return id;
+}
+
+std::mutex memoryMutex;
+std::map<std::string, std::weak_ptr<runtime::Executable>> &memory() {
+  static std::map<std::string, std::weak_ptr<runtime::Executable>> m;
+  return m;
+}
+} // namespace
+
+std::string cache::key(const std::string &source, const std::string &request,
+                       const CompileOptions &options) {
+  static const std::string identity = compilerIdentity();
+  std::string text = identity;
+  text += "\n" + llvm::sys::getHostCPUName().str();
+  for (const auto &feature : llvm::sys::getHostCPUFeatures())
+    if (feature.second)
+      text += "," + feature.first().str();
+  text += "\nopt=" + std::to_string(options.optLevel) +
+          " target=" + std::to_string(static_cast<int>(options.target)) +
+          " vectorize=" + std::to_string(options.vectorize);
+  text += "\n" + request + "\n" + source;
+  uint64_t h1 = llvm::xxh3_64bits(llvm::StringRef(text));
+  uint64_t h2 = llvm::xxh3_64bits(llvm::StringRef(text + "#"));
+  return llvm::utohexstr(h1, true, 16) + llvm::utohexstr(h2, true, 16);
+}
+
+std::string cache::directory() {
+  llvm::SmallString<256> dir;
+  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
+    dir = xdg;
+  } else if (const char *home = std::getenv("HOME"); home && *home) {
+    dir = home;
+    llvm::sys::path::append(dir, ".cache");
+  } else {
+    return "";
+  }
+  llvm::sys::path::append(dir, "dlc");
+  return std::string(dir);
+}
+
+std::string cache::modulePath(const std::string &key) {
+  std::string dir = directory();
+  if (dir.empty() || llvm::sys::fs::create_directories(dir))
+    return "";
+  llvm::SmallString<256> path(dir);
+  llvm::sys::path::append(path, key + ".so");
+  return std::string(path);
+}
+
+std::shared_ptr<runtime::Executable> cache::lookupMemory(const std::string &key) {
+  std::lock_guard<std::mutex> lock(memoryMutex);
+  auto it = memory().find(key);
+  return it == memory().end() ? nullptr : it->second.lock();
+}
+
+void cache::storeMemory(const std::string &key,
+                        std::shared_ptr<runtime::Executable> exe) {
+  std::lock_guard<std::mutex> lock(memoryMutex);
+  memory()[key] = exe;
+}

@@ -1,0 +1,38 @@
+//===- CompileCache.h - compiled models cached in memory and on disk -*- C++ -*-===//
+//
+// A compiled entry-point set is keyed by the model's text, the entry points
+// and fed inputs it was built for, the compile options, the host CPU and
+// the compiler itself (the version and the file holding this code). The
+// disk cache ($XDG_CACHE_HOME/dlc, else ~/.cache/dlc) stores AOT shared
+// modules, so a later process skips code generation by loading one.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_COMPILER_COMPILECACHE_H
+#define DLC_COMPILER_COMPILECACHE_H
+
+#include "compiler/CompileOptions.h"
+#include "runtime/Executable.h"
+
+#include <memory>
+#include <string>
+
+namespace dlc::cache {
+
+/// The key of one compilation (hex digest).
+std::string key(const std::string &source, const std::string &request,
+                const CompileOptions &options);
+
+/// The cache folder; "" when no home or cache folder is known.
+std::string directory();
+
+/// An executable compiled earlier in this process, or null.
+std::shared_ptr<runtime::Executable> lookupMemory(const std::string &key);
+void storeMemory(const std::string &key, std::shared_ptr<runtime::Executable> exe);
+
+/// The path of the cached shared module for `key` ("" without a cache folder).
+std::string modulePath(const std::string &key);
+
+} // namespace dlc::cache
+
+#endif // DLC_COMPILER_COMPILECACHE_H

@@ -1,0 +1,189 @@
+//===- dlc-rt.cpp - run and train AOT-compiled models without LLVM ---------===//
+//
+// The runtime's own tool: loads a module written by
+// `dlc compile FILE --emit=module -o MODEL.so` and runs its outputs or trains
+// it. It links only the runtime library (no MLIR, no LLVM), which is how
+// compiled models travel to other machines.
+//
+//   dlc-rt MODEL.so run [--feed NAME=VALUE]... [--restore CKPT]
+//   dlc-rt MODEL.so train [--data DIR] [--steps N] [--batch N] [--seed N]
+//                         [--save CKPT] [--restore CKPT]
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Checkpoint.h"
+#include "runtime/Executable.h"
+#include "runtime/Trainer.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+using namespace dlc::runtime;
+
+namespace {
+int fail(const Status &s) {
+  std::fprintf(stderr, "dlc-rt: error: %s\n", s.message().c_str());
+  return 1;
+}
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: dlc-rt MODEL.so run [--feed NAME=VALUE]... [--restore CKPT]\n"
+               "       dlc-rt MODEL.so train [--data DIR] [--steps N] [--batch N] "
+               "[--seed N] [--save CKPT] [--restore CKPT]\n");
+  return 1;
+}
+
+bool parseInt(const char *text, int64_t &out) {
+  char *end = nullptr;
+  long long v = std::strtoll(text, &end, 10);
+  if (!*text || *end || v <= 0)
+    return false;
+  out = v;
+  return true;
+}
+
+Status restoreParams(const ModelSpec &spec, std::map<std::string, Tensor> &params,
+                     const std::string &path) {
+  auto ckpt = readCheckpoint(path);
+  if (!ckpt.ok())
+    return ckpt.status();
+  for (const ParamSpec &p : spec.params) {
+    auto it = ckpt->tensors.find(p.name);
+    if (it == ckpt->tensors.end())
+      return makeError(path, ": param '", p.name, "' is missing");
+    if (it->second.dtype() != p.dtype || it->second.shape() != p.shape)
+      return makeError(path, ": param '", p.name, "' is ", it->second.typeString(),
+                       " but the model declares ", formatType(p.dtype, p.shape));
+    params[p.name] = it->second;
+  }
+  return Status::success();
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 3)
+    return usage();
+  std::string modulePath = argv[1], command = argv[2];
+  if (command != "run" && command != "train")
+    return usage();
+  std::vector<std::string> feeds;
+  std::string restore, save;
+  TrainOptions options;
+  for (int i = 3; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "dlc-rt: error: %s expects a value\n", flag.c_str());
+      return 1;
+    }
+    const char *value = argv[++i];
+    int64_t n = 0;
+    if (flag == "--feed" && command == "run") {
+      feeds.push_back(value);
+    } else if (flag == "--restore") {
+      restore = value;
+    } else if (flag == "--save" && command == "train") {
+      save = value;
+    } else if (flag == "--data" && command == "train") {
+      options.dataDir = value;
+    } else if ((flag == "--steps" || flag == "--batch" || flag == "--seed") &&
+               command == "train") {
+      if (!parseInt(value, n)) {
+        std::fprintf(stderr, "dlc-rt: error: %s expects a positive integer, got '%s'\n",
+                     flag.c_str(), value);
+        return 1;
+      }
+      (flag == "--steps" ? options.steps : flag == "--batch" ? options.batch : options.seed) = n;
+    } else {
+      std::fprintf(stderr, "dlc-rt: error: unknown option '%s' for %s\n", flag.c_str(),
+                   command.c_str());
+      return 1;
+    }
+  }
+
+  auto loaded = Executable::loadShared(modulePath);
+  if (!loaded.ok())
+    return fail(loaded.status());
+  std::shared_ptr<Executable> exe(std::move(*loaded));
+  const ModelSpec &spec = exe->spec();
+  int64_t seed = options.seed.value_or(spec.train ? spec.train->seed : 0);
+  auto params = initializeParams(spec, seed);
+  if (!params.ok())
+    return fail(params.status());
+
+  if (command == "train") {
+    if (!exe->hasEntry("train_step"))
+      return fail(makeError(modulePath, ": the model has no loss to train"));
+    options.restore = restore;
+    Trainer trainer(exe, *params, options);
+    if (Status s = trainer.loadData(); !s.ok())
+      return fail(s);
+    if (Status s = trainer.restore(); !s.ok())
+      return fail(s);
+    auto result = trainer.train(
+        [](const Progress &p) {
+          std::printf("step %6lld/%lld  loss %.6g\n", (long long)p.step,
+                      (long long)p.totalSteps, p.loss);
+          std::fflush(stdout);
+        },
+        [](const SetResult &) {});
+    if (!result.ok())
+      return fail(result.status());
+    for (const SetResult &r : result->sets) {
+      std::printf("%s:", r.set.c_str());
+      for (const auto &[name, value] : r.values)
+        std::printf(" %s %g", name.c_str(), value);
+      std::printf("\n");
+    }
+    if (!save.empty())
+      if (Status s = trainer.save(save); !s.ok())
+        return fail(s);
+    return 0;
+  }
+
+  if (!restore.empty())
+    if (Status s = restoreParams(spec, *params, restore); !s.ok())
+      return fail(s);
+  // `run` is compiled with every input fed.
+  std::map<std::string, Tensor> fed;
+  for (const std::string &feed : feeds) {
+    size_t eq = feed.find('=');
+    std::string name = feed.substr(0, eq == std::string::npos ? 0 : eq);
+    const InputSpec *in = spec.findInput(name);
+    const ParamSpec *p = spec.findParam(name);
+    if (eq == std::string::npos || (!in && !p))
+      return fail(makeError("--feed ", feed, ": expected NAME=VALUE naming an input or param"));
+    auto value = parseTensorLiteral(feed.substr(eq + 1), in ? in->dtype : p->dtype);
+    if (!value.ok())
+      return fail(value.status().withPrefix("--feed " + name + ": "));
+    if (p)
+      (*params)[name] = std::move(*value);
+    else
+      fed[name] = std::move(*value);
+  }
+  const EntrySpec *entry = spec.findEntry("run");
+  if (!entry)
+    return fail(makeError(modulePath, ": the module has no run entry point"));
+  std::vector<ArgValue> args;
+  for (const ValueSpec &a : entry->args) {
+    if (a.role == "input") {
+      auto it = fed.find(a.name);
+      if (it == fed.end())
+        return fail(makeError("input '", a.name, "' is not fed (use --feed ", a.name,
+                              "=VALUE)"));
+      args.push_back(ArgValue::of(it->second));
+    } else {
+      args.push_back(ArgValue::of(params->at(a.name)));
+    }
+  }
+  auto results = exe->call("run", args);
+  if (!results.ok())
+    return fail(results.status());
+  for (const char *role : {"output", "loss", "metric"})
+    for (size_t i = 0; i < entry->results.size(); ++i)
+      if (entry->results[i].role == role)
+        std::printf("%s = %s\n", entry->results[i].name.c_str(),
+                    (*results)[i].format().c_str());
+  return 0;
+}
