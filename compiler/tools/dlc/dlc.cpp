@@ -13,6 +13,8 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <tuple>
+
 using namespace llvm;
 
 namespace {
@@ -111,6 +113,16 @@ int main(int argc, char **argv) {
   if (evalCmd)
     return dlc::tool::eval(flags);
   if (trainCmd) {
+    for (auto [opt, name, min, what] :
+         {std::tuple<cl::opt<int64_t> *, const char *, int64_t, const char *>{
+              &steps, "--steps", 1, "a positive number of steps"},
+          {&batch, "--batch", 1, "a positive batch size"},
+          {&seed, "--seed", 0, "a non-negative seed"},
+          {&threads, "--threads", 0, "a non-negative number of threads"}})
+      if (opt->getNumOccurrences() && *opt < min) {
+        errs() << "dlc: error: " << name << " " << *opt << ": expected " << what << "\n";
+        return 1;
+      }
     flags.steps = steps;
     flags.batch = batch;
     flags.device = device;
