@@ -12,6 +12,9 @@
 #include "runtime/Idx.h"
 
 #include <chrono>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <cmath>
 
 using namespace dlc::runtime;
@@ -241,6 +244,15 @@ StatusOr<SetResult> Trainer::evaluate(const std::string &set) {
 StatusOr<TrainResult>
 Trainer::train(const std::function<void(const Progress &)> &onLog,
                const std::function<void(const SetResult &)> &onEval) {
+#ifdef __GLIBC__
+  // Every step allocates its results (params, optimizer state, large
+  // intermediates) afresh. Keep freed memory in the heap instead of
+  // returning it to the kernel, so a step reuses the last step's pages
+  // rather than faulting in zeroed ones.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_TOP_PAD, 256 << 20);
+#endif
   auto trainSet = sets_.find("train");
   if (trainSet == sets_.end())
     return makeError(spec_.file, ": the model has no train data (add a data "
