@@ -289,16 +289,20 @@ Status Model::emit(EmitKind kind, std::string &text, const std::string &path) co
   for (const std::string &n : names)
     entrySpec.entries.push_back(describeEntry(m, n));
   Phase to = kind == EmitKind::Linalg ? Phase::Linalg : Phase::LLVM;
-  if (failed(lowerTo(m, Phase::Grad, to, impl->options)))
+  if (failed(impl->timed("passes", [&] {
+        return lowerTo(m, Phase::Grad, to, impl->options);
+      })))
     return diags.status("cannot lower the model");
   if (kind == EmitKind::Linalg || kind == EmitKind::LLVMDialect) {
     m.print(os);
     return Status::success();
   }
-  llvm::Error err = kind == EmitKind::LLVMIR
-                        ? cpu::emitLLVMIR(m, entrySpec, impl->options, os)
-                        : cpu::emitNative(m, entrySpec, impl->options, path,
-                                          kind == EmitKind::SharedModule);
+  llvm::Error err = impl->timed("codegen", [&] {
+    return kind == EmitKind::LLVMIR
+               ? cpu::emitLLVMIR(m, entrySpec, impl->options, os)
+               : cpu::emitNative(m, entrySpec, impl->options, path,
+                                 kind == EmitKind::SharedModule);
+  });
   if (err)
     return Status::error(llvm::toString(std::move(err)));
   return Status::success();
