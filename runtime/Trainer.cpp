@@ -1,6 +1,6 @@
 //===- Trainer.cpp - training and evaluating a compiled model ---------------===//
 //
-// Defaults where the model is silent (documented in docs/TRAINING.md):
+// Defaults where the model is silent (documented in docs/CHOICES.md):
 // batch 32 for file data and the whole set for literal data; one epoch when
 // neither steps nor epochs is given; shuffling on except for literal data;
 // validation passes every eval_every (default log_every) steps.
