@@ -206,10 +206,18 @@ Error cpu::emitNative(mlir::ModuleOp module, const runtime::ModelSpec &spec,
   if (Error e = writeObject(**llvmModule, **tm, obj))
     return e;
   if (shared) {
-    auto cc = llvm::sys::findProgramByName("cc");
+    // Any C compiler driver links a shared object; LLVM 22's clang is there
+    // whenever dlc was built with it.
+    llvm::ErrorOr<std::string> cc = std::make_error_code(std::errc::no_such_file_or_directory);
+    for (llvm::StringRef name : {"cc", "gcc", "clang", "clang-22"})
+      if ((cc = llvm::sys::findProgramByName(name)))
+        break;
+    if (!cc)
+      cc = llvm::sys::findProgramByName("clang", {"/usr/lib/llvm-22/bin"});
     if (!cc) {
       llvm::sys::fs::remove(obj);
-      return llvm::createStringError("cannot find 'cc' to link the shared module");
+      return llvm::createStringError(
+          "cannot find a C compiler (cc, gcc or clang) to link the shared module");
     }
     std::string err;
     llvm::SmallVector<llvm::StringRef> argv = {*cc, "-shared", "-o", tmp, obj, "-lm"};
