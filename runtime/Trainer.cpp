@@ -216,7 +216,9 @@ StatusOr<SetResult> Trainer::evaluate(const std::string &set) {
   if (it == sets_.end())
     return makeError("there is no ", set, " data");
   const EntrySpec *entry = spec_.findEntry("eval");
-  int64_t batch = std::min<int64_t>(it->second.size(), 500);
+  // Batches of 100 bound the memory of large intermediates (im2col
+  // patches grow with the batch) at little cost in speed.
+  int64_t batch = std::min<int64_t>(it->second.size(), 100);
   auto iter = BatchIterator::create(it->second, batch, false, false, nullptr);
   if (!iter.ok())
     return iter.status();
