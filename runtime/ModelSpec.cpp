@@ -196,3 +196,21 @@ dlc::runtime::initializeParams(const ModelSpec &spec, int64_t seed) {
   }
   return params;
 }
+
+Status dlc::runtime::restoreParams(const ModelSpec &spec,
+                                   const std::map<std::string, Tensor> &tensors,
+                                   const std::string &path,
+                                   std::map<std::string, Tensor> &params) {
+  for (const ParamSpec &p : spec.params) {
+    auto it = tensors.find(p.name);
+    if (it == tensors.end())
+      return makeError(path, ": param '", p.name, "' is missing: expected ",
+                       formatType(p.dtype, p.shape));
+    if (it->second.dtype() != p.dtype || it->second.shape() != p.shape)
+      return makeError(path, ": param '", p.name, "' is ", it->second.typeString(),
+                       " but the model declares ", formatType(p.dtype, p.shape));
+  }
+  for (const ParamSpec &p : spec.params)
+    params[p.name] = tensors.at(p.name);
+  return Status::success();
+}

@@ -124,6 +124,11 @@ struct ModelSpec {
 StatusOr<std::map<std::string, Tensor>> initializeParams(const ModelSpec &spec,
                                                          int64_t seed);
 
+/// Sets every param of `spec` from `tensors` (a checkpoint's contents read
+/// from `path`): each must be there, with its declared dtype and shape.
+Status restoreParams(const ModelSpec &spec, const std::map<std::string, Tensor> &tensors,
+                     const std::string &path, std::map<std::string, Tensor> &params);
+
 } // namespace dlc::runtime
 
 #endif // DLC_RUNTIME_MODELSPEC_H

@@ -157,17 +157,8 @@ Status Trainer::restore() {
   auto ckpt = readCheckpoint(options_.restore);
   if (!ckpt.ok())
     return ckpt.status();
-  for (const ParamSpec &p : spec_.params) {
-    auto it = ckpt->tensors.find(p.name);
-    if (it == ckpt->tensors.end())
-      return makeError(options_.restore, ": param '", p.name,
-                       "' is missing: expected ", formatType(p.dtype, p.shape));
-    if (it->second.dtype() != p.dtype || it->second.shape() != p.shape)
-      return makeError(options_.restore, ": param '", p.name, "' is ",
-                       it->second.typeString(), " but the model declares ",
-                       formatType(p.dtype, p.shape));
-    params_[p.name] = it->second;
-  }
+  if (Status s = restoreParams(spec_, ckpt->tensors, options_.restore, params_); !s.ok())
+    return s;
   auto model = ckpt->metadata.find("model");
   resumed_ = model != ckpt->metadata.end() && model->second == spec_.name;
   if (!resumed_)

@@ -44,22 +44,6 @@ bool parseInt(const char *text, int64_t &out) {
   return true;
 }
 
-Status restoreParams(const ModelSpec &spec, std::map<std::string, Tensor> &params,
-                     const std::string &path) {
-  auto ckpt = readCheckpoint(path);
-  if (!ckpt.ok())
-    return ckpt.status();
-  for (const ParamSpec &p : spec.params) {
-    auto it = ckpt->tensors.find(p.name);
-    if (it == ckpt->tensors.end())
-      return makeError(path, ": param '", p.name, "' is missing");
-    if (it->second.dtype() != p.dtype || it->second.shape() != p.shape)
-      return makeError(path, ": param '", p.name, "' is ", it->second.typeString(),
-                       " but the model declares ", formatType(p.dtype, p.shape));
-    params[p.name] = it->second;
-  }
-  return Status::success();
-}
 } // namespace
 
 int main(int argc, char **argv) {
@@ -143,7 +127,12 @@ int main(int argc, char **argv) {
   }
 
   if (!restore.empty())
-    if (Status s = restoreParams(spec, *params, restore); !s.ok())
+    if (Status s = [&] {
+          auto ckpt = readCheckpoint(restore);
+          return ckpt.ok() ? restoreParams(spec, ckpt->tensors, restore, *params)
+                           : ckpt.status();
+        }();
+        !s.ok())
       return fail(s);
   // `run` is compiled with every input fed.
   std::map<std::string, Tensor> fed;

@@ -43,13 +43,12 @@ Status restoreParams(Model &model, const std::string &path) {
   auto ckpt = runtime::readCheckpoint(path);
   if (!ckpt.ok())
     return ckpt.status();
-  for (const runtime::ParamSpec &p : model.spec().params) {
-    auto it = ckpt->tensors.find(p.name);
-    if (it == ckpt->tensors.end())
-      return Status::error(path + ": param '" + p.name + "' is missing");
-    if (Status s = model.setParam(p.name, it->second); !s.ok())
-      return s.withPrefix(path + ": ");
-  }
+  std::map<std::string, Tensor> params;
+  if (Status s = runtime::restoreParams(model.spec(), ckpt->tensors, path, params); !s.ok())
+    return s;
+  for (auto &[name, value] : params)
+    if (Status s = model.setParam(name, std::move(value)); !s.ok())
+      return s;
   return Status::success();
 }
 
