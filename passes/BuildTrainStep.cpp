@@ -247,7 +247,11 @@ struct BuildTrainStepPass
       Value scaledLr = u.scalar(-(1.0 - a[1]) * a[0]);
       Value nu = u.scalar(a[1]);
       for (TrainedParam &p : params) {
-        Value d = u.add(u.mul(scaledLr, p.grad), u.mul(nu, p.state[0]));
+        // One op per statement: C++ leaves the order of sibling arguments
+        // unspecified, and the IR must not depend on the host compiler.
+        Value scaledGrad = u.mul(scaledLr, p.grad);
+        Value decayed = u.mul(nu, p.state[0]);
+        Value d = u.add(scaledGrad, decayed);
         results.push_back(u.add(p.value, d));
         newState.push_back(d);
       }
@@ -259,18 +263,27 @@ struct BuildTrainStepPass
       // a -= lr_t * m / (sqrt(v) + eps)
       Value one = u.scalar(1.0);
       Value beta1 = u.scalar(a[1]), beta2 = u.scalar(a[2]);
-      Value lrT = u.div(
-          u.mul(u.scalar(a[0]), u.sqrt(u.sub(one, u.pow(beta2, stepNumber)))),
-          u.sub(one, u.pow(beta1, stepNumber)));
+      // One op per statement (see momentum).
+      Value lr = u.scalar(a[0]);
+      Value beta2t = u.pow(beta2, stepNumber);
+      Value correction2 = u.sqrt(u.sub(one, beta2t));
+      Value scaledLr = u.mul(lr, correction2);
+      Value beta1t = u.pow(beta1, stepNumber);
+      Value correction1 = u.sub(one, beta1t);
+      Value lrT = u.div(scaledLr, correction1);
       Value oneMinusBeta1 = u.scalar(1.0 - a[1]);
       Value oneMinusBeta2 = u.scalar(1.0 - a[2]);
       Value eps = u.scalar(a[3]);
       for (TrainedParam &p : params) {
-        Value m = u.add(u.mul(beta1, p.state[0]), u.mul(oneMinusBeta1, p.grad));
-        Value v = u.add(u.mul(beta2, p.state[1]),
-                        u.mul(u.mul(oneMinusBeta2, p.grad), p.grad));
-        results.push_back(
-            u.sub(p.value, u.div(u.mul(lrT, m), u.add(u.sqrt(v), eps))));
+        Value mDecayed = u.mul(beta1, p.state[0]);
+        Value mNew = u.mul(oneMinusBeta1, p.grad);
+        Value m = u.add(mDecayed, mNew);
+        Value vDecayed = u.mul(beta2, p.state[1]);
+        Value vNew = u.mul(u.mul(oneMinusBeta2, p.grad), p.grad);
+        Value v = u.add(vDecayed, vNew);
+        Value update = u.mul(lrT, m);
+        Value denom = u.add(u.sqrt(v), eps);
+        results.push_back(u.sub(p.value, u.div(update, denom)));
         newState.push_back(m);
         newState.push_back(v);
       }
