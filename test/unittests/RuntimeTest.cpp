@@ -85,9 +85,10 @@ Bytes readFile(const std::string &path) {
 void writeGz(const std::string &path, const Bytes &bytes) {
   gzFile f = gzopen(path.c_str(), "wb");
   ASSERT_NE(f, nullptr);
-  if (!bytes.empty())
+  if (!bytes.empty()) {
     ASSERT_EQ(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())),
               static_cast<int>(bytes.size()));
+  }
   ASSERT_EQ(gzclose(f), Z_OK);
 }
 
@@ -743,10 +744,11 @@ TEST(CheckpointTest, RoundTrip) {
     EXPECT_EQ(it->second.dtype(), tensor.dtype()) << name;
     EXPECT_EQ(it->second.shape(), tensor.shape()) << name;
     EXPECT_EQ(it->second.format(), tensor.format()) << name;
-    if (tensor.byteSize())
+    if (tensor.byteSize()) {
       EXPECT_EQ(std::memcmp(it->second.rawData(), tensor.rawData(),
                             tensor.byteSize()),
                 0);
+    }
   }
 
   // Overwriting keeps one file; borrowed tensors write in the given order.
@@ -897,8 +899,9 @@ TEST(CheckpointTest, NeverCrashesOnDamage) {
     damaged[at] = static_cast<uint8_t>(g.nextU64());
     writeFile(path, damaged);
     StatusOr<Checkpoint> r = readCheckpoint(path);
-    if (!r.ok())
+    if (!r.ok()) {
       EXPECT_FALSE(r.message().empty());
+    }
   }
 }
 

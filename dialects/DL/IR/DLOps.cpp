@@ -423,7 +423,7 @@ Value MinimumOp::buildScalar(OpBuilder &b, Location loc, ValueRange a) {
 Value CmpOp::buildScalar(OpBuilder &b, Location loc, ValueRange a) {
   Value bit;
   if (isFloat(a[0])) {
-    arith::CmpFPredicate p;
+    arith::CmpFPredicate p = arith::CmpFPredicate::OEQ;
     switch (getPredicate()) {
     case CmpPredicate::eq: p = arith::CmpFPredicate::OEQ; break;
     case CmpPredicate::ne: p = arith::CmpFPredicate::UNE; break;
@@ -434,7 +434,7 @@ Value CmpOp::buildScalar(OpBuilder &b, Location loc, ValueRange a) {
     }
     bit = arith::CmpFOp::create(b, loc, p, a[0], a[1]);
   } else {
-    arith::CmpIPredicate p;
+    arith::CmpIPredicate p = arith::CmpIPredicate::eq;
     switch (getPredicate()) {
     case CmpPredicate::eq: p = arith::CmpIPredicate::eq; break;
     case CmpPredicate::ne: p = arith::CmpIPredicate::ne; break;

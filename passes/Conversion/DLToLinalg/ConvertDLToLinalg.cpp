@@ -201,7 +201,7 @@ Value reshapeTo(OpBuilder &b, Location loc, Value input, RankedTensorType type) 
     if (inType.isDynamicDim(i))
       inDyn.push_back(i);
   bool inOrder = type.getNumDynamicDims() > 1 &&
-                 (int64_t)inDyn.size() == type.getNumDynamicDims();
+                 static_cast<int64_t>(inDyn.size()) == static_cast<int64_t>(type.getNumDynamicDims());
   size_t nextDyn = 0;
   for (int64_t d : type.getShape()) {
     if (ShapedType::isDynamic(d) && inOrder)
