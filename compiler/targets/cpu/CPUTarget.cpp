@@ -160,16 +160,36 @@ cpu::jitCompile(mlir::ModuleOp module, runtime::ModelSpec spec,
                                                std::static_pointer_cast<void>(owned));
 }
 
-Error cpu::emitLLVMIR(mlir::ModuleOp module, const runtime::ModelSpec &spec,
-                      const CompileOptions &options, llvm::raw_ostream &os) {
+namespace {
+/// An optimized LLVM module for this host, with the machine that compiles it.
+struct HostModule {
+  std::unique_ptr<llvm::TargetMachine> tm;
+  llvm::LLVMContext ctx;
+  std::unique_ptr<llvm::Module> module;
+};
+
+Expected<std::unique_ptr<HostModule>> buildHostModule(mlir::ModuleOp module,
+                                                      const runtime::ModelSpec &spec,
+                                                      const CompileOptions &options) {
+  auto host = std::make_unique<HostModule>();
   auto tm = hostMachine(options);
   if (!tm)
     return tm.takeError();
-  llvm::LLVMContext ctx;
-  auto llvmModule = prepare(module, spec, options, ctx, **tm);
+  host->tm = std::move(*tm);
+  auto llvmModule = prepare(module, spec, options, host->ctx, *host->tm);
   if (!llvmModule)
     return llvmModule.takeError();
-  (*llvmModule)->print(os, nullptr);
+  host->module = std::move(*llvmModule);
+  return host;
+}
+} // namespace
+
+Error cpu::emitLLVMIR(mlir::ModuleOp module, const runtime::ModelSpec &spec,
+                      const CompileOptions &options, llvm::raw_ostream &os) {
+  auto host = buildHostModule(module, spec, options);
+  if (!host)
+    return host.takeError();
+  (*host)->module->print(os, nullptr);
   return Error::success();
 }
 
@@ -193,17 +213,13 @@ static Error writeObject(llvm::Module &module, llvm::TargetMachine &tm,
 Error cpu::emitNative(mlir::ModuleOp module, const runtime::ModelSpec &spec,
                       const CompileOptions &options, llvm::StringRef path,
                       bool shared) {
-  auto tm = hostMachine(options);
-  if (!tm)
-    return tm.takeError();
-  llvm::LLVMContext ctx;
-  auto llvmModule = prepare(module, spec, options, ctx, **tm);
-  if (!llvmModule)
-    return llvmModule.takeError();
+  auto host = buildHostModule(module, spec, options);
+  if (!host)
+    return host.takeError();
   // Write next to the destination, then rename: never a half-written file.
   std::string tmp = (path + ".tmp" + llvm::Twine(::getpid())).str();
   std::string obj = shared ? tmp + ".o" : tmp;
-  if (Error e = writeObject(**llvmModule, **tm, obj))
+  if (Error e = writeObject(*(*host)->module, *(*host)->tm, obj))
     return e;
   if (shared) {
     // Any C compiler driver links a shared object; LLVM 22's clang is there

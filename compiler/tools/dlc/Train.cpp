@@ -108,13 +108,16 @@ struct Session {
   std::shared_ptr<runtime::Executable> exe;
 };
 
+/// Params start from the model's initializers drawn with `--seed` when
+/// given (seed >= 0), else with the train block's seed.
 StatusOr<Session> openSession(const Flags &flags, int64_t seed) {
   auto model = Model::fromFile(flags.file, flags.options);
   if (!model.ok())
     return model.status();
   Session s;
   s.model.emplace(std::move(*model));
-  if (Status st = s.model->initParams(seed); !st.ok())
+  if (Status st = s.model->initParams(seed >= 0 ? seed : s.model->defaultSeed());
+      !st.ok())
     return st;
   auto exe = s.model->compileTraining();
   if (!exe.ok())
@@ -142,12 +145,7 @@ int train(const Flags &flags) {
   for (const std::string *out : {&flags.save, &flags.report})
     if (Status s = checkWritable(*out); !s.ok())
       return fail(s);
-  auto preview = Model::fromFile(flags.file, flags.options);
-  if (!preview.ok())
-    return fail(preview.status());
-  int64_t seed = flags.seed >= 0 ? flags.seed
-                                 : (preview->spec().train ? preview->spec().train->seed : 0);
-  auto session = openSession(flags, seed);
+  auto session = openSession(flags, flags.seed);
   if (!session.ok())
     return fail(session.status());
   if (flags.options.timePasses)
@@ -217,6 +215,7 @@ int eval(const Flags &flags) {
     return fail(Status::error("dlc eval needs --restore CKPT"));
   if (Status s = checkWritable(flags.report); !s.ok())
     return fail(s);
+  // Eval restores every param from the checkpoint; the seed is irrelevant.
   auto session = openSession(flags, 0);
   if (!session.ok())
     return fail(session.status());
