@@ -42,19 +42,20 @@ void dlc::buildGradPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
 }
 
 void dlc::buildLinalgPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
-  addPipeline(pm, "convert-dl-to-linalg,canonicalize,linalg-fuse-elementwise-ops,"
+  addPipeline(pm, "convert-dl-to-linalg,canonicalize,dl-fuse-elementwise,"
                   "canonicalize,cse");
 }
 
 void dlc::buildLLVMPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
   addPipeline(pm,
+              "dl-cpu-schedule,canonicalize,cse,"
               "one-shot-bufferize{bufferize-function-boundaries "
               "function-boundary-type-conversion=identity-layout-map},"
               "canonicalize,buffer-deallocation-pipeline,"
               "convert-bufferization-to-memref,dl-lower-strided-copies,"
               "convert-linalg-to-loops,"
-              "convert-vector-to-scf,expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+              "convert-vector-to-scf{full-unroll=true},expand-strided-metadata,lower-affine,convert-scf-to-cf,"
               "convert-math-to-llvm,convert-math-to-libm,"
-              "finalize-memref-to-llvm{use-aligned-alloc=1},convert-to-llvm,"
+              "convert-vector-to-llvm,finalize-memref-to-llvm{use-aligned-alloc=1},convert-to-llvm,"
               "reconcile-unrealized-casts");
 }

@@ -162,6 +162,56 @@ def ConvertDLToLinalgPass : Pass<"convert-dl-to-linalg", "ModuleOp"> {
   ];
 }
 
+def FuseElementwisePass : Pass<"dl-fuse-elementwise", "ModuleOp"> {
+  let summary = "fuse elementwise linalg ops, keeping matmuls two-dimensional";
+  let description = [{
+    Upstream's elementwise fusion (producer into consumer, reshape
+    propagation by expansion, constant folding), with one difference: a
+    `linalg.generic` tagged `dlc.matmul` is never rewritten by reshape
+    propagation. Upstream would expand the im2col matmul of a convolution
+    into a seven-dimensional contraction and drop the tag, and the CPU
+    schedule (`dl-cpu-schedule`) tiles the two-dimensional form.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::affine::AffineDialect"];
+}
+
+def CPUSchedulePass : Pass<"dl-cpu-schedule", "ModuleOp"> {
+  let summary = "tile and vectorize matmuls for the host CPU (transform dialect)";
+  let description = [{
+    Applies a transform-dialect schedule to linalg on tensors, before
+    bufferization. The built-in schedule (passes/CPUSchedule.mlir, compiled
+    into dlc) gives every `dlc.matmul` generic register tiles of 8x32 outputs
+    (two 16-lane vectors per row on AVX-512), fuses the zero fill into the
+    tile, peels the remainder rows, vectorizes, keeps the tile's accumulator
+    in registers across the reduction loop (loop-invariant subset hoisting)
+    and lowers the contraction to outer-product FMAs. Matmuls whose
+    reduction is contiguous in both operands (`A * B^T`) get 4x4 tiles of
+    16-lane partial sums reduced once at the end.
+
+    `schedule-file` replaces the built-in schedule, for experiments; the
+    entry point is `@__transform_main`. A schedule that fails on some module
+    leaves that module as it was (the generic lowering still compiles it,
+    only slower); `strict` makes such a failure an error instead, which is
+    how the tests run it.
+  }];
+  let options = [
+    Option<"scheduleFile", "schedule-file", "std::string", "\"\"",
+           "transform library to apply instead of the built-in schedule">,
+    Option<"strict", "strict", "bool", "false",
+           "fail when the schedule fails instead of keeping the module as it was">,
+  ];
+  let dependentDialects = ["::mlir::transform::TransformDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::affine::AffineDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::ub::UBDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Buffer-level passes
 //===----------------------------------------------------------------------===//

@@ -794,6 +794,38 @@ TEST(Forward, Matmul) {
   }
 }
 
+// The shapes that the CPU schedule (passes/CPUSchedule.mlir) tiles and
+// vectorizes: static N and K with a symbolic batch, so full 8x32 tiles,
+// peeled remainder rows, partial column tiles, transposed operands, the
+// dot form (B transposed), the k-blocked large-B form and an im2col conv.
+TEST(Forward, ScheduledMatmulForms) {
+  std::string src =
+      "input a: f32[B, 70]\ninput w: f32[70, 72]\noutput c = matmul(a, w)\n"
+      "input x: f32[B, 24]\ninput g: f32[B, 40]\noutput gw = matmul(transpose(x), g)\n"
+      "input h: f32[B, 50]\ninput v: f32[36, 50]\noutput gx = matmul(h, transpose(v))\n"
+      "input big: f32[B, 1030]\ninput wb: f32[1030, 256]\noutput cb = matmul(big, wb)\n"
+      "input im: f32[B, 9, 9, 5]\ninput f: f32[3, 3, 5, 40]\n"
+      "output y = conv2d(im, f, stride=1, padding=same)\n";
+  Rng rng(31);
+  Array w = randomArray({70, 72}, rng), v = randomArray({36, 50}, rng);
+  Array wb = randomArray({1030, 256}, rng), f = randomArray({3, 3, 5, 40}, rng);
+  for (int64_t b : {1, 8, 13, 21}) {
+    Array a = randomArray({b, 70}, rng), x = randomArray({b, 24}, rng);
+    Array g = randomArray({b, 40}, rng), h = randomArray({b, 50}, rng);
+    Array big = randomArray({b, 1030}, rng), im = randomArray({b, 9, 9, 5}, rng);
+    checkRun(src,
+             {{"a", toF32(a)}, {"w", toF32(w)}, {"x", toF32(x)}, {"g", toF32(g)},
+              {"h", toF32(h)}, {"v", toF32(v)}, {"big", toF32(big)}, {"wb", toF32(wb)},
+              {"im", toF32(im)}, {"f", toF32(f)}},
+             {{"c", ref::matmul(a, w)},
+              {"gw", ref::matmul(ref::transpose(x), g)},
+              {"gx", ref::matmul(h, ref::transpose(v))},
+              {"cb", ref::matmul(big, wb)},
+              {"y", ref::conv2d(im, f, 1, 1, true)}},
+             "B=" + std::to_string(b));
+  }
+}
+
 /// One conv2d or pooling configuration.
 struct WindowCase {
   int64_t h, w, c;  ///< input height, width, channels

@@ -958,14 +958,22 @@ struct Conv2DGradInputLowering : public OpRewritePattern<dl::Conv2DGradInputOp> 
                                        rewriter.getIndexAttr(1)};
     Value dilated = tensor::InsertSliceOp::create(rewriter, loc, g, zeros,
                                                   offsets, sizes, steps);
-    // flipped[i, j, f, c] = w[kh-1-i, kw-1-j, c, f].
+    // flipped[i, j, f, c] = w[kh-1-i, kw-1-j, c, f], as a tensor.generate
+    // rather than a linalg op over a reflected map: tile-and-fuse computes
+    // wrong operand slices for reflections, and this small tensor is best
+    // built once anyway.
     auto flipType = RankedTensorType::get({kh, kw, f, c}, wt.getElementType());
-    AffineExpr d0, d1, d2, d3;
-    bindDims(ctx, d0, d1, d2, d3);
-    AffineMap flipMap = AffineMap::get(4, 0, {kh - 1 - d0, kw - 1 - d1, d3, d2}, ctx);
-    // buildMap's output is identity over (i, j, f, c); read w through flipMap.
-    Value flipped = buildMap(rewriter, loc, flipType, {}, ValueRange{w}, {flipMap},
-                             [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    Value flipped = tensor::GenerateOp::create(
+        rewriter, loc, flipType, ValueRange{},
+        [&](OpBuilder &nb, Location nl, ValueRange iv) {
+          auto rev = [&](Value i, int64_t size) -> Value {
+            Value last = arith::ConstantIndexOp::create(nb, nl, size - 1);
+            return arith::SubIOp::create(nb, nl, last, i);
+          };
+          Value v = tensor::ExtractOp::create(
+              nb, nl, w, ValueRange{rev(iv[0], kh), rev(iv[1], kw), iv[3], iv[2]});
+          tensor::YieldOp::create(nb, nl, v);
+        });
     Value dx = buildConv(rewriter, loc, dilated, flipped, xt, {1, 1}, {0, 0, 0, 0});
     rewriter.replaceOp(op, dx);
     return success();

@@ -186,14 +186,19 @@ func.func @conv2d_symbolic(%x: tensor<?x?x?x1xf32>, %w: tensor<3x3x1x8xf32>) -> 
 // -----
 
 // The input gradient is a stride-1 convolution of the zero-dilated output
-// gradient with the flipped, channel-swapped filter.
-// CHECK-DAG: #[[FLIP:.+]] = affine_map<(d0, d1, d2, d3) -> (-d0 + 4, -d1 + 4, d3, d2)>
+// gradient with the flipped, channel-swapped filter (a tensor.generate that
+// reads w[4 - i, 4 - j, c, f]).
 // CHECK-LABEL: func.func @conv2d_grad_input
 // CHECK-SAME: (%[[G:.+]]: tensor<?x14x14x32xf32>, %[[W:.+]]: tensor<5x5x1x32xf32>
 // CHECK: %[[Z:.+]] = linalg.fill {{.+}} -> tensor<?x32x32x32xf32>
 // CHECK: %[[D:.+]] = tensor.insert_slice %[[G]] into %[[Z]][0, 2, 2, 0] [%{{.+}}, 14, 14, 32] [1, 2, 2, 1]
-// CHECK: %[[F:.+]] = linalg.generic {indexing_maps = [#[[FLIP]], #{{.+}}]
-// CHECK-SAME: ins(%[[W]] : tensor<5x5x1x32xf32>) outs(%{{.+}} : tensor<5x5x32x1xf32>)
+// CHECK: %[[F:.+]] = tensor.generate
+// CHECK-NEXT: ^bb0(%[[I:.+]]: index, %[[J:.+]]: index, %[[FO:.+]]: index, %[[CI:.+]]: index):
+// CHECK-NEXT: %[[RI:.+]] = arith.subi %[[C4:.+]], %[[I]] : index
+// CHECK-NEXT: %[[RJ:.+]] = arith.subi %[[C4]], %[[J]] : index
+// CHECK-NEXT: %[[E:.+]] = tensor.extract %[[W]][%[[RI]], %[[RJ]], %[[CI]], %[[FO]]] : tensor<5x5x1x32xf32>
+// CHECK-NEXT: tensor.yield %[[E]]
+// CHECK-NEXT: } : tensor<5x5x32x1xf32>
 // CHECK: linalg.generic {{.+}} ins(%[[D]] : tensor<?x32x32x32xf32>) outs(%{{.+}} : tensor<?x28x28x5x5x32xf32>)
 // CHECK: tensor.collapse_shape %[[F]] {{\[}}[0, 1, 2], [3]] : tensor<5x5x32x1xf32> into tensor<800x1xf32>
 // CHECK: linalg.generic {{.+}} attrs = {dlc.matmul}

@@ -1,0 +1,343 @@
+// The CPU schedule of dlc: a transform-dialect library applied by the
+// dl-cpu-schedule pass to linalg on tensors, before bufferization.
+//
+// It handles the `linalg.generic` ops that convert-dl-to-linalg tags
+// `dlc.matmul` (every matmul, and the im2col product of every convolution):
+//
+//   (m, k, n) form: C[m, n] += A[m, k] * B[k, n], A possibly read transposed.
+//     Register tiles of 8 rows x 32 columns of C (16 AVX-512 accumulators),
+//     n tiles outside m tiles, k innermost; the zero fill of C is fused into
+//     the tile so each tile starts from registers; rows left over when M is
+//     not a multiple of 8 (symbolic batch sizes) become 1x32 tiles. When B
+//     is large (K > 1024 and N >= 256: the 3136x1024 fully connected layer),
+//     k is first blocked by 256 so a 256x32 panel of B stays in L1 and its
+//     pages in the TLB while all m tiles use it.
+//   (m, n, k) form: C[m, n] += A[m, k] * B[n, k] (B read transposed, both
+//     operands contiguous along k). 4x4 tiles of C, each with 16 lanes of
+//     partial sums along k, reduced once after the k loop.
+//
+// Each tile is vectorized, its accumulator hoisted out of the k loop
+// (loop-invariant subset hoisting on tensors) and its contraction lowered to
+// outer-product FMAs. Ops that do not match stay for the generic lowering.
+module attributes {transform.with_named_sequence} {
+
+  // ---- matchers ----------------------------------------------------------
+
+  transform.named_sequence @match_mkn(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    transform.match.operation_name %op ["linalg.generic"] : !transform.any_op
+    transform.match.structured %op : !transform.any_op {
+    ^bb0(%s: !transform.any_op):
+      %rk = transform.match.structured.rank %s : (!transform.any_op) -> !transform.param<i64>
+      %three = transform.param.constant 3 : i64 -> !transform.param<i64>
+      transform.match.param.cmpi eq %rk, %three : !transform.param<i64>
+      transform.match.structured.dim %s[0] {parallel} : !transform.any_op
+      transform.match.structured.dim %s[1] {reduction} : !transform.any_op
+      transform.match.structured.dim %s[2] {parallel} : !transform.any_op
+      transform.match.structured.body %s {contraction = ["arith.mulf", "arith.addf"]} : !transform.any_op
+      // At least one full 32-column tile (smaller ones are not worth it).
+      %n = transform.match.structured.dim %s[2] : (!transform.any_op) -> !transform.param<i64>
+      %nmin = transform.param.constant 32 : i64 -> !transform.param<i64>
+      transform.match.param.cmpi ge %n, %nmin : !transform.param<i64>
+    }
+    transform.yield %op : !transform.any_op
+  }
+
+  // (m, k, n) with a large B: K > 1024 and N >= 256, both static.
+  transform.named_sequence @match_mkn_bigb(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    %x = transform.include @match_mkn failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
+    transform.match.structured %op : !transform.any_op {
+    ^bb0(%s: !transform.any_op):
+      %k = transform.match.structured.dim %s[1] : (!transform.any_op) -> !transform.param<i64>
+      %n = transform.match.structured.dim %s[2] : (!transform.any_op) -> !transform.param<i64>
+      %kmin = transform.param.constant 1024 : i64 -> !transform.param<i64>
+      %nmin = transform.param.constant 256 : i64 -> !transform.param<i64>
+      transform.match.param.cmpi gt %k, %kmin : !transform.param<i64>
+      transform.match.param.cmpi ge %n, %nmin : !transform.param<i64>
+    }
+    transform.yield %op : !transform.any_op
+  }
+
+  // M symbolic (negative static size).
+  transform.named_sequence @match_dynm(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    transform.match.structured %op : !transform.any_op {
+    ^bb0(%s: !transform.any_op):
+      %m = transform.match.structured.dim %s[0] : (!transform.any_op) -> !transform.param<i64>
+      %z = transform.param.constant 0 : i64 -> !transform.param<i64>
+      transform.match.param.cmpi lt %m, %z : !transform.param<i64>
+    }
+    transform.yield %op : !transform.any_op
+  }
+
+  transform.named_sequence @match_mkn_dynm(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    %x = transform.include @match_mkn failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
+    %y = transform.include @match_dynm failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
+    transform.yield %op : !transform.any_op
+  }
+
+  // A static M of at least 16 rows (a single-tile loop would fold away).
+  transform.named_sequence @match_m16(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    transform.match.structured %op : !transform.any_op {
+    ^bb0(%s: !transform.any_op):
+      %m = transform.match.structured.dim %s[0] : (!transform.any_op) -> !transform.param<i64>
+      %min = transform.param.constant 16 : i64 -> !transform.param<i64>
+      transform.match.param.cmpi ge %m, %min : !transform.param<i64>
+    }
+    transform.yield %op : !transform.any_op
+  }
+
+  transform.named_sequence @match_mkn_static(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    %x = transform.include @match_mkn failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
+    %y = transform.include @match_m16 failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
+    transform.yield %op : !transform.any_op
+  }
+
+  transform.named_sequence @match_mkn_bigb_static(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    %x = transform.include @match_mkn_bigb failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
+    %y = transform.include @match_m16 failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
+    transform.yield %op : !transform.any_op
+  }
+
+  transform.named_sequence @match_mnk_static(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    %x = transform.include @match_mnk failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
+    %y = transform.include @match_m16 failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
+    transform.yield %op : !transform.any_op
+  }
+
+  transform.named_sequence @match_mnk_dynm(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    %x = transform.include @match_mnk failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
+    %y = transform.include @match_dynm failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
+    transform.yield %op : !transform.any_op
+  }
+
+  transform.named_sequence @match_mkn_bigb_dynm(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    %x = transform.include @match_mkn_bigb failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
+    %y = transform.include @match_dynm failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
+    transform.yield %op : !transform.any_op
+  }
+
+  transform.named_sequence @match_mnk(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    transform.match.operation_name %op ["linalg.generic"] : !transform.any_op
+    transform.match.structured %op : !transform.any_op {
+    ^bb0(%s: !transform.any_op):
+      %rk = transform.match.structured.rank %s : (!transform.any_op) -> !transform.param<i64>
+      %three = transform.param.constant 3 : i64 -> !transform.param<i64>
+      transform.match.param.cmpi eq %rk, %three : !transform.param<i64>
+      transform.match.structured.dim %s[0] {parallel} : !transform.any_op
+      transform.match.structured.dim %s[1] {parallel} : !transform.any_op
+      transform.match.structured.dim %s[2] {reduction} : !transform.any_op
+      transform.match.structured.body %s {contraction = ["arith.mulf", "arith.addf"]} : !transform.any_op
+      // At least four full columns and one full 16-lane k step.
+      %n = transform.match.structured.dim %s[1] : (!transform.any_op) -> !transform.param<i64>
+      %k = transform.match.structured.dim %s[2] : (!transform.any_op) -> !transform.param<i64>
+      %nmin = transform.param.constant 16 : i64 -> !transform.param<i64>
+      transform.match.param.cmpi ge %n, %nmin : !transform.param<i64>
+      transform.match.param.cmpi ge %k, %nmin : !transform.param<i64>
+    }
+    transform.yield %op : !transform.any_op
+  }
+
+  // ---- building blocks ---------------------------------------------------
+
+  transform.named_sequence @vectorize(%op: !transform.any_op {transform.consumed}) {
+    transform.structured.vectorize %op : !transform.any_op
+    transform.yield
+  }
+
+  // Vectorizes every static linalg op under %loop, hoists accumulators out of
+  // the reduction loops and lowers contractions to FMAs.
+  transform.named_sequence @vectorize_tiles(%loop: !transform.any_op {transform.readonly}) {
+    transform.apply_patterns to %loop {
+      transform.apply_patterns.linalg.tiling_canonicalization
+      transform.apply_patterns.canonicalization
+    } : !transform.any_op
+    %inner = transform.structured.match ops{["linalg.generic", "linalg.fill", "linalg.reduce"]} in %loop : (!transform.any_op) -> !transform.any_op
+    transform.foreach %inner : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      // Dynamic shapes fail to vectorize and keep their loops.
+      transform.sequence %x : !transform.any_op failures(suppress) {
+      ^bb1(%y: !transform.any_op):
+        transform.include @vectorize failures(propagate) (%y) : (!transform.any_op) -> ()
+      }
+    }
+    transform.apply_patterns to %loop {
+      transform.apply_patterns.vector.reduction_to_contract
+      transform.apply_patterns.vector.transfer_permutation_patterns
+      transform.apply_patterns.tensor.fold_tensor_subset_ops_into_vector_transfers
+      transform.apply_patterns.canonicalization
+    } : !transform.any_op
+    transform.apply_cse to %loop : !transform.any_op
+    %loops = transform.structured.match ops{["scf.for"]} in %loop : (!transform.any_op) -> !transform.any_op
+    transform.foreach %loops : !transform.any_op {
+    ^bb0(%l: !transform.any_op):
+      // Constants first (the padding values of the reads), then the tile.
+      transform.apply_licm to %l : !transform.any_op
+      transform.loop.hoist_loop_invariant_subsets %l : !transform.any_op
+    }
+    transform.apply_patterns to %loop {
+      transform.apply_patterns.vector.lower_contraction lowering_strategy = "outerproduct"
+      transform.apply_patterns.vector.lower_outerproduct
+      transform.apply_patterns.vector.lower_multi_reduction lowering_strategy = "innerreduction"
+      transform.apply_patterns.canonicalization
+    } : !transform.any_op
+    transform.yield
+  }
+
+  // (m, n, k) order in, 8x32 register tiles of C, m outside n: C is written
+  // a block of rows at a time and B stays in cache. Producers are not fused
+  // into the tiles (tile-and-fuse would recompute whole producer chains per
+  // tile): each tile starts from the zero-filled C. Returns the loop over m.
+  transform.named_sequence @register_tiles(%op: !transform.any_op {transform.consumed}) -> !transform.any_op {
+    %t, %lm, %ln = transform.structured.tile_using_for %op tile_sizes [8, 32, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield %lm : !transform.any_op
+  }
+
+  // The same when C accumulates across an outer k loop (no fill to fuse).
+  transform.named_sequence @register_tiles_acc(%op: !transform.any_op {transform.consumed}) -> !transform.any_op {
+    %t, %lm, %ln = transform.structured.tile_using_for %op tile_sizes [8, 32, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield %lm : !transform.any_op
+  }
+
+  // Tiles k by 1 in every matmul under the loops %l.
+  transform.named_sequence @k_by_one(%l: !transform.any_op {transform.readonly}) {
+    %g = transform.structured.match ops{["linalg.generic"]} attributes{dlc.matmul} in %l : (!transform.any_op) -> !transform.any_op
+    %gk, %lk = transform.structured.tile_using_for %g tile_sizes [0, 0, 1] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+
+  // A symbolic M (the batch): the last rows become 1xN tiles.
+  transform.named_sequence @peel_rows(%lm: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    %lmf = transform.cast %lm : !transform.any_op to !transform.op<"scf.for">
+    %main, %rest = transform.loop.peel %lmf : (!transform.op<"scf.for">) -> (!transform.any_op, !transform.any_op)
+    transform.foreach %rest : !transform.any_op {
+    ^bb0(%r: !transform.any_op):
+      %g = transform.structured.match ops{["linalg.generic"]} attributes{dlc.matmul} in %r : (!transform.any_op) -> !transform.any_op
+      %g1, %l1 = transform.structured.tile_using_for %g tile_sizes [1, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    }
+    %loops = transform.merge_handles %main, %rest : !transform.any_op
+    transform.yield %loops : !transform.any_op
+  }
+
+  transform.named_sequence @peel_rows_acc(%lm: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    %lmf = transform.cast %lm : !transform.any_op to !transform.op<"scf.for">
+    %main, %rest = transform.loop.peel %lmf : (!transform.op<"scf.for">) -> (!transform.any_op, !transform.any_op)
+    transform.foreach %rest : !transform.any_op {
+    ^bb0(%r: !transform.any_op):
+      %g = transform.structured.match ops{["linalg.generic"]} attributes{dlc.matmul} in %r : (!transform.any_op) -> !transform.any_op
+      %g1, %l1 = transform.structured.tile_using_for %g tile_sizes [1, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    }
+    %loops = transform.merge_handles %main, %rest : !transform.any_op
+    transform.yield %loops : !transform.any_op
+  }
+
+  // ---- the forms ---------------------------------------------------------
+
+  transform.named_sequence @schedule_mkn(%op: !transform.any_op {transform.consumed}) {
+    %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
+    %lm = transform.include @register_tiles failures(propagate) (%i) : (!transform.any_op) -> !transform.any_op
+    transform.include @k_by_one failures(propagate) (%lm) : (!transform.any_op) -> ()
+    transform.include @vectorize_tiles failures(propagate) (%lm) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
+  transform.named_sequence @schedule_mkn_dynm(%op: !transform.any_op {transform.consumed}) {
+    %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
+    %lm = transform.include @register_tiles failures(propagate) (%i) : (!transform.any_op) -> !transform.any_op
+    %loops = transform.include @peel_rows failures(propagate) (%lm) : (!transform.any_op) -> !transform.any_op
+    transform.foreach %loops : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @k_by_one failures(propagate) (%x) : (!transform.any_op) -> ()
+      transform.include @vectorize_tiles failures(propagate) (%x) : (!transform.any_op) -> ()
+    }
+    transform.yield
+  }
+
+  // Large B: blocks of 128 k outside the register tiles.
+  transform.named_sequence @schedule_bigb(%op: !transform.any_op {transform.consumed}) {
+    %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
+    %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, 128] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %lm = transform.include @register_tiles_acc failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
+    transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
+    transform.include @vectorize_tiles failures(propagate) (%lk) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
+  transform.named_sequence @schedule_bigb_dynm(%op: !transform.any_op {transform.consumed}) {
+    %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
+    %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, 128] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %lm = transform.include @register_tiles_acc failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
+    %loops = transform.include @peel_rows_acc failures(propagate) (%lm) : (!transform.any_op) -> !transform.any_op
+    transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
+    transform.include @vectorize_tiles failures(propagate) (%lk) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
+  // 16 lanes of partial sums along k for every output of the tile.
+  transform.named_sequence @split_k(%g: !transform.any_op {transform.consumed}) {
+    transform.foreach %g : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      %fill, %split, %combine, %lk = transform.structured.tile_reduction_using_for %x by tile_sizes = [0, 0, 16] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    }
+    transform.yield
+  }
+
+  transform.named_sequence @dot_tiles(%op: !transform.any_op {transform.consumed}) -> (!transform.any_op, !transform.any_op) {
+    %t, %ln, %lm = transform.structured.tile_using_for %op tile_sizes [4, 4, 0] interchange = [1, 0, 2] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield %ln, %lm : !transform.any_op, !transform.any_op
+  }
+
+  // 4x4 tiles, n outside m: four rows of B stay in L1 for all of A.
+  transform.named_sequence @schedule_mnk(%op: !transform.any_op {transform.consumed}) {
+    %ln, %lm = transform.include @dot_tiles failures(propagate) (%op) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %g = transform.structured.match ops{["linalg.generic"]} attributes{dlc.matmul} in %lm : (!transform.any_op) -> !transform.any_op
+    transform.include @split_k failures(propagate) (%g) : (!transform.any_op) -> ()
+    transform.include @vectorize_tiles failures(propagate) (%ln) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
+  // A symbolic M: the last rows become 1x4 tiles.
+  transform.named_sequence @schedule_mnk_dynm(%op: !transform.any_op {transform.consumed}) {
+    %ln, %lm = transform.include @dot_tiles failures(propagate) (%op) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %loops = transform.include @peel_rows failures(propagate) (%lm) : (!transform.any_op) -> !transform.any_op
+    transform.foreach %loops : !transform.any_op {
+    ^bb0(%l: !transform.any_op):
+      %g = transform.structured.match ops{["linalg.generic"]} attributes{dlc.matmul} in %l : (!transform.any_op) -> !transform.any_op
+      transform.include @split_k failures(propagate) (%g) : (!transform.any_op) -> ()
+    }
+    transform.include @vectorize_tiles failures(propagate) (%ln) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %mnkd = transform.collect_matching @match_mnk_dynm in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %mnkd : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_mnk_dynm failures(propagate) (%x) : (!transform.any_op) -> ()
+    }
+    %mnk = transform.collect_matching @match_mnk_static in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %mnk : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_mnk failures(propagate) (%x) : (!transform.any_op) -> ()
+    }
+    %bigbd = transform.collect_matching @match_mkn_bigb_dynm in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %bigbd : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_bigb_dynm failures(propagate) (%x) : (!transform.any_op) -> ()
+    }
+    %bigb = transform.collect_matching @match_mkn_bigb_static in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %bigb : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_bigb failures(propagate) (%x) : (!transform.any_op) -> ()
+    }
+    %mknd = transform.collect_matching @match_mkn_dynm in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %mknd : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_mkn_dynm failures(propagate) (%x) : (!transform.any_op) -> ()
+    }
+    %mkn = transform.collect_matching @match_mkn_static in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %mkn : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_mkn failures(propagate) (%x) : (!transform.any_op) -> ()
+    }
+    transform.yield
+  }
+}
