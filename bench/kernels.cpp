@@ -52,6 +52,18 @@ int main(int argc, char **argv) {
        {{"x", {50, 14, 14, 32}}, {"w", {5, 5, 32, 64}}},
        2.0 * 50 * 14 * 14 * 64 * 5 * 5 * 32},
   };
+  cases.insert(cases.begin(), {"conv as mm 9800x800x64", "input a: f32[B, 800]\ninput w: f32[800, 64]\noutput c = matmul(a, w)\n",
+       {{"a", {9800, 800}}, {"w", {800, 64}}}, 2.0 * 9800 * 800 * 64});
+  cases.insert(cases.begin(), {"fc fwd 48", "input a: f32[B, 3136]\ninput w: f32[3136, 1024]\noutput c = matmul(a, w)\n",
+       {{"a", {48, 3136}}, {"w", {3136, 1024}}}, 2.0 * 48 * 3136 * 1024});
+  cases.insert(cases.begin(), {"fc fwd 64", "input a: f32[B, 3136]\ninput w: f32[3136, 1024]\noutput c = matmul(a, w)\n",
+       {{"a", {64, 3136}}, {"w", {3136, 1024}}}, 2.0 * 64 * 3136 * 1024});
+  cases.insert(cases.begin(), {"fc fwd 50 N64", "input a: f32[B, 3136]\ninput w: f32[3136, 64]\noutput c = matmul(a, w)\n",
+       {{"a", {50, 3136}}, {"w", {3136, 64}}}, 2.0 * 50 * 3136 * 64});
+  // The register kernel with everything in cache: the ceiling for the rest.
+  cases.push_back({"in-cache     2048x256 * 256x64 ",
+                   "input a: f32[B, 256]\ninput w: f32[256, 64]\noutput c = matmul(a, w)\n",
+                   {{"a", {2048, 256}}, {"w", {256, 64}}}, 2.0 * 2048 * 256 * 64});
   for (const Case &c : cases) {
     auto model = Model::fromSource(c.source, "bench.dl");
     if (!model.ok()) {

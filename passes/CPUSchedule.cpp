@@ -16,6 +16,8 @@
 #include "mlir/Parser/Parser.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <cstdlib>
+
 namespace mlir::dlc {
 #define GEN_PASS_DEF_CPUSCHEDULEPASS
 #include "passes/Passes.h.inc"
@@ -26,11 +28,43 @@ constexpr const char kBuiltinSchedule[] =
 #include "passes/CPUSchedule.mlir.inc"
     ;
 
+/// The transform dialect cannot compute tile sizes from shapes, so the pass
+/// does it: each convolution with static output width and channels gets
+/// `dlc.conv_tile = [ow, f]`, a width tile (the largest of 8, 7, 4, 2, 1 that
+/// divides the output width) and a channel tile (32, 16 or 8, dividing the
+/// channels), which the schedule matches. Others keep the generic lowering.
+void chooseConvTiles(ModuleOp module) {
+  module.walk([](linalg::Conv2DNhwcHwcfOp conv) {
+    auto type = dyn_cast<RankedTensorType>(conv.getResultTensors()[0].getType());
+    if (!type || !type.getElementType().isF32())
+      return;
+    int64_t ow = type.getDimSize(2), f = type.getDimSize(3);
+    if (ShapedType::isDynamic(ow) || ShapedType::isDynamic(f))
+      return;
+    auto pick = [](int64_t size, ArrayRef<int64_t> options) -> int64_t {
+      for (int64_t o : options)
+        if (size % o == 0)
+          return o;
+      return 0;
+    };
+    int64_t owTile = pick(ow, {8, 7, 4, 2, 1}), fTile = pick(f, {32, 16, 8});
+    if (!fTile)
+      return;
+    Builder b(conv.getContext());
+    conv->setAttr("dlc.conv_tile", b.getI64ArrayAttr({owTile, fTile}));
+  });
+}
+
 struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
   using Base::Base;
 
   LogicalResult initialize(MLIRContext *ctx) override {
     std::string text = kBuiltinSchedule, name = "<dlc cpu schedule>";
+    // For schedule experiments without rebuilding dlc (use a fresh
+    // XDG_CACHE_HOME: the compile cache does not know about it).
+    if (scheduleFile.empty())
+      if (const char *env = std::getenv("DLC_CPU_SCHEDULE"))
+        scheduleFile = env;
     if (!scheduleFile.empty()) {
       auto buffer = llvm::MemoryBuffer::getFile(scheduleFile);
       if (!buffer)
@@ -56,6 +90,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     ModuleOp module = getOperation();
     transform::TransformOptions options;
     if (strict) {
+      chooseConvTiles(module);
       if (failed(transform::applyTransformNamedSequence(module, entry, **schedule,
                                                         options)))
         signalPassFailure();
@@ -65,6 +100,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     // schedule is an optimization: when it cannot handle some shape, the
     // untouched module still compiles through the generic lowering.
     OwningOpRef<ModuleOp> copy(cast<ModuleOp>(module->clone()));
+    chooseConvTiles(*copy);
     LogicalResult result = success();
     {
       ScopedDiagnosticHandler silence(&getContext(), [](Diagnostic &) {

@@ -1,24 +1,30 @@
 // The CPU schedule of dlc: a transform-dialect library applied by the
 // dl-cpu-schedule pass to linalg on tensors, before bufferization.
 //
-// It handles the `linalg.generic` ops that convert-dl-to-linalg tags
-// `dlc.matmul` (every matmul, and the im2col product of every convolution):
+// Matmuls are the `linalg.generic` ops that convert-dl-to-linalg tags
+// `dlc.matmul` (every dl.matmul, and the im2col product of a filter
+// gradient); convolutions are `linalg.conv_2d_nhwc_hwcf`.
 //
 //   (m, k, n) form: C[m, n] += A[m, k] * B[k, n], A possibly read transposed.
 //     Register tiles of 8 rows x 32 columns of C (16 AVX-512 accumulators),
-//     n tiles outside m tiles, k innermost; the zero fill of C is fused into
-//     the tile so each tile starts from registers; rows left over when M is
-//     not a multiple of 8 (symbolic batch sizes) become 1x32 tiles. When B
-//     is large (K > 1024 and N >= 256: the 3136x1024 fully connected layer),
-//     k is first blocked by 256 so a 256x32 panel of B stays in L1 and its
-//     pages in the TLB while all m tiles use it.
+//     m tiles outside n tiles, k innermost; rows left over when M is symbolic
+//     (the batch) become 1x32 tiles. When B is large (K > 1024 and N >= 256:
+//     the 3136x1024 fully connected layer), k is first blocked by 16 so that
+//     the 64 KiB block of B rows is read as 16 sequential page streams.
 //   (m, n, k) form: C[m, n] += A[m, k] * B[n, k] (B read transposed, both
 //     operands contiguous along k). 4x4 tiles of C, each with 16 lanes of
 //     partial sums along k, reduced once after the k loop.
+//   Convolutions: tiles of one output row of 8/7/4/2/1 pixels by 32/16/8
+//     channels (dl-cpu-schedule picks sizes that divide the shape and writes
+//     them as `dlc.conv_tile`), the window rows, columns and input channels
+//     as reduction loops of one step; each tile is decomposed into a 1-D
+//     convolution and vectorized into outer-product FMAs. No im2col matrix.
 //
-// Each tile is vectorized, its accumulator hoisted out of the k loop
-// (loop-invariant subset hoisting on tensors) and its contraction lowered to
-// outer-product FMAs. Ops that do not match stay for the generic lowering.
+// In every form the accumulator of a tile is hoisted out of its reduction
+// loops (loop-invariant subset hoisting on tensors), so it lives in
+// registers, and contractions become broadcast-FMA outer products. Each tile
+// starts from the zero-filled C (producers are not fused into tiles). Ops
+// that do not match keep the generic lowering.
 module attributes {transform.with_named_sequence} {
 
   // ---- matchers ----------------------------------------------------------
@@ -143,6 +149,16 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 
+  transform.named_sequence @hoist_accumulators(%loops: !transform.any_op {transform.readonly}) {
+    transform.foreach %loops : !transform.any_op {
+    ^bb0(%l: !transform.any_op):
+      // Constants first (the padding values of the reads), then the tile.
+      transform.apply_licm to %l : !transform.any_op
+      transform.loop.hoist_loop_invariant_subsets %l : !transform.any_op
+    }
+    transform.yield
+  }
+
   // Vectorizes every static linalg op under %loop, hoists accumulators out of
   // the reduction loops and lowers contractions to FMAs.
   transform.named_sequence @vectorize_tiles(%loop: !transform.any_op {transform.readonly}) {
@@ -150,7 +166,13 @@ module attributes {transform.with_named_sequence} {
       transform.apply_patterns.linalg.tiling_canonicalization
       transform.apply_patterns.canonicalization
     } : !transform.any_op
-    %inner = transform.structured.match ops{["linalg.generic", "linalg.fill", "linalg.reduce"]} in %loop : (!transform.any_op) -> !transform.any_op
+    // Slices of the output that a reduction loop extracts and inserts back
+    // (the 1-D convolution of a tile) leave the loop first.
+    %tiles = transform.structured.match ops{["scf.for"]} in %loop : (!transform.any_op) -> !transform.any_op
+    transform.include @hoist_accumulators failures(propagate) (%tiles) : (!transform.any_op) -> ()
+    transform.include @hoist_accumulators failures(propagate) (%tiles) : (!transform.any_op) -> ()
+    transform.include @hoist_accumulators failures(propagate) (%tiles) : (!transform.any_op) -> ()
+    %inner = transform.structured.match ops{["linalg.generic", "linalg.fill", "linalg.reduce", "linalg.conv_1d_nwc_wcf"]} in %loop : (!transform.any_op) -> !transform.any_op
     transform.foreach %inner : !transform.any_op {
     ^bb0(%x: !transform.any_op):
       // Dynamic shapes fail to vectorize and keep their loops.
@@ -166,13 +188,12 @@ module attributes {transform.with_named_sequence} {
       transform.apply_patterns.canonicalization
     } : !transform.any_op
     transform.apply_cse to %loop : !transform.any_op
+    // Three rounds: each moves an accumulator out of one more level of a
+    // nest of reduction loops (the window and channel loops of a convolution).
     %loops = transform.structured.match ops{["scf.for"]} in %loop : (!transform.any_op) -> !transform.any_op
-    transform.foreach %loops : !transform.any_op {
-    ^bb0(%l: !transform.any_op):
-      // Constants first (the padding values of the reads), then the tile.
-      transform.apply_licm to %l : !transform.any_op
-      transform.loop.hoist_loop_invariant_subsets %l : !transform.any_op
-    }
+    transform.include @hoist_accumulators failures(propagate) (%loops) : (!transform.any_op) -> ()
+    transform.include @hoist_accumulators failures(propagate) (%loops) : (!transform.any_op) -> ()
+    transform.include @hoist_accumulators failures(propagate) (%loops) : (!transform.any_op) -> ()
     transform.apply_patterns to %loop {
       transform.apply_patterns.vector.lower_contraction lowering_strategy = "outerproduct"
       transform.apply_patterns.vector.lower_outerproduct
@@ -251,10 +272,10 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 
-  // Large B: blocks of 128 k outside the register tiles.
+  // Large B: blocks of 16 k outside the register tiles.
   transform.named_sequence @schedule_bigb(%op: !transform.any_op {transform.consumed}) {
     %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
-    %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, 128] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, 16] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
     %lm = transform.include @register_tiles_acc failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
     transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
     transform.include @vectorize_tiles failures(propagate) (%lk) : (!transform.any_op) -> ()
@@ -263,7 +284,7 @@ module attributes {transform.with_named_sequence} {
 
   transform.named_sequence @schedule_bigb_dynm(%op: !transform.any_op {transform.consumed}) {
     %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
-    %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, 128] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, 16] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
     %lm = transform.include @register_tiles_acc failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
     %loops = transform.include @peel_rows_acc failures(propagate) (%lm) : (!transform.any_op) -> !transform.any_op
     transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
@@ -307,7 +328,103 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 
+  // Convolutions (linalg.conv_2d_nhwc_hwcf, loops n, oh, ow, f, kh, kw, c):
+  // output tiles of one row of %ow pixels by %f channels, the window and the
+  // input channels as reduction loops of one step each. The tile becomes a
+  // 1-D convolution (decompose) that vectorizes into %ow x %f outer-product
+  // FMAs, its accumulator hoisted out of the three reduction loops.
+  transform.named_sequence @schedule_conv(%c: !transform.any_op {transform.consumed}, %ow: !transform.param<i64> {transform.readonly}, %f: !transform.param<i64> {transform.readonly}) {
+    %t, %l0, %l1, %l2, %l3 = transform.structured.tile_using_for %c tile_sizes [1, 1, %ow, %f, 0, 0, 0] : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    %t2, %k0, %k1, %k2 = transform.structured.tile_using_for %t tile_sizes [0, 0, 0, 0, 1, 1, 1] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    %d = transform.structured.decompose %t2 : (!transform.any_op) -> !transform.any_op
+    transform.include @vectorize_tiles failures(propagate) (%l0) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    // Convolutions, by the tile sizes that dl-cpu-schedule chose for them.
+    %p1 = transform.param.constant 1 : i64 -> !transform.param<i64>
+    %p2 = transform.param.constant 2 : i64 -> !transform.param<i64>
+    %p4 = transform.param.constant 4 : i64 -> !transform.param<i64>
+    %p7 = transform.param.constant 7 : i64 -> !transform.param<i64>
+    %p8 = transform.param.constant 8 : i64 -> !transform.param<i64>
+    %p16 = transform.param.constant 16 : i64 -> !transform.param<i64>
+    %p32 = transform.param.constant 32 : i64 -> !transform.param<i64>
+    %conv_8_32 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [8, 32]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_8_32 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p8, %p32) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %conv_8_16 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [8, 16]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_8_16 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p8, %p16) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %conv_8_8 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [8, 8]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_8_8 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p8, %p8) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %conv_7_32 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [7, 32]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_7_32 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p7, %p32) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %conv_7_16 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [7, 16]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_7_16 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p7, %p16) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %conv_7_8 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [7, 8]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_7_8 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p7, %p8) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %conv_4_32 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [4, 32]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_4_32 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p4, %p32) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %conv_4_16 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [4, 16]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_4_16 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p4, %p16) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %conv_4_8 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [4, 8]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_4_8 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p4, %p8) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %conv_2_32 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [2, 32]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_2_32 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p2, %p32) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %conv_2_16 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [2, 16]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_2_16 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p2, %p16) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %conv_2_8 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [2, 8]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_2_8 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p2, %p8) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %conv_1_32 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [1, 32]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_1_32 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p1, %p32) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %conv_1_16 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [1, 16]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_1_16 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p1, %p16) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %conv_1_8 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [1, 8]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_1_8 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p1, %p8) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
     %mnkd = transform.collect_matching @match_mnk_dynm in %root : (!transform.any_op) -> !transform.any_op
     transform.foreach %mnkd : !transform.any_op {
     ^bb0(%x: !transform.any_op):

@@ -182,13 +182,15 @@ def CPUSchedulePass : Pass<"dl-cpu-schedule", "ModuleOp"> {
   let description = [{
     Applies a transform-dialect schedule to linalg on tensors, before
     bufferization. The built-in schedule (passes/CPUSchedule.mlir, compiled
-    into dlc) gives every `dlc.matmul` generic register tiles of 8x32 outputs
-    (two 16-lane vectors per row on AVX-512), fuses the zero fill into the
-    tile, peels the remainder rows, vectorizes, keeps the tile's accumulator
-    in registers across the reduction loop (loop-invariant subset hoisting)
-    and lowers the contraction to outer-product FMAs. Matmuls whose
-    reduction is contiguous in both operands (`A * B^T`) get 4x4 tiles of
-    16-lane partial sums reduced once at the end.
+    into dlc) gives every `dlc.matmul` generic register tiles of 8x32
+    outputs (two 16-lane vectors per row on AVX-512) or, when both operands
+    are contiguous along k, 4x4 tiles of 16-lane partial sums; it tiles
+    convolutions (linalg.conv_2d_nhwc_hwcf) by output rows and channels and
+    turns each tile into a vectorized 1-D convolution. Accumulators stay in
+    registers across the reduction loops (loop-invariant subset hoisting)
+    and contractions become outer-product FMAs. The pass itself chooses the
+    convolution tile sizes (`dlc.conv_tile = [width, channels]`, sizes that
+    divide the output), because the transform dialect cannot compute them.
 
     `schedule-file` replaces the built-in schedule, for experiments; the
     entry point is `@__transform_main`. A schedule that fails on some module

@@ -805,23 +805,28 @@ TEST(Forward, ScheduledMatmulForms) {
       "input h: f32[B, 50]\ninput v: f32[36, 50]\noutput gx = matmul(h, transpose(v))\n"
       "input big: f32[B, 1030]\ninput wb: f32[1030, 256]\noutput cb = matmul(big, wb)\n"
       "input im: f32[B, 9, 9, 5]\ninput f: f32[3, 3, 5, 40]\n"
-      "output y = conv2d(im, f, stride=1, padding=same)\n";
+      "output y = conv2d(im, f, stride=1, padding=same)\n"
+      "input im2: f32[B, 16, 16, 3]\ninput f2: f32[3, 3, 3, 32]\n"
+      "output y2 = conv2d(im2, f2, stride=2, padding=valid)\n";
   Rng rng(31);
   Array w = randomArray({70, 72}, rng), v = randomArray({36, 50}, rng);
   Array wb = randomArray({1030, 256}, rng), f = randomArray({3, 3, 5, 40}, rng);
+  Array f2 = randomArray({3, 3, 3, 32}, rng);
   for (int64_t b : {1, 8, 13, 21}) {
     Array a = randomArray({b, 70}, rng), x = randomArray({b, 24}, rng);
     Array g = randomArray({b, 40}, rng), h = randomArray({b, 50}, rng);
     Array big = randomArray({b, 1030}, rng), im = randomArray({b, 9, 9, 5}, rng);
+    Array im2 = randomArray({b, 16, 16, 3}, rng);
     checkRun(src,
              {{"a", toF32(a)}, {"w", toF32(w)}, {"x", toF32(x)}, {"g", toF32(g)},
               {"h", toF32(h)}, {"v", toF32(v)}, {"big", toF32(big)}, {"wb", toF32(wb)},
-              {"im", toF32(im)}, {"f", toF32(f)}},
+              {"im", toF32(im)}, {"f", toF32(f)}, {"im2", toF32(im2)}, {"f2", toF32(f2)}},
              {{"c", ref::matmul(a, w)},
               {"gw", ref::matmul(ref::transpose(x), g)},
               {"gx", ref::matmul(h, ref::transpose(v))},
               {"cb", ref::matmul(big, wb)},
-              {"y", ref::conv2d(im, f, 1, 1, true)}},
+              {"y", ref::conv2d(im, f, 1, 1, true)},
+              {"y2", ref::conv2d(im2, f2, 2, 2, false)}},
              "B=" + std::to_string(b));
   }
 }
@@ -1434,6 +1439,9 @@ TEST(Gradient, Conv2D) {
       {7, 7, 1, 3, 3, 2, 2, 2, false, false, false, false},
       {4, 5, 3, 1, 1, 2, 1, 1, true, false, false, false},
       {5, 7, 2, 2, 3, 2, 1, 2, true, true, false, false},
+      // Shapes the CPU schedule vectorizes: forward tiles of 8 pixels x 16
+      // channels, input-gradient tiles of 8 x 8.
+      {8, 8, 8, 3, 3, 16, 1, 1, true, false, false, false},
   };
   for (const WindowCase &k : cases) {
     Shape xs = {2, k.h, k.w, k.c}, ws = {k.kh, k.kw, k.c, k.f};

@@ -148,19 +148,15 @@ func.func @batch_matmul(%a: tensor<?x3x4xf32>, %b: tensor<?x4x5xf32>) -> tensor<
 
 // -----
 
-// A convolution is im2col + matmul: patches of the padded input, a matmul
-// with the collapsed filter, and the result expanded back to NHWC.
-// CHECK-DAG: #[[PATCH:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1 * 2 + d3, d2 * 2 + d4, d5)>
+// A convolution is linalg.conv_2d_nhwc_hwcf (strides as attributes) over the
+// padded input, accumulating into a zero-filled NHWC result.
 // CHECK-LABEL: func.func @conv2d
 // CHECK-SAME: (%[[X:.+]]: tensor<?x28x28x1xf32>, %[[W:.+]]: tensor<5x5x1x32xf32>)
 // CHECK: %[[P:.+]] = tensor.pad %[[X]] low[0, 2, 2, 0] high[0, 1, 1, 0]
 // CHECK: tensor<?x28x28x1xf32> to tensor<?x31x31x1xf32>
-// CHECK: %[[PT:.+]] = linalg.generic {indexing_maps = [#[[PATCH]], #{{.+}}]
-// CHECK-SAME: ins(%[[P]] : tensor<?x31x31x1xf32>) outs(%{{.+}} : tensor<?x14x14x5x5x1xf32>)
-// CHECK: %[[L:.+]] = tensor.collapse_shape %[[PT]] {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<?x14x14x5x5x1xf32> into tensor<?x25xf32>
-// CHECK: %[[R:.+]] = tensor.collapse_shape %[[W]] {{\[}}[0, 1, 2], [3]] : tensor<5x5x1x32xf32> into tensor<25x32xf32>
-// CHECK: %[[M:.+]] = linalg.generic {{.+}} ins(%[[L]], %[[R]] : tensor<?x25xf32>, tensor<25x32xf32>) outs(%{{.+}} : tensor<?x32xf32>) attrs = {dlc.matmul}
-// CHECK: tensor.expand_shape %[[M]] {{\[}}[0, 1, 2], [3]] output_shape [%{{.+}}, 14, 14, 32] : tensor<?x32xf32> into tensor<?x14x14x32xf32>
+// CHECK: %[[Z:.+]] = linalg.fill {{.+}} -> tensor<?x14x14x32xf32>
+// CHECK: linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+// CHECK-SAME: ins(%[[P]], %[[W]] : tensor<?x31x31x1xf32>, tensor<5x5x1x32xf32>) outs(%[[Z]] : tensor<?x14x14x32xf32>)
 func.func @conv2d(%x: tensor<?x28x28x1xf32>, %w: tensor<5x5x1x32xf32>) -> tensor<?x14x14x32xf32> {
   %0 = dl.conv2d %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 2, 1, 2, 1>}
       : (tensor<?x28x28x1xf32>, tensor<5x5x1x32xf32>) -> tensor<?x14x14x32xf32>
@@ -174,9 +170,8 @@ func.func @conv2d(%x: tensor<?x28x28x1xf32>, %w: tensor<5x5x1x32xf32>) -> tensor
 // CHECK-SAME: (%[[X:.+]]: tensor<?x?x?x1xf32>
 // CHECK-DAG: %[[H:.+]] = tensor.dim %[[X]], %c1
 // CHECK-DAG: %[[W:.+]] = tensor.dim %[[X]], %c2
-// CHECK: tensor.empty(%{{.+}}, %{{.+}}, %{{.+}}) : tensor<?x?x?x3x3x1xf32>
-// CHECK: linalg.generic {{.+}} attrs = {dlc.matmul}
-// CHECK: tensor.expand_shape {{.+}} into tensor<?x?x?x8xf32>
+// CHECK: tensor.empty(%{{.+}}, %{{.+}}, %{{.+}}) : tensor<?x?x?x8xf32>
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.+}} -> tensor<?x?x?x8xf32>
 func.func @conv2d_symbolic(%x: tensor<?x?x?x1xf32>, %w: tensor<3x3x1x8xf32>) -> tensor<?x?x?x8xf32> {
   %0 = dl.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>}
       : (tensor<?x?x?x1xf32>, tensor<3x3x1x8xf32>) -> tensor<?x?x?x8xf32>
@@ -199,10 +194,7 @@ func.func @conv2d_symbolic(%x: tensor<?x?x?x1xf32>, %w: tensor<3x3x1x8xf32>) -> 
 // CHECK-NEXT: %[[E:.+]] = tensor.extract %[[W]][%[[RI]], %[[RJ]], %[[CI]], %[[FO]]] : tensor<5x5x1x32xf32>
 // CHECK-NEXT: tensor.yield %[[E]]
 // CHECK-NEXT: } : tensor<5x5x32x1xf32>
-// CHECK: linalg.generic {{.+}} ins(%[[D]] : tensor<?x32x32x32xf32>) outs(%{{.+}} : tensor<?x28x28x5x5x32xf32>)
-// CHECK: tensor.collapse_shape %[[F]] {{\[}}[0, 1, 2], [3]] : tensor<5x5x32x1xf32> into tensor<800x1xf32>
-// CHECK: linalg.generic {{.+}} attrs = {dlc.matmul}
-// CHECK: tensor.expand_shape {{.+}} into tensor<?x28x28x1xf32>
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.+}} ins(%[[D]], %[[F]] : tensor<?x32x32x32xf32>, tensor<5x5x32x1xf32>) outs(%{{.+}} : tensor<?x28x28x1xf32>)
 func.func @conv2d_grad_input(%g: tensor<?x14x14x32xf32>, %w: tensor<5x5x1x32xf32>, %x: tensor<?x28x28x1xf32>) -> tensor<?x28x28x1xf32> {
   %0 = dl.conv2d_grad_input %g, %w, %x {strides = array<i64: 2, 2>, pads = array<i64: 2, 1, 2, 1>}
       : (tensor<?x14x14x32xf32>, tensor<5x5x1x32xf32>, tensor<?x28x28x1xf32>) -> tensor<?x28x28x1xf32>
