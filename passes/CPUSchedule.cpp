@@ -55,6 +55,24 @@ void chooseConvTiles(ModuleOp module) {
   });
 }
 
+/// Marks the matmuls whose rows do not divide into register tiles (8 rows,
+/// or 4 for the A * B^T form): a symbolic M (the batch), or a static M of at
+/// least 16 that is not a multiple. The schedule peels their last rows into
+/// one-row tiles (loop peeling fails on loops that divide evenly, and the
+/// transform dialect cannot test divisibility itself).
+void markRaggedRows(ModuleOp module) {
+  module.walk([](linalg::GenericOp op) {
+    if (!op->hasAttr("dlc.matmul") || op.getNumLoops() != 3)
+      return;
+    auto iters = op.getIteratorTypesArray();
+    int64_t tile = iters[2] == utils::IteratorType::reduction ? 4 : 8;
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    int64_t m = ranges[0];
+    if (ShapedType::isDynamic(m) || (m >= 16 && m % tile != 0))
+      op->setAttr("dlc.ragged_m", UnitAttr::get(op.getContext()));
+  });
+}
+
 struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
   using Base::Base;
 
@@ -91,6 +109,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     transform::TransformOptions options;
     if (strict) {
       chooseConvTiles(module);
+      markRaggedRows(module);
       if (failed(transform::applyTransformNamedSequence(module, entry, **schedule,
                                                         options)))
         signalPassFailure();
@@ -101,6 +120,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     // untouched module still compiles through the generic lowering.
     OwningOpRef<ModuleOp> copy(cast<ModuleOp>(module->clone()));
     chooseConvTiles(*copy);
+    markRaggedRows(*copy);
     LogicalResult result = success();
     {
       ScopedDiagnosticHandler silence(&getContext(), [](Diagnostic &) {

@@ -63,23 +63,6 @@ module attributes {transform.with_named_sequence} {
     transform.yield %op : !transform.any_op
   }
 
-  // M symbolic (negative static size).
-  transform.named_sequence @match_dynm(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
-    transform.match.structured %op : !transform.any_op {
-    ^bb0(%s: !transform.any_op):
-      %m = transform.match.structured.dim %s[0] : (!transform.any_op) -> !transform.param<i64>
-      %z = transform.param.constant 0 : i64 -> !transform.param<i64>
-      transform.match.param.cmpi lt %m, %z : !transform.param<i64>
-    }
-    transform.yield %op : !transform.any_op
-  }
-
-  transform.named_sequence @match_mkn_dynm(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
-    %x = transform.include @match_mkn failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
-    %y = transform.include @match_dynm failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
-    transform.yield %op : !transform.any_op
-  }
-
   // A static M of at least 16 rows (a single-tile loop would fold away).
   transform.named_sequence @match_m16(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
     transform.match.structured %op : !transform.any_op {
@@ -106,18 +89,6 @@ module attributes {transform.with_named_sequence} {
   transform.named_sequence @match_mnk_static(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
     %x = transform.include @match_mnk failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
     %y = transform.include @match_m16 failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
-    transform.yield %op : !transform.any_op
-  }
-
-  transform.named_sequence @match_mnk_dynm(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
-    %x = transform.include @match_mnk failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
-    %y = transform.include @match_dynm failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
-    transform.yield %op : !transform.any_op
-  }
-
-  transform.named_sequence @match_mkn_bigb_dynm(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
-    %x = transform.include @match_mkn_bigb failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
-    %y = transform.include @match_dynm failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
     transform.yield %op : !transform.any_op
   }
 
@@ -260,7 +231,7 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 
-  transform.named_sequence @schedule_mkn_dynm(%op: !transform.any_op {transform.consumed}) {
+  transform.named_sequence @schedule_mkn_ragged(%op: !transform.any_op {transform.consumed}) {
     %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
     %lm = transform.include @register_tiles failures(propagate) (%i) : (!transform.any_op) -> !transform.any_op
     %loops = transform.include @peel_rows failures(propagate) (%lm) : (!transform.any_op) -> !transform.any_op
@@ -282,7 +253,7 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 
-  transform.named_sequence @schedule_bigb_dynm(%op: !transform.any_op {transform.consumed}) {
+  transform.named_sequence @schedule_bigb_ragged(%op: !transform.any_op {transform.consumed}) {
     %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
     %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, 16] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
     %lm = transform.include @register_tiles_acc failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
@@ -316,7 +287,7 @@ module attributes {transform.with_named_sequence} {
   }
 
   // A symbolic M: the last rows become 1x4 tiles.
-  transform.named_sequence @schedule_mnk_dynm(%op: !transform.any_op {transform.consumed}) {
+  transform.named_sequence @schedule_mnk_ragged(%op: !transform.any_op {transform.consumed}) {
     %ln, %lm = transform.include @dot_tiles failures(propagate) (%op) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
     %loops = transform.include @peel_rows failures(propagate) (%lm) : (!transform.any_op) -> !transform.any_op
     transform.foreach %loops : !transform.any_op {
@@ -425,30 +396,33 @@ module attributes {transform.with_named_sequence} {
     ^bb0(%x: !transform.any_op):
       transform.include @schedule_conv failures(propagate) (%x, %p1, %p8) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
     }
-    %mnkd = transform.collect_matching @match_mnk_dynm in %root : (!transform.any_op) -> !transform.any_op
+    %rg1 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.ragged_m} in %root : (!transform.any_op) -> !transform.any_op
+    %mnkd = transform.collect_matching @match_mnk in %rg1 : (!transform.any_op) -> !transform.any_op
     transform.foreach %mnkd : !transform.any_op {
     ^bb0(%x: !transform.any_op):
-      transform.include @schedule_mnk_dynm failures(propagate) (%x) : (!transform.any_op) -> ()
+      transform.include @schedule_mnk_ragged failures(propagate) (%x) : (!transform.any_op) -> ()
     }
     %mnk = transform.collect_matching @match_mnk_static in %root : (!transform.any_op) -> !transform.any_op
     transform.foreach %mnk : !transform.any_op {
     ^bb0(%x: !transform.any_op):
       transform.include @schedule_mnk failures(propagate) (%x) : (!transform.any_op) -> ()
     }
-    %bigbd = transform.collect_matching @match_mkn_bigb_dynm in %root : (!transform.any_op) -> !transform.any_op
+    %rg2 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.ragged_m} in %root : (!transform.any_op) -> !transform.any_op
+    %bigbd = transform.collect_matching @match_mkn_bigb in %rg2 : (!transform.any_op) -> !transform.any_op
     transform.foreach %bigbd : !transform.any_op {
     ^bb0(%x: !transform.any_op):
-      transform.include @schedule_bigb_dynm failures(propagate) (%x) : (!transform.any_op) -> ()
+      transform.include @schedule_bigb_ragged failures(propagate) (%x) : (!transform.any_op) -> ()
     }
     %bigb = transform.collect_matching @match_mkn_bigb_static in %root : (!transform.any_op) -> !transform.any_op
     transform.foreach %bigb : !transform.any_op {
     ^bb0(%x: !transform.any_op):
       transform.include @schedule_bigb failures(propagate) (%x) : (!transform.any_op) -> ()
     }
-    %mknd = transform.collect_matching @match_mkn_dynm in %root : (!transform.any_op) -> !transform.any_op
+    %rg3 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.ragged_m} in %root : (!transform.any_op) -> !transform.any_op
+    %mknd = transform.collect_matching @match_mkn in %rg3 : (!transform.any_op) -> !transform.any_op
     transform.foreach %mknd : !transform.any_op {
     ^bb0(%x: !transform.any_op):
-      transform.include @schedule_mkn_dynm failures(propagate) (%x) : (!transform.any_op) -> ()
+      transform.include @schedule_mkn_ragged failures(propagate) (%x) : (!transform.any_op) -> ()
     }
     %mkn = transform.collect_matching @match_mkn_static in %root : (!transform.any_op) -> !transform.any_op
     transform.foreach %mkn : !transform.any_op {
