@@ -60,6 +60,14 @@ void chooseConvTiles(ModuleOp module) {
 /// least 16 that is not a multiple. The schedule peels their last rows into
 /// one-row tiles (loop peeling fails on loops that divide evenly, and the
 /// transform dialect cannot test divisibility itself).
+/// Drops the hints above once the schedule has used them.
+void dropScheduleHints(ModuleOp module) {
+  module.walk([](Operation *op) {
+    op->removeAttr("dlc.ragged_m");
+    op->removeAttr("dlc.conv_tile");
+  });
+}
+
 void markRaggedRows(ModuleOp module) {
   module.walk([](linalg::GenericOp op) {
     if (!op->hasAttr("dlc.matmul") || op.getNumLoops() != 3)
@@ -112,7 +120,8 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
       markRaggedRows(module);
       if (failed(transform::applyTransformNamedSequence(module, entry, **schedule,
                                                         options)))
-        signalPassFailure();
+        return signalPassFailure();
+      dropScheduleHints(module);
       return;
     }
     // Schedule a copy; keep it only if the whole schedule succeeded. A
@@ -131,6 +140,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     }
     if (failed(result))
       return;
+    dropScheduleHints(*copy);
     module.getBodyRegion().takeBody(copy->getBodyRegion());
   }
 
