@@ -63,6 +63,25 @@ module attributes {transform.with_named_sequence} {
     transform.yield %op : !transform.any_op
   }
 
+  // (m, k, n) with a symbolic K: weight and filter gradients, whose K is the
+  // batch (times the output pixels).
+  transform.named_sequence @match_mkn_dynk(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    %x = transform.include @match_mkn failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
+    transform.match.structured %op : !transform.any_op {
+    ^bb0(%s: !transform.any_op):
+      %k = transform.match.structured.dim %s[1] : (!transform.any_op) -> !transform.param<i64>
+      %z = transform.param.constant 0 : i64 -> !transform.param<i64>
+      transform.match.param.cmpi lt %k, %z : !transform.param<i64>
+    }
+    transform.yield %op : !transform.any_op
+  }
+
+  transform.named_sequence @match_mkn_dynk_static(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    %x = transform.include @match_mkn_dynk failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
+    %y = transform.include @match_m16 failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
+    transform.yield %op : !transform.any_op
+  }
+
   // A static M of at least 16 rows (a single-tile loop would fold away).
   transform.named_sequence @match_m16(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
     transform.match.structured %op : !transform.any_op {
@@ -263,6 +282,28 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 
+  // A long symbolic K (a filter gradient sums over every output pixel of the
+  // batch): blocks of 256 k outside the register tiles, so the blocks of A
+  // and B that all tiles read stay in L2.
+  transform.named_sequence @schedule_dynk(%op: !transform.any_op {transform.consumed}) {
+    %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
+    %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, 256] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %lm = transform.include @register_tiles_acc failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
+    transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
+    transform.include @vectorize_tiles failures(propagate) (%lk) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
+  transform.named_sequence @schedule_dynk_ragged(%op: !transform.any_op {transform.consumed}) {
+    %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
+    %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, 256] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %lm = transform.include @register_tiles_acc failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
+    %loops = transform.include @peel_rows_acc failures(propagate) (%lm) : (!transform.any_op) -> !transform.any_op
+    transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
+    transform.include @vectorize_tiles failures(propagate) (%lk) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
   // 16 lanes of partial sums along k for every output of the tile.
   transform.named_sequence @split_k(%g: !transform.any_op {transform.consumed}) {
     transform.foreach %g : !transform.any_op {
@@ -417,6 +458,17 @@ module attributes {transform.with_named_sequence} {
     transform.foreach %bigb : !transform.any_op {
     ^bb0(%x: !transform.any_op):
       transform.include @schedule_bigb failures(propagate) (%x) : (!transform.any_op) -> ()
+    }
+    %rg4 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.ragged_m} in %root : (!transform.any_op) -> !transform.any_op
+    %dkr = transform.collect_matching @match_mkn_dynk in %rg4 : (!transform.any_op) -> !transform.any_op
+    transform.foreach %dkr : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_dynk_ragged failures(propagate) (%x) : (!transform.any_op) -> ()
+    }
+    %dk = transform.collect_matching @match_mkn_dynk_static in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %dk : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_dynk failures(propagate) (%x) : (!transform.any_op) -> ()
     }
     %rg3 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.ragged_m} in %root : (!transform.any_op) -> !transform.any_op
     %mknd = transform.collect_matching @match_mkn in %rg3 : (!transform.any_op) -> !transform.any_op
