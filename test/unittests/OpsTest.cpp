@@ -802,6 +802,7 @@ TEST(Forward, ScheduledMatmulForms) {
   std::string src =
       "input a: f32[B, 70]\ninput w: f32[70, 72]\noutput c = matmul(a, w)\n"
       "input x: f32[B, 24]\ninput g: f32[B, 40]\noutput gw = matmul(transpose(x), g)\n"
+      "input x2: f32[P, 25]\ninput g2: f32[P, 32]\noutput gw2 = matmul(transpose(x2), g2)\n"
       "input h: f32[B, 50]\ninput v: f32[36, 50]\noutput gx = matmul(h, transpose(v))\n"
       "input big: f32[B, 1030]\ninput wb: f32[1030, 256]\noutput cb = matmul(big, wb)\n"
       "input im: f32[B, 9, 9, 5]\ninput f: f32[3, 3, 5, 40]\n"
@@ -817,13 +818,16 @@ TEST(Forward, ScheduledMatmulForms) {
     Array g = randomArray({b, 40}, rng), h = randomArray({b, 50}, rng);
     Array big = randomArray({b, 1030}, rng), im = randomArray({b, 9, 9, 5}, rng);
     Array im2 = randomArray({b, 16, 16, 3}, rng);
+    Array x2 = randomArray({b * 37, 25}, rng), g2 = randomArray({b * 37, 32}, rng);
     checkRun(src,
              {{"a", toF32(a)}, {"w", toF32(w)}, {"x", toF32(x)}, {"g", toF32(g)},
               {"h", toF32(h)}, {"v", toF32(v)}, {"big", toF32(big)}, {"wb", toF32(wb)},
-              {"im", toF32(im)}, {"f", toF32(f)}, {"im2", toF32(im2)}, {"f2", toF32(f2)}},
+              {"im", toF32(im)}, {"f", toF32(f)}, {"im2", toF32(im2)}, {"f2", toF32(f2)},
+              {"x2", toF32(x2)}, {"g2", toF32(g2)}},
              {{"c", ref::matmul(a, w)},
               {"gw", ref::matmul(ref::transpose(x), g)},
               {"gx", ref::matmul(h, ref::transpose(v))},
+              {"gw2", ref::matmul(ref::transpose(x2), g2)},
               {"cb", ref::matmul(big, wb)},
               {"y", ref::conv2d(im, f, 1, 1, true)},
               {"y2", ref::conv2d(im2, f2, 2, 2, false)}},
