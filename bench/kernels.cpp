@@ -2,8 +2,11 @@
 //
 // Compiles one-op models through the embedding API and times them on one
 // core: the fully connected layer of the MNIST CNN (50x3136 by 3136x1024)
-// and its second convolution (5x5, 32 to 64 channels, 14x14, batch 50), plus
-// the backward shapes of both. Prints GFLOP/s. Not a test: run it by hand.
+// forward and its two gradients, the second convolution (5x5, 32 to 64
+// channels, 14x14, batch 50), and a matmul whose operands stay in cache (the
+// ceiling of the register kernel). Prints ms and GFLOP/s with the CPU
+// schedule and without it (CompileOptions::vectorize = false: plain loops,
+// LLVM's vectorizer). Not a test: run it by hand, on an otherwise idle machine.
 //
 //   build/bin/dlc-bench-kernels [repetitions]
 //
@@ -52,38 +55,39 @@ int main(int argc, char **argv) {
        {{"x", {50, 14, 14, 32}}, {"w", {5, 5, 32, 64}}},
        2.0 * 50 * 14 * 14 * 64 * 5 * 5 * 32},
   };
-  cases.insert(cases.begin(), {"conv as mm 9800x800x64", "input a: f32[B, 800]\ninput w: f32[800, 64]\noutput c = matmul(a, w)\n",
-       {{"a", {9800, 800}}, {"w", {800, 64}}}, 2.0 * 9800 * 800 * 64});
-  cases.insert(cases.begin(), {"fc fwd 48", "input a: f32[B, 3136]\ninput w: f32[3136, 1024]\noutput c = matmul(a, w)\n",
-       {{"a", {48, 3136}}, {"w", {3136, 1024}}}, 2.0 * 48 * 3136 * 1024});
-  cases.insert(cases.begin(), {"fc fwd 64", "input a: f32[B, 3136]\ninput w: f32[3136, 1024]\noutput c = matmul(a, w)\n",
-       {{"a", {64, 3136}}, {"w", {3136, 1024}}}, 2.0 * 64 * 3136 * 1024});
-  cases.insert(cases.begin(), {"fc fwd 50 N64", "input a: f32[B, 3136]\ninput w: f32[3136, 64]\noutput c = matmul(a, w)\n",
-       {{"a", {50, 3136}}, {"w", {3136, 64}}}, 2.0 * 50 * 3136 * 64});
   // The register kernel with everything in cache: the ceiling for the rest.
   cases.push_back({"in-cache     2048x256 * 256x64 ",
                    "input a: f32[B, 256]\ninput w: f32[256, 64]\noutput c = matmul(a, w)\n",
                    {{"a", {2048, 256}}, {"w", {256, 64}}}, 2.0 * 2048 * 256 * 64});
+  std::printf("%-40s %22s %22s\n", "", "schedule", "no schedule");
   for (const Case &c : cases) {
-    auto model = Model::fromSource(c.source, "bench.dl");
-    if (!model.ok()) {
-      std::fprintf(stderr, "%s\n", model.message().c_str());
-      return 1;
+    std::printf("%-40s", c.name);
+    for (bool vectorize : {true, false}) {
+      CompileOptions options;
+      options.vectorize = vectorize;
+      auto model = Model::fromSource(c.source, "bench.dl", options);
+      if (!model.ok()) {
+        std::fprintf(stderr, "%s\n", model.message().c_str());
+        return 1;
+      }
+      std::map<std::string, Tensor> feeds;
+      unsigned seed = 1;
+      for (const auto &[name, shape] : c.feeds)
+        feeds.emplace(name, randomTensor(shape, seed++));
+      auto warm = model->run(feeds); // compiles
+      if (!warm.ok()) {
+        std::fprintf(stderr, "%s\n", warm.message().c_str());
+        return 1;
+      }
+      int n = vectorize ? reps : std::max(1, reps / 4);
+      auto start = std::chrono::steady_clock::now();
+      for (int i = 0; i < n; ++i)
+        (void)model->run(feeds);
+      double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / n;
+      std::printf(" %8.3f ms %7.1f GF/s", sec * 1e3, c.flops / sec / 1e9);
+      std::fflush(stdout);
     }
-    std::map<std::string, Tensor> feeds;
-    unsigned seed = 1;
-    for (const auto &[name, shape] : c.feeds)
-      feeds.emplace(name, randomTensor(shape, seed++));
-    auto warm = model->run(feeds); // compiles
-    if (!warm.ok()) {
-      std::fprintf(stderr, "%s\n", warm.message().c_str());
-      return 1;
-    }
-    auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < reps; ++i)
-      (void)model->run(feeds);
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / reps;
-    std::printf("%-40s %8.3f ms  %7.1f GFLOP/s\n", c.name, s * 1e3, c.flops / s / 1e9);
+    std::printf("\n");
   }
   return 0;
 }

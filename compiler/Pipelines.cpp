@@ -46,9 +46,13 @@ void dlc::buildLinalgPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
                   "canonicalize,cse");
 }
 
-void dlc::buildLLVMPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
+void dlc::buildLLVMPipeline(mlir::OpPassManager &pm, const CompileOptions &options) {
+  // The transform-dialect schedule tiles and vectorizes matmuls and
+  // convolutions; without it they become plain loops (LLVM still vectorizes
+  // their innermost loop).
+  if (options.vectorize)
+    addPipeline(pm, "dl-cpu-schedule,canonicalize,cse");
   addPipeline(pm,
-              "dl-cpu-schedule,canonicalize,cse,"
               "one-shot-bufferize{bufferize-function-boundaries "
               "function-boundary-type-conversion=identity-layout-map},"
               "canonicalize,buffer-deallocation-pipeline,"

@@ -9,7 +9,7 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "DLC"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".dl", ".test"]
+config.suffixes = [".mlir", ".dl", ".test", ".py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.dlc_obj_root, "test")
 config.excludes = ["unittests", "CMakeLists.txt", "lit.cfg.py", "Inputs"]
@@ -44,3 +44,15 @@ if config.dlc_enable_cuda or os.environ.get("DLC_TEST_CUDA") == "1":
     config.available_features.add("cuda")
 if os.path.exists("/usr/local/cuda/bin/ptxas"):
     config.available_features.add("ptxas")
+
+# Debian's PyTorch (python3-torch), an independent autodiff to check gradients
+# against. .ci/run installs it.
+import subprocess
+torch_python = "/usr/bin/python3"
+try:
+    if subprocess.run([torch_python, "-c", "import torch, numpy"], capture_output=True,
+                      timeout=120).returncode == 0:
+        config.available_features.add("torch")
+        config.substitutions.append(("%torch_python", torch_python))
+except (OSError, subprocess.TimeoutExpired):
+    pass
