@@ -32,7 +32,8 @@ constexpr const char kBuiltinSchedule[] =
 /// does it: each convolution with static output width and channels gets
 /// `dlc.conv_tile = [ow, f]`, a width tile (the largest of 8, 7, 4, 2, 1 that
 /// divides the output width) and a channel tile (32, 16 or 8, dividing the
-/// channels), which the schedule matches. Others keep the generic lowering.
+/// channels; 0, all of them, for up to 64 channels that none divides), which
+/// the schedule matches. Others keep the generic lowering.
 void chooseConvTiles(ModuleOp module) {
   module.walk([](linalg::Conv2DNhwcHwcfOp conv) {
     auto type = dyn_cast<RankedTensorType>(conv.getResultTensors()[0].getType());
@@ -48,7 +49,9 @@ void chooseConvTiles(ModuleOp module) {
       return 0;
     };
     int64_t owTile = pick(ow, {8, 7, 4, 2, 1}), fTile = pick(f, {32, 16, 8});
-    if (!fTile)
+    // Few channels that no tile divides (3, 10, ...): one tile of all of
+    // them (0 = not tiled).
+    if (!fTile && f > 64)
       return;
     Builder b(conv.getContext());
     conv->setAttr("dlc.conv_tile", b.getI64ArrayAttr({owTile, fTile}));

@@ -15,8 +15,9 @@
 //     operands contiguous along k). 4x4 tiles of C, each with 16 lanes of
 //     partial sums along k, reduced once after the k loop.
 //   Convolutions: tiles of one output row of 8/7/4/2/1 pixels by 32/16/8
-//     channels (dl-cpu-schedule picks sizes that divide the shape and writes
-//     them as `dlc.conv_tile`), the window rows, columns and input channels
+//     channels, or all of them when fewer than 64 channels divide by none
+//     (dl-cpu-schedule picks sizes that divide the shape and writes them as
+//     `dlc.conv_tile`, 0 for all channels), the window rows, columns and input channels
 //     as reduction loops of one step; each tile is decomposed into a 1-D
 //     convolution and vectorized into outer-product FMAs. No im2col matrix.
 //
@@ -355,6 +356,7 @@ module attributes {transform.with_named_sequence} {
 
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
     // Convolutions, by the tile sizes that dl-cpu-schedule chose for them.
+    %p0 = transform.param.constant 0 : i64 -> !transform.param<i64>
     %p1 = transform.param.constant 1 : i64 -> !transform.param<i64>
     %p2 = transform.param.constant 2 : i64 -> !transform.param<i64>
     %p4 = transform.param.constant 4 : i64 -> !transform.param<i64>
@@ -362,6 +364,31 @@ module attributes {transform.with_named_sequence} {
     %p8 = transform.param.constant 8 : i64 -> !transform.param<i64>
     %p16 = transform.param.constant 16 : i64 -> !transform.param<i64>
     %p32 = transform.param.constant 32 : i64 -> !transform.param<i64>
+    %conv_8_all = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [8, 0]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_8_all : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p8, %p0) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %conv_7_all = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [7, 0]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_7_all : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p7, %p0) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %conv_4_all = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [4, 0]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_4_all : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p4, %p0) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %conv_2_all = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [2, 0]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_2_all : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p2, %p0) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %conv_1_all = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [1, 0]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv_1_all : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_conv failures(propagate) (%x, %p1, %p0) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
     %conv_8_32 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [8, 32]} in %root : (!transform.any_op) -> !transform.any_op
     transform.foreach %conv_8_32 : !transform.any_op {
     ^bb0(%x: !transform.any_op):

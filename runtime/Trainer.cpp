@@ -131,17 +131,24 @@ Status Trainer::loadData() {
       }
     sets_[set] = std::move(data);
   }
-  int64_t holdout = spec_.train ? spec_.train->validation : 0;
+  int64_t holdout =
+      options_.validation.value_or(spec_.train ? spec_.train->validation : 0);
   if (holdout > 0 && !sets_.count("validation")) {
     auto train = sets_.find("train");
+    SourceLoc loc = spec_.train ? spec_.train->loc : SourceLoc();
     if (train == sets_.end())
-      return errorAt(spec_.train->loc,
+      return errorAt(loc,
                      "'validation' holds out training examples, but there is "
                      "no train data");
-    if (holdout >= train->second.size())
-      return errorAt(spec_.train->loc, "'validation = ", holdout,
+    if (holdout >= train->second.size()) {
+      if (options_.validation)
+        return Status::error("--validation " + std::to_string(holdout) +
+                             " leaves no training examples: expected fewer than the " +
+                             std::to_string(train->second.size()) + " training examples");
+      return errorAt(loc, "'validation = ", holdout,
                      "' leaves no training examples: expected fewer than the ",
                      train->second.size(), " training examples");
+    }
     auto split = train->second.split(holdout);
     if (!split.ok())
       return split.status();

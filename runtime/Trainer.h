@@ -25,6 +25,8 @@ struct TrainOptions {
   /// Folder that relative data paths resolve against ("" = the model's).
   std::string dataDir;
   std::optional<int64_t> steps, batch, seed;
+  /// Training examples to hold out for validation (overrides `validation`).
+  std::optional<int64_t> validation;
   /// Checkpoint to resume from (same model) or to start from (transfer).
   std::string restore;
 };

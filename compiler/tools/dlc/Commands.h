@@ -29,7 +29,7 @@ struct Flags {
   // train, eval
   std::string dataDir, report;
   // train
-  int64_t steps = -1, batch = -1, threads = 0, seed = -1;
+  int64_t steps = -1, batch = -1, threads = 0, seed = -1, validation = -1;
   std::string device, logdir, save;
 };
 

@@ -157,6 +157,8 @@ int train(const Flags &flags) {
     options.steps = flags.steps;
   if (flags.batch > 0)
     options.batch = flags.batch;
+  if (flags.validation >= 0)
+    options.validation = flags.validation;
   if (flags.seed >= 0)
     options.seed = flags.seed;
   options.restore = flags.restore;

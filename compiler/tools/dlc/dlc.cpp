@@ -57,6 +57,10 @@ cl::opt<int64_t> steps("steps", cl::desc("Training steps (overrides the model)")
                        cl::init(-1), cl::sub(trainCmd), cl::cat(dlcCategory));
 cl::opt<int64_t> batch("batch", cl::desc("Batch size (overrides the model)"),
                        cl::init(-1), cl::sub(trainCmd), cl::cat(dlcCategory));
+cl::opt<int64_t> validation("validation",
+                            cl::desc("Training examples held out for validation "
+                                     "(overrides the model; 0: none)"),
+                            cl::init(-1), cl::sub(trainCmd), cl::cat(dlcCategory));
 cl::opt<std::string> device("device", cl::desc("cpu, cuda or cuda:N"),
                             cl::init("cpu"), cl::sub(trainCmd), cl::cat(dlcCategory));
 cl::opt<int64_t> threads("threads", cl::desc("Worker threads (0: all cores)"),
@@ -88,7 +92,7 @@ int main(int argc, char **argv) {
       "  dlc compile FILE [--emit=ast|dl|grad|fused|linalg|llvm|ptx|obj|module] "
       "[--target=cpu|cuda] [-o OUT]\n"
       "  dlc run FILE [--feed NAME=VALUE]... [--restore CKPT]\n"
-      "  dlc train FILE [--data DIR] [--steps N] [--batch N] [--device "
+      "  dlc train FILE [--data DIR] [--steps N] [--batch N] [--validation N] [--device "
       "cpu|cuda|cuda:N] [--threads N] [--seed N] [--logdir DIR] [--save CKPT] "
       "[--restore CKPT] [--report FILE.json]\n"
       "  dlc eval FILE --restore CKPT [--data DIR] [--report FILE.json]\n");
@@ -117,6 +121,7 @@ int main(int argc, char **argv) {
          {std::tuple<cl::opt<int64_t> *, const char *, int64_t, const char *>{
               &steps, "--steps", 1, "a positive number of steps"},
           {&batch, "--batch", 1, "a positive batch size"},
+          {&validation, "--validation", 0, "a non-negative number of examples"},
           {&seed, "--seed", 0, "a non-negative seed"},
           {&threads, "--threads", 0, "a non-negative number of threads"}})
       if (opt->getNumOccurrences() && *opt < min) {
@@ -125,6 +130,7 @@ int main(int argc, char **argv) {
       }
     flags.steps = steps;
     flags.batch = batch;
+    flags.validation = validation;
     flags.device = device;
     flags.threads = threads;
     flags.seed = seed;
