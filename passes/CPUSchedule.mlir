@@ -203,12 +203,6 @@ module attributes {transform.with_named_sequence} {
     transform.yield %lm : !transform.any_op
   }
 
-  // The same when C accumulates across an outer k loop (no fill to fuse).
-  transform.named_sequence @register_tiles_acc(%op: !transform.any_op {transform.consumed}) -> !transform.any_op {
-    %t, %lm, %ln = transform.structured.tile_using_for %op tile_sizes [8, 32, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
-    transform.yield %lm : !transform.any_op
-  }
-
   // Tiles k by 1 in every matmul under the loops %l.
   transform.named_sequence @k_by_one(%l: !transform.any_op {transform.readonly}) {
     %g = transform.structured.match ops{["linalg.generic"]} attributes{dlc.matmul} in %l : (!transform.any_op) -> !transform.any_op
@@ -216,20 +210,9 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 
-  // A symbolic M (the batch): the last rows become 1xN tiles.
+  // Rows left over (a symbolic batch, or M not a multiple of the row tile):
+  // the m loop is peeled and the last rows become 1-row tiles.
   transform.named_sequence @peel_rows(%lm: !transform.any_op {transform.readonly}) -> !transform.any_op {
-    %lmf = transform.cast %lm : !transform.any_op to !transform.op<"scf.for">
-    %main, %rest = transform.loop.peel %lmf : (!transform.op<"scf.for">) -> (!transform.any_op, !transform.any_op)
-    transform.foreach %rest : !transform.any_op {
-    ^bb0(%r: !transform.any_op):
-      %g = transform.structured.match ops{["linalg.generic"]} attributes{dlc.matmul} in %r : (!transform.any_op) -> !transform.any_op
-      %g1, %l1 = transform.structured.tile_using_for %g tile_sizes [1, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
-    }
-    %loops = transform.merge_handles %main, %rest : !transform.any_op
-    transform.yield %loops : !transform.any_op
-  }
-
-  transform.named_sequence @peel_rows_acc(%lm: !transform.any_op {transform.readonly}) -> !transform.any_op {
     %lmf = transform.cast %lm : !transform.any_op to !transform.op<"scf.for">
     %main, %rest = transform.loop.peel %lmf : (!transform.op<"scf.for">) -> (!transform.any_op, !transform.any_op)
     transform.foreach %rest : !transform.any_op {
@@ -267,7 +250,7 @@ module attributes {transform.with_named_sequence} {
   transform.named_sequence @schedule_bigb(%op: !transform.any_op {transform.consumed}) {
     %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
     %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, 16] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
-    %lm = transform.include @register_tiles_acc failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
+    %lm = transform.include @register_tiles failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
     transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
     transform.include @vectorize_tiles failures(propagate) (%lk) : (!transform.any_op) -> ()
     transform.yield
@@ -276,8 +259,8 @@ module attributes {transform.with_named_sequence} {
   transform.named_sequence @schedule_bigb_ragged(%op: !transform.any_op {transform.consumed}) {
     %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
     %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, 16] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
-    %lm = transform.include @register_tiles_acc failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
-    %loops = transform.include @peel_rows_acc failures(propagate) (%lm) : (!transform.any_op) -> !transform.any_op
+    %lm = transform.include @register_tiles failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
+    %loops = transform.include @peel_rows failures(propagate) (%lm) : (!transform.any_op) -> !transform.any_op
     transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
     transform.include @vectorize_tiles failures(propagate) (%lk) : (!transform.any_op) -> ()
     transform.yield
@@ -289,7 +272,7 @@ module attributes {transform.with_named_sequence} {
   transform.named_sequence @schedule_dynk(%op: !transform.any_op {transform.consumed}) {
     %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
     %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, 256] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
-    %lm = transform.include @register_tiles_acc failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
+    %lm = transform.include @register_tiles failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
     transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
     transform.include @vectorize_tiles failures(propagate) (%lk) : (!transform.any_op) -> ()
     transform.yield
@@ -298,8 +281,8 @@ module attributes {transform.with_named_sequence} {
   transform.named_sequence @schedule_dynk_ragged(%op: !transform.any_op {transform.consumed}) {
     %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
     %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, 256] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
-    %lm = transform.include @register_tiles_acc failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
-    %loops = transform.include @peel_rows_acc failures(propagate) (%lm) : (!transform.any_op) -> !transform.any_op
+    %lm = transform.include @register_tiles failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
+    %loops = transform.include @peel_rows failures(propagate) (%lm) : (!transform.any_op) -> !transform.any_op
     transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
     transform.include @vectorize_tiles failures(propagate) (%lk) : (!transform.any_op) -> ()
     transform.yield

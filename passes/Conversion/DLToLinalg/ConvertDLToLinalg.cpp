@@ -907,7 +907,6 @@ struct Conv2DGradInputLowering : public OpRewritePattern<dl::Conv2DGradInputOp> 
   LogicalResult matchAndRewrite(dl::Conv2DGradInputOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = getContext();
     Value g = op.getGrad(), w = op.getFilter();
     auto gt = tensorType(g), wt = tensorType(w);
     auto xt = cast<RankedTensorType>(op.getType());
