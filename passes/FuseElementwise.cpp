@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::dlc {
@@ -20,6 +21,118 @@ namespace mlir::dlc {
 
 namespace {
 bool isMatmul(Operation *op) { return op && op->hasAttr("dlc.matmul"); }
+
+/// Fuses an elementwise producer into an elementwise consumer over the same
+/// static iteration space when the producer's result is also used elsewhere:
+/// the fused op yields the producer's results as well as the consumer's, so
+/// one pass over memory computes both. (Upstream's fusion only takes
+/// producers with one use; with more it recomputes them.) This is what turns
+/// an Adam update, whose new moments feed the param update and are returned,
+/// into one pass over the param, its gradient and its moments.
+struct FuseSharedProducer : public OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  static bool allParallel(linalg::GenericOp op) {
+    return op.getNumParallelLoops() == op.getNumLoops() && op.hasPureTensorSemantics();
+  }
+
+  LogicalResult matchAndRewrite(linalg::GenericOp consumer,
+                                PatternRewriter &rewriter) const override {
+    if (!allParallel(consumer) || isMatmul(consumer))
+      return failure();
+    SmallVector<int64_t> ranges = consumer.getStaticLoopRanges();
+    if (llvm::any_of(ranges, ShapedType::isDynamic))
+      return failure();
+    for (OpOperand *operand : consumer.getDpsInputOperands()) {
+      auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
+      if (!producer || producer->hasOneUse() || !allParallel(producer) ||
+          isMatmul(producer) || producer->getBlock() != consumer->getBlock() ||
+          producer.getStaticLoopRanges() != ranges ||
+          !consumer.getMatchingIndexingMap(operand).isIdentity() ||
+          !producer.getIndexingMapMatchingResult(cast<OpResult>(operand->get()))
+               .isIdentity())
+        continue;
+      // The consumer reads the producer through this operand only.
+      if (llvm::count_if(consumer->getOperands(), [&](Value v) {
+            return v.getDefiningOp() == producer.getOperation();
+          }) != 1)
+        continue;
+      // The fused op replaces the producer at the consumer's place: every
+      // other user must come after the consumer.
+      bool usersAfter = llvm::all_of(producer->getUsers(), [&](Operation *user) {
+        return user == consumer.getOperation() ||
+               (user->getBlock() == consumer->getBlock() &&
+                consumer->isBeforeInBlock(user));
+      });
+      if (usersAfter)
+        return fuse(producer, consumer, operand, rewriter);
+    }
+    return failure();
+  }
+
+  LogicalResult fuse(linalg::GenericOp producer, linalg::GenericOp consumer,
+                     OpOperand *fused, PatternRewriter &rewriter) const {
+    SmallVector<Value> inputs, outputs;
+    SmallVector<AffineMap> maps;
+    for (OpOperand *in : producer.getDpsInputOperands()) {
+      inputs.push_back(in->get());
+      maps.push_back(producer.getMatchingIndexingMap(in));
+    }
+    for (OpOperand *in : consumer.getDpsInputOperands())
+      if (in != fused) {
+        inputs.push_back(in->get());
+        maps.push_back(consumer.getMatchingIndexingMap(in));
+      }
+    for (OpOperand &out : producer.getDpsInitsMutable()) {
+      outputs.push_back(out.get());
+      maps.push_back(producer.getMatchingIndexingMap(&out));
+    }
+    for (OpOperand &out : consumer.getDpsInitsMutable()) {
+      outputs.push_back(out.get());
+      maps.push_back(consumer.getMatchingIndexingMap(&out));
+    }
+    SmallVector<Type> types(producer->getResultTypes());
+    llvm::append_range(types, consumer->getResultTypes());
+    unsigned fusedResult = cast<OpResult>(fused->get()).getResultNumber();
+    auto op = linalg::GenericOp::create(
+        rewriter, consumer.getLoc(), types, inputs, outputs, maps,
+        consumer.getIteratorTypesArray(),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          unsigned pIn = producer.getNumDpsInputs(), cIn = consumer.getNumDpsInputs() - 1;
+          unsigned pOut = producer.getNumDpsInits();
+          IRMapping map;
+          Block &pBody = producer.getRegion().front();
+          for (unsigned i = 0; i < pIn; ++i)
+            map.map(pBody.getArgument(i), args[i]);
+          for (unsigned i = 0; i < pOut; ++i)
+            map.map(pBody.getArgument(pIn + i), args[pIn + cIn + i]);
+          for (Operation &o : pBody.without_terminator())
+            b.clone(o, map);
+          SmallVector<Value> yields;
+          for (Value v : pBody.getTerminator()->getOperands())
+            yields.push_back(map.lookupOrDefault(v));
+          Block &cBody = consumer.getRegion().front();
+          unsigned next = pIn;
+          for (OpOperand *in : consumer.getDpsInputOperands()) {
+            BlockArgument arg = consumer.getMatchingBlockArgument(in);
+            map.map(arg, in == fused ? yields[fusedResult] : args[next++]);
+          }
+          for (OpOperand &out : consumer.getDpsInitsMutable())
+            map.map(consumer.getMatchingBlockArgument(&out),
+                    args[pIn + cIn + pOut + out.getOperandNumber() -
+                         consumer.getNumDpsInputs()]);
+          for (Operation &o : cBody.without_terminator())
+            b.clone(o, map);
+          for (Value v : cBody.getTerminator()->getOperands())
+            yields.push_back(map.lookupOrDefault(v));
+          linalg::YieldOp::create(b, loc, yields);
+        });
+    unsigned n = producer->getNumResults();
+    rewriter.replaceOp(consumer, op->getResults().drop_front(n));
+    rewriter.replaceOp(producer, op->getResults().take_front(n));
+    return success();
+  }
+};
 
 struct FuseElementwisePass
     : public impl::FuseElementwisePassBase<FuseElementwisePass> {
@@ -45,6 +158,10 @@ struct FuseElementwisePass
     GreedyRewriteConfig config;
     config.setUseTopDownTraversal(true);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+      return signalPassFailure();
+    RewritePatternSet shared(ctx);
+    shared.add<FuseSharedProducer>(ctx);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(shared))))
       signalPassFailure();
   }
 };

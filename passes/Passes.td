@@ -171,6 +171,12 @@ def FuseElementwisePass : Pass<"dl-fuse-elementwise", "ModuleOp"> {
     propagation. Upstream would expand the im2col matmul of a convolution
     into a seven-dimensional contraction and drop the tag, and the CPU
     schedule (`dl-cpu-schedule`) tiles the two-dimensional form.
+
+    Then an elementwise producer whose result is also used elsewhere is fused
+    into an elementwise consumer over the same static iteration space, the
+    fused op yielding both results (upstream fuses only single-use producers
+    and would otherwise recompute): an Adam update becomes one pass over the
+    param, its gradient and its two moments.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
