@@ -216,36 +216,32 @@ static void forEachLine(const std::vector<int64_t> &shape, int64_t axis,
       f(o * n * inner + in, inner, n);
 }
 
-Array softmax(const Array &a, int64_t axis) {
-  axis = normalizeAxis(axis, a.rank());
-  Array out = a;
-  forEachLine(a.shape, axis, [&](int64_t base, int64_t stride, int64_t n) {
-    double m = -std::numeric_limits<double>::infinity();
-    for (int64_t k = 0; k < n; ++k)
-      m = std::max(m, a.data[base + k * stride]);
-    double s = 0;
-    for (int64_t k = 0; k < n; ++k)
-      s += std::exp(a.data[base + k * stride] - m);
-    for (int64_t k = 0; k < n; ++k)
-      out.data[base + k * stride] = std::exp(a.data[base + k * stride] - m) / s;
-  });
-  return out;
+/// log(sum(exp(x))) over one line, computed from the line's max.
+static double logSumExp(const Array &a, int64_t base, int64_t stride, int64_t n) {
+  double m = -std::numeric_limits<double>::infinity();
+  for (int64_t k = 0; k < n; ++k)
+    m = std::max(m, a.data[base + k * stride]);
+  double s = 0;
+  for (int64_t k = 0; k < n; ++k)
+    s += std::exp(a.data[base + k * stride] - m);
+  return m + std::log(s);
 }
 
 Array logSoftmax(const Array &a, int64_t axis) {
   axis = normalizeAxis(axis, a.rank());
   Array out = a;
   forEachLine(a.shape, axis, [&](int64_t base, int64_t stride, int64_t n) {
-    double m = -std::numeric_limits<double>::infinity();
-    for (int64_t k = 0; k < n; ++k)
-      m = std::max(m, a.data[base + k * stride]);
-    double s = 0;
-    for (int64_t k = 0; k < n; ++k)
-      s += std::exp(a.data[base + k * stride] - m);
-    double lse = m + std::log(s);
+    double lse = logSumExp(a, base, stride, n);
     for (int64_t k = 0; k < n; ++k)
       out.data[base + k * stride] = a.data[base + k * stride] - lse;
   });
+  return out;
+}
+
+Array softmax(const Array &a, int64_t axis) {
+  Array out = logSoftmax(a, axis);
+  for (double &v : out.data)
+    v = std::exp(v);
   return out;
 }
 

@@ -950,9 +950,9 @@ struct Conv2DGradInputLowering : public OpRewritePattern<dl::Conv2DGradInputOp> 
     Value dilated = tensor::InsertSliceOp::create(rewriter, loc, g, zeros,
                                                   offsets, sizes, steps);
     // flipped[i, j, f, c] = w[kh-1-i, kw-1-j, c, f], as a tensor.generate
-    // rather than a linalg op over a reflected map: tile-and-fuse computes
-    // wrong operand slices for reflections, and this small tensor is best
-    // built once anyway.
+    // rather than a linalg op over a reflected map: linalg's tile-and-fuse
+    // computes wrong operand slices for reflections, so no linalg consumer
+    // should ever be able to pull it into its tiles.
     auto flipType = RankedTensorType::get({kh, kw, f, c}, wt.getElementType());
     Value flipped = tensor::GenerateOp::create(
         rewriter, loc, flipType, ValueRange{},
