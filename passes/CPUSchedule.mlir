@@ -246,41 +246,22 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 
-  // Large B: blocks of 16 k outside the register tiles.
-  transform.named_sequence @schedule_bigb(%op: !transform.any_op {transform.consumed}) {
+  // k in blocks of %kc outside the register tiles: 16 for a large B (the
+  // 16 rows of the block stream as 16 sequential pages), 256 for a long
+  // symbolic K (a filter gradient sums over every output pixel of the batch;
+  // the blocks of A and B that all tiles read stay in L2).
+  transform.named_sequence @schedule_kblocked(%op: !transform.any_op {transform.consumed}, %kc: !transform.param<i64> {transform.readonly}) {
     %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
-    %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, 16] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, %kc] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
     %lm = transform.include @register_tiles failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
     transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
     transform.include @vectorize_tiles failures(propagate) (%lk) : (!transform.any_op) -> ()
     transform.yield
   }
 
-  transform.named_sequence @schedule_bigb_ragged(%op: !transform.any_op {transform.consumed}) {
+  transform.named_sequence @schedule_kblocked_ragged(%op: !transform.any_op {transform.consumed}, %kc: !transform.param<i64> {transform.readonly}) {
     %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
-    %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, 16] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
-    %lm = transform.include @register_tiles failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
-    %loops = transform.include @peel_rows failures(propagate) (%lm) : (!transform.any_op) -> !transform.any_op
-    transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
-    transform.include @vectorize_tiles failures(propagate) (%lk) : (!transform.any_op) -> ()
-    transform.yield
-  }
-
-  // A long symbolic K (a filter gradient sums over every output pixel of the
-  // batch): blocks of 256 k outside the register tiles, so the blocks of A
-  // and B that all tiles read stay in L2.
-  transform.named_sequence @schedule_dynk(%op: !transform.any_op {transform.consumed}) {
-    %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
-    %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, 256] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
-    %lm = transform.include @register_tiles failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
-    transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
-    transform.include @vectorize_tiles failures(propagate) (%lk) : (!transform.any_op) -> ()
-    transform.yield
-  }
-
-  transform.named_sequence @schedule_dynk_ragged(%op: !transform.any_op {transform.consumed}) {
-    %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
-    %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, 256] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, %kc] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
     %lm = transform.include @register_tiles failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
     %loops = transform.include @peel_rows failures(propagate) (%lm) : (!transform.any_op) -> !transform.any_op
     transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
@@ -347,6 +328,7 @@ module attributes {transform.with_named_sequence} {
     %p8 = transform.param.constant 8 : i64 -> !transform.param<i64>
     %p16 = transform.param.constant 16 : i64 -> !transform.param<i64>
     %p32 = transform.param.constant 32 : i64 -> !transform.param<i64>
+    %p256 = transform.param.constant 256 : i64 -> !transform.param<i64>
     %conv_8_all = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [8, 0]} in %root : (!transform.any_op) -> !transform.any_op
     transform.foreach %conv_8_all : !transform.any_op {
     ^bb0(%x: !transform.any_op):
@@ -462,23 +444,23 @@ module attributes {transform.with_named_sequence} {
     %bigbd = transform.collect_matching @match_mkn_bigb in %rg2 : (!transform.any_op) -> !transform.any_op
     transform.foreach %bigbd : !transform.any_op {
     ^bb0(%x: !transform.any_op):
-      transform.include @schedule_bigb_ragged failures(propagate) (%x) : (!transform.any_op) -> ()
+      transform.include @schedule_kblocked_ragged failures(propagate) (%x, %p16) : (!transform.any_op, !transform.param<i64>) -> ()
     }
     %bigb = transform.collect_matching @match_mkn_bigb_static in %root : (!transform.any_op) -> !transform.any_op
     transform.foreach %bigb : !transform.any_op {
     ^bb0(%x: !transform.any_op):
-      transform.include @schedule_bigb failures(propagate) (%x) : (!transform.any_op) -> ()
+      transform.include @schedule_kblocked failures(propagate) (%x, %p16) : (!transform.any_op, !transform.param<i64>) -> ()
     }
     %rg4 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.ragged_m} in %root : (!transform.any_op) -> !transform.any_op
     %dkr = transform.collect_matching @match_mkn_dynk in %rg4 : (!transform.any_op) -> !transform.any_op
     transform.foreach %dkr : !transform.any_op {
     ^bb0(%x: !transform.any_op):
-      transform.include @schedule_dynk_ragged failures(propagate) (%x) : (!transform.any_op) -> ()
+      transform.include @schedule_kblocked_ragged failures(propagate) (%x, %p256) : (!transform.any_op, !transform.param<i64>) -> ()
     }
     %dk = transform.collect_matching @match_mkn_dynk_static in %root : (!transform.any_op) -> !transform.any_op
     transform.foreach %dk : !transform.any_op {
     ^bb0(%x: !transform.any_op):
-      transform.include @schedule_dynk failures(propagate) (%x) : (!transform.any_op) -> ()
+      transform.include @schedule_kblocked failures(propagate) (%x, %p256) : (!transform.any_op, !transform.param<i64>) -> ()
     }
     %rg3 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.ragged_m} in %root : (!transform.any_op) -> !transform.any_op
     %mknd = transform.collect_matching @match_mkn in %rg3 : (!transform.any_op) -> !transform.any_op
