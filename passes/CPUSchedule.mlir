@@ -9,8 +9,12 @@
 //     Register tiles of 8 rows x 32 columns of C (16 AVX-512 accumulators),
 //     m tiles outside n tiles, k innermost; rows left over when M is symbolic
 //     (the batch) become 1x32 tiles. When B is large (K > 1024 and N >= 256:
-//     the 3136x1024 fully connected layer), k is first blocked by 16 so that
-//     the 64 KiB block of B rows is read as 16 sequential page streams.
+//     the 3136x1024 fully connected layer, 12.8 MB), k is blocked by 784,
+//     then B is walked in 32-column panels with every row tile of the block
+//     inside a panel, and the rows left over are tiles of 4, 2 and 1 rows.
+//     The panel loop is marked `dlc.panel_loop`: after bufferization,
+//     dl-prefetch-panels makes each read of a panel prefetch the next one
+//     (its rows are 4 KiB apart, which no hardware prefetcher follows).
 //   (m, n, k) form: C[m, n] += A[m, k] * B[n, k] (B read transposed, both
 //     operands contiguous along k). 4x4 tiles of C, each with 16 lanes of
 //     partial sums along k, reduced once after the k loop.
@@ -224,6 +228,34 @@ module attributes {transform.with_named_sequence} {
     transform.yield %loops : !transform.any_op
   }
 
+  // The same for 8-row tiles, with the rows left over (up to 7) taken as a
+  // tile of 4, one of 2 and one of 1 rows: a batch of 50 ends in a 2-row tile
+  // instead of two 1-row tiles.
+  transform.named_sequence @peel_rows_halving(%lm: !transform.any_op {transform.readonly}) {
+    %lmf = transform.cast %lm : !transform.any_op to !transform.op<"scf.for">
+    %main, %rest = transform.loop.peel %lmf : (!transform.op<"scf.for">) -> (!transform.any_op, !transform.any_op)
+    transform.foreach %rest : !transform.any_op {
+    ^bb0(%r: !transform.any_op):
+      %g = transform.structured.match ops{["linalg.generic"]} attributes{dlc.matmul} in %r : (!transform.any_op) -> !transform.any_op
+      %g4, %l4 = transform.structured.tile_using_for %g tile_sizes [4, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+      %l4f = transform.cast %l4 : !transform.any_op to !transform.op<"scf.for">
+      %main4, %rest4 = transform.loop.peel %l4f : (!transform.op<"scf.for">) -> (!transform.any_op, !transform.any_op)
+      // Peeling leaves min(4, rows left) in the 4-row tile: it is 4 there.
+      transform.sequence %main4 : !transform.any_op failures(suppress) {
+      ^bb1(%m4: !transform.any_op):
+        %mins = transform.structured.match ops{["affine.min"]} in %m4 : (!transform.any_op) -> !transform.any_op
+        transform.affine.simplify_min_max_affine_ops %mins : !transform.any_op
+      }
+      %h = transform.structured.match ops{["linalg.generic"]} attributes{dlc.matmul} in %rest4 : (!transform.any_op) -> !transform.any_op
+      %g2, %l2 = transform.structured.tile_using_for %h tile_sizes [2, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+      %l2f = transform.cast %l2 : !transform.any_op to !transform.op<"scf.for">
+      %main2, %rest2 = transform.loop.peel %l2f : (!transform.op<"scf.for">) -> (!transform.any_op, !transform.any_op)
+      %i = transform.structured.match ops{["linalg.generic"]} attributes{dlc.matmul} in %rest2 : (!transform.any_op) -> !transform.any_op
+      %g1, %l1 = transform.structured.tile_using_for %i tile_sizes [1, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    }
+    transform.yield
+  }
+
   // ---- the forms ---------------------------------------------------------
 
   transform.named_sequence @schedule_mkn(%op: !transform.any_op {transform.consumed}) {
@@ -246,10 +278,9 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 
-  // k in blocks of %kc outside the register tiles: 16 for a large B (the
-  // 16 rows of the block stream as 16 sequential pages), 256 for a long
-  // symbolic K (a filter gradient sums over every output pixel of the batch;
-  // the blocks of A and B that all tiles read stay in L2).
+  // k in blocks of %kc outside the register tiles, for a long symbolic K
+  // (256: a filter gradient sums over every output pixel of the batch; the
+  // blocks of A and B that all tiles read stay in L2).
   transform.named_sequence @schedule_kblocked(%op: !transform.any_op {transform.consumed}, %kc: !transform.param<i64> {transform.readonly}) {
     %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
     %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, %kc] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
@@ -264,6 +295,34 @@ module attributes {transform.with_named_sequence} {
     %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, %kc] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
     %lm = transform.include @register_tiles failures(propagate) (%ik) : (!transform.any_op) -> !transform.any_op
     %loops = transform.include @peel_rows failures(propagate) (%lm) : (!transform.any_op) -> !transform.any_op
+    transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
+    transform.include @vectorize_tiles failures(propagate) (%lk) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
+
+  // A large B: k in blocks of %kc, then 32-column panels of B, then the row
+  // tiles: the panel (%kc x 32) is read from memory once, by the first row
+  // tile, and from cache by the others. The panel loop is marked for
+  // dl-prefetch-panels.
+  transform.named_sequence @panel_tiles(%op: !transform.any_op {transform.consumed}, %kc: !transform.param<i64> {transform.readonly}) -> (!transform.any_op, !transform.any_op) {
+    %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
+    %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, %kc] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+    %t, %ln, %lm = transform.structured.tile_using_for %ik tile_sizes [8, 32, 0] interchange = [1, 0, 2] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+    transform.annotate %ln "dlc.panel_loop" : !transform.any_op
+    transform.yield %lk, %lm : !transform.any_op, !transform.any_op
+  }
+
+  transform.named_sequence @schedule_panels(%op: !transform.any_op {transform.consumed}, %kc: !transform.param<i64> {transform.readonly}) {
+    %lk, %lm = transform.include @panel_tiles failures(propagate) (%op, %kc) : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+    transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
+    transform.include @vectorize_tiles failures(propagate) (%lk) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
+  transform.named_sequence @schedule_panels_ragged(%op: !transform.any_op {transform.consumed}, %kc: !transform.param<i64> {transform.readonly}) {
+    %lk, %lm = transform.include @panel_tiles failures(propagate) (%op, %kc) : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+    transform.include @peel_rows_halving failures(propagate) (%lm) : (!transform.any_op) -> ()
     transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
     transform.include @vectorize_tiles failures(propagate) (%lk) : (!transform.any_op) -> ()
     transform.yield
@@ -328,6 +387,7 @@ module attributes {transform.with_named_sequence} {
     %p8 = transform.param.constant 8 : i64 -> !transform.param<i64>
     %p16 = transform.param.constant 16 : i64 -> !transform.param<i64>
     %p32 = transform.param.constant 32 : i64 -> !transform.param<i64>
+    %p784 = transform.param.constant 784 : i64 -> !transform.param<i64>
     %p256 = transform.param.constant 256 : i64 -> !transform.param<i64>
     %conv_8_all = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [8, 0]} in %root : (!transform.any_op) -> !transform.any_op
     transform.foreach %conv_8_all : !transform.any_op {
@@ -444,12 +504,12 @@ module attributes {transform.with_named_sequence} {
     %bigbd = transform.collect_matching @match_mkn_bigb in %rg2 : (!transform.any_op) -> !transform.any_op
     transform.foreach %bigbd : !transform.any_op {
     ^bb0(%x: !transform.any_op):
-      transform.include @schedule_kblocked_ragged failures(propagate) (%x, %p16) : (!transform.any_op, !transform.param<i64>) -> ()
+      transform.include @schedule_panels_ragged failures(propagate) (%x, %p784) : (!transform.any_op, !transform.param<i64>) -> ()
     }
     %bigb = transform.collect_matching @match_mkn_bigb_static in %root : (!transform.any_op) -> !transform.any_op
     transform.foreach %bigb : !transform.any_op {
     ^bb0(%x: !transform.any_op):
-      transform.include @schedule_kblocked failures(propagate) (%x, %p16) : (!transform.any_op, !transform.param<i64>) -> ()
+      transform.include @schedule_panels failures(propagate) (%x, %p784) : (!transform.any_op, !transform.param<i64>) -> ()
     }
     %rg4 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.ragged_m} in %root : (!transform.any_op) -> !transform.any_op
     %dkr = transform.collect_matching @match_mkn_dynk in %rg4 : (!transform.any_op) -> !transform.any_op

@@ -239,4 +239,21 @@ def LowerStridedCopiesPass : Pass<"dl-lower-strided-copies", "ModuleOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def PrefetchPanelsPass : Pass<"dl-prefetch-panels", "ModuleOp"> {
+  let summary = "prefetch the next panel of a matrix that a loop walks panel by panel";
+  let description = [{
+    The CPU schedule marks the loop over 32-column panels of a large matrix
+    (`dlc.panel_loop`). For every vector read of a panel in such a loop (a
+    read of a memref defined outside it whose last index is the loop's
+    induction variable), this pass adds `memref.prefetch` of the same rows
+    of the next panel into L2, one per cache line the read covers; the last
+    panel prefetches itself, so addresses stay inside the matrix. It drops
+    the mark.
+
+    Precondition: bufferized IR, vector reads still `vector.transfer_read`.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // DLC_PASSES_TD
