@@ -7,7 +7,9 @@
 // ceiling of the register kernel). Prints the fastest of the repetitions, in
 // ms and GFLOP/s, with the CPU
 // schedule and without it (CompileOptions::vectorize = false: plain loops,
-// LLVM's vectorizer). Not a test: run it by hand, on an otherwise idle machine.
+// LLVM's vectorizer), then the FMA peak of the core (16 independent chains of
+// 16-lane FMAs, AVX-512 only) that the figures compare with. Not a test: run
+// it by hand, on an otherwise idle machine.
 //
 //   build/bin/dlc-bench-kernels [repetitions]
 //
@@ -21,6 +23,10 @@
 #include <cstdlib>
 #include <random>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 using namespace dlc;
 
 static Tensor randomTensor(std::vector<int64_t> shape, unsigned seed) {
@@ -31,6 +37,40 @@ static Tensor randomTensor(std::vector<int64_t> shape, unsigned seed) {
     t.data<float>()[i] = dist(gen);
   return t;
 }
+
+#if defined(__x86_64__)
+/// GFLOP/s of 16 independent chains of 16-lane f32 FMAs: the most one core
+/// can compute (AVX-512 only). Sixteen named accumulators, so that the
+/// compiler keeps every chain in a register.
+__attribute__((target("avx512f"))) static double fmaPeakAVX512() {
+  const __m512 b = _mm512_set1_ps(1.0000001f), c = _mm512_set1_ps(1e-7f);
+#define DLC_CHAINS(X)                                                          \
+  X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)  \
+      X(14) X(15)
+#define DLC_INIT(i) __m512 acc##i = _mm512_set1_ps(float(i));
+#define DLC_FMA(i) acc##i = _mm512_fmadd_ps(acc##i, b, c);
+#define DLC_SUM(i) sink += _mm512_reduce_add_ps(acc##i);
+  DLC_CHAINS(DLC_INIT)
+  constexpr long kIters = 10'000'000;
+  double best = 1e30;
+  for (int rep = 0; rep < 5; ++rep) {
+    auto start = std::chrono::steady_clock::now();
+    for (long it = 0; it < kIters; ++it) {
+      DLC_CHAINS(DLC_FMA)
+    }
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  float sink = 0;
+  DLC_CHAINS(DLC_SUM)
+#undef DLC_CHAINS
+#undef DLC_INIT
+#undef DLC_FMA
+#undef DLC_SUM
+  volatile float keep = sink;
+  (void)keep;
+  return kIters * 16 * 16 * 2 / best / 1e9;
+}
+#endif
 
 struct Case {
   const char *name;
@@ -94,5 +134,9 @@ int main(int argc, char **argv) {
     }
     std::printf("\n");
   }
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f"))
+    std::printf("%-40s %22.1f GF/s\n", "FMA peak of one core", fmaPeakAVX512());
+#endif
   return 0;
 }
