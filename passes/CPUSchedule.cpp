@@ -63,11 +63,49 @@ void chooseConvTiles(ModuleOp module) {
 /// least 16 that is not a multiple. The schedule peels their last rows into
 /// one-row tiles (loop peeling fails on loops that divide evenly, and the
 /// transform dialect cannot test divisibility itself).
+/// Marks `dlc.elementwise = T` the elementwise ops (all loops parallel) that the
+/// schedule vectorizes along their innermost dimension: a static one of at
+/// most 64 or a multiple of 64, which every operand either reads
+/// contiguously (it is the operand's last dimension) or not at all (a
+/// broadcast along it), and a body of arith and math ops and element reads
+/// (`tensor.extract`, which the vectorizer turns into contiguous loads when
+/// the innermost index is the innermost loop, else gathers). Left to the
+/// generic lowering, LLVM fully unrolls short innermost loops (32 channels)
+/// and then vectorizes the loop around them with gathers and scatters.
+void markElementwise(ModuleOp module) {
+  module.walk([](linalg::GenericOp op) {
+    unsigned n = op.getNumLoops();
+    if (op->hasAttr("dlc.matmul") || n == 0 || n > 4 ||
+        op.getNumReductionLoops() != 0)
+      return;
+    int64_t inner = op.getStaticLoopRanges()[n - 1];
+    if (ShapedType::isDynamic(inner) || (inner > 64 && inner % 64 != 0))
+      return;
+    for (AffineMap map : op.getIndexingMapsArray()) {
+      if (!map.isProjectedPermutation())
+        return;
+      bool readsInner = map.isFunctionOfDim(n - 1);
+      if (readsInner && map.getResults().back() != getAffineDimExpr(n - 1, op.getContext()))
+        return;
+    }
+    for (Operation &inside : op.getBody()->without_terminator()) {
+      StringRef dialect = inside.getDialect()->getNamespace();
+      if (dialect != "arith" && dialect != "math" &&
+          !isa<linalg::IndexOp, tensor::ExtractOp>(inside))
+        return;
+    }
+    // The innermost tile: all of it, or 64 elements at a time.
+    Builder b(op.getContext());
+    op->setAttr("dlc.elementwise", b.getI64IntegerAttr(inner <= 64 ? 0 : 64));
+  });
+}
+
 /// Drops the hints above once the schedule has used them.
 void dropScheduleHints(ModuleOp module) {
   module.walk([](Operation *op) {
     op->removeAttr("dlc.ragged_m");
     op->removeAttr("dlc.conv_tile");
+    op->removeAttr("dlc.elementwise");
   });
 }
 
@@ -121,6 +159,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     if (strict) {
       chooseConvTiles(module);
       markRaggedRows(module);
+      markElementwise(module);
       if (failed(transform::applyTransformNamedSequence(module, entry, **schedule,
                                                         options)))
         return signalPassFailure();
@@ -133,6 +172,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     OwningOpRef<ModuleOp> copy(cast<ModuleOp>(module->clone()));
     chooseConvTiles(*copy);
     markRaggedRows(*copy);
+    markElementwise(*copy);
     LogicalResult result = success();
     {
       ScopedDiagnosticHandler silence(&getContext(), [](Diagnostic &) {

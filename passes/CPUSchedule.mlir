@@ -140,7 +140,7 @@ module attributes {transform.with_named_sequence} {
   // ---- building blocks ---------------------------------------------------
 
   transform.named_sequence @vectorize(%op: !transform.any_op {transform.consumed}) {
-    transform.structured.vectorize %op : !transform.any_op
+    transform.structured.vectorize %op {vectorize_nd_extract} : !transform.any_op
     transform.yield
   }
 
@@ -377,6 +377,68 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 
+  // Elementwise ops marked `dlc.elementwise` by dl-cpu-schedule: one tile
+  // per row of the innermost dimension (64 elements at a time when it is
+  // longer), vectorized.
+  transform.named_sequence @match_rank1(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    transform.match.structured %op : !transform.any_op {
+    ^bb0(%s: !transform.any_op):
+      %rk = transform.match.structured.rank %s : (!transform.any_op) -> !transform.param<i64>
+      %r = transform.param.constant 1 : i64 -> !transform.param<i64>
+      transform.match.param.cmpi eq %rk, %r : !transform.param<i64>
+    }
+    transform.yield %op : !transform.any_op
+  }
+  transform.named_sequence @match_rank2(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    transform.match.structured %op : !transform.any_op {
+    ^bb0(%s: !transform.any_op):
+      %rk = transform.match.structured.rank %s : (!transform.any_op) -> !transform.param<i64>
+      %r = transform.param.constant 2 : i64 -> !transform.param<i64>
+      transform.match.param.cmpi eq %rk, %r : !transform.param<i64>
+    }
+    transform.yield %op : !transform.any_op
+  }
+  transform.named_sequence @match_rank3(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    transform.match.structured %op : !transform.any_op {
+    ^bb0(%s: !transform.any_op):
+      %rk = transform.match.structured.rank %s : (!transform.any_op) -> !transform.param<i64>
+      %r = transform.param.constant 3 : i64 -> !transform.param<i64>
+      transform.match.param.cmpi eq %rk, %r : !transform.param<i64>
+    }
+    transform.yield %op : !transform.any_op
+  }
+  transform.named_sequence @match_rank4(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    transform.match.structured %op : !transform.any_op {
+    ^bb0(%s: !transform.any_op):
+      %rk = transform.match.structured.rank %s : (!transform.any_op) -> !transform.param<i64>
+      %r = transform.param.constant 4 : i64 -> !transform.param<i64>
+      transform.match.param.cmpi eq %rk, %r : !transform.param<i64>
+    }
+    transform.yield %op : !transform.any_op
+  }
+
+  // %inner: 64, or 0 for the whole innermost dimension (64 or fewer).
+  transform.named_sequence @schedule_elementwise_1(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}) {
+    %t, %l0 = transform.structured.tile_using_for %op tile_sizes [%inner] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+    transform.include @vectorize_tiles failures(propagate) (%l0) : (!transform.any_op) -> ()
+    transform.yield
+  }
+  transform.named_sequence @schedule_elementwise_2(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}) {
+    %t, %l0, %l1 = transform.structured.tile_using_for %op tile_sizes [1, %inner] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+    transform.include @vectorize_tiles failures(propagate) (%l0) : (!transform.any_op) -> ()
+    transform.yield
+  }
+  transform.named_sequence @schedule_elementwise_3(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}) {
+    %t, %l0, %l1, %l2 = transform.structured.tile_using_for %op tile_sizes [1, 1, %inner] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.include @vectorize_tiles failures(propagate) (%l0) : (!transform.any_op) -> ()
+    transform.yield
+  }
+  transform.named_sequence @schedule_elementwise_4(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}) {
+    %t, %l0, %l1, %l2, %l3 = transform.structured.tile_using_for %op tile_sizes [1, 1, 1, %inner] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.include @vectorize_tiles failures(propagate) (%l0) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
     // Convolutions, by the tile sizes that dl-cpu-schedule chose for them.
     %p0 = transform.param.constant 0 : i64 -> !transform.param<i64>
@@ -388,6 +450,7 @@ module attributes {transform.with_named_sequence} {
     %p16 = transform.param.constant 16 : i64 -> !transform.param<i64>
     %p32 = transform.param.constant 32 : i64 -> !transform.param<i64>
     %p784 = transform.param.constant 784 : i64 -> !transform.param<i64>
+    %p64 = transform.param.constant 64 : i64 -> !transform.param<i64>
     %p256 = transform.param.constant 256 : i64 -> !transform.param<i64>
     %conv_8_all = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [8, 0]} in %root : (!transform.any_op) -> !transform.any_op
     transform.foreach %conv_8_all : !transform.any_op {
@@ -532,6 +595,54 @@ module attributes {transform.with_named_sequence} {
     transform.foreach %mkn : !transform.any_op {
     ^bb0(%x: !transform.any_op):
       transform.include @schedule_mkn failures(propagate) (%x) : (!transform.any_op) -> ()
+    }
+    %ew0 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.elementwise = 0 : i64} in %root : (!transform.any_op) -> !transform.any_op
+    %ew01 = transform.collect_matching @match_rank1 in %ew0 : (!transform.any_op) -> !transform.any_op
+    transform.foreach %ew01 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @vectorize failures(propagate) (%x) : (!transform.any_op) -> ()
+    }
+    %ew0m2 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.elementwise = 0 : i64} in %root : (!transform.any_op) -> !transform.any_op
+    %ew0r2 = transform.collect_matching @match_rank2 in %ew0m2 : (!transform.any_op) -> !transform.any_op
+    transform.foreach %ew0r2 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_elementwise_2 failures(propagate) (%x, %p0) : (!transform.any_op, !transform.param<i64>) -> ()
+    }
+    %ew0m3 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.elementwise = 0 : i64} in %root : (!transform.any_op) -> !transform.any_op
+    %ew0r3 = transform.collect_matching @match_rank3 in %ew0m3 : (!transform.any_op) -> !transform.any_op
+    transform.foreach %ew0r3 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_elementwise_3 failures(propagate) (%x, %p0) : (!transform.any_op, !transform.param<i64>) -> ()
+    }
+    %ew0m4 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.elementwise = 0 : i64} in %root : (!transform.any_op) -> !transform.any_op
+    %ew0r4 = transform.collect_matching @match_rank4 in %ew0m4 : (!transform.any_op) -> !transform.any_op
+    transform.foreach %ew0r4 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_elementwise_4 failures(propagate) (%x, %p0) : (!transform.any_op, !transform.param<i64>) -> ()
+    }
+    %ew64m1 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.elementwise = 64 : i64} in %root : (!transform.any_op) -> !transform.any_op
+    %ew64r1 = transform.collect_matching @match_rank1 in %ew64m1 : (!transform.any_op) -> !transform.any_op
+    transform.foreach %ew64r1 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_elementwise_1 failures(propagate) (%x, %p64) : (!transform.any_op, !transform.param<i64>) -> ()
+    }
+    %ew64m2 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.elementwise = 64 : i64} in %root : (!transform.any_op) -> !transform.any_op
+    %ew64r2 = transform.collect_matching @match_rank2 in %ew64m2 : (!transform.any_op) -> !transform.any_op
+    transform.foreach %ew64r2 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_elementwise_2 failures(propagate) (%x, %p64) : (!transform.any_op, !transform.param<i64>) -> ()
+    }
+    %ew64m3 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.elementwise = 64 : i64} in %root : (!transform.any_op) -> !transform.any_op
+    %ew64r3 = transform.collect_matching @match_rank3 in %ew64m3 : (!transform.any_op) -> !transform.any_op
+    transform.foreach %ew64r3 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_elementwise_3 failures(propagate) (%x, %p64) : (!transform.any_op, !transform.param<i64>) -> ()
+    }
+    %ew64m4 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.elementwise = 64 : i64} in %root : (!transform.any_op) -> !transform.any_op
+    %ew64r4 = transform.collect_matching @match_rank4 in %ew64m4 : (!transform.any_op) -> !transform.any_op
+    transform.foreach %ew64r4 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_elementwise_4 failures(propagate) (%x, %p64) : (!transform.any_op, !transform.param<i64>) -> ()
     }
     transform.yield
   }

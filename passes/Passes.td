@@ -194,9 +194,15 @@ def CPUSchedulePass : Pass<"dl-cpu-schedule", "ModuleOp"> {
     convolutions (linalg.conv_2d_nhwc_hwcf) by output rows and channels and
     turns each tile into a vectorized 1-D convolution. Accumulators stay in
     registers across the reduction loops (loop-invariant subset hoisting)
-    and contractions become outer-product FMAs. The pass itself chooses the
-    convolution tile sizes (`dlc.conv_tile = [width, channels]`, sizes that
-    divide the output), because the transform dialect cannot compute them.
+    and contractions become outer-product FMAs. A matmul with a large B
+    (the 3136x1024 weights) walks B in 32-column panels and marks the panel
+    loop `dlc.panel_loop` for dl-prefetch-panels. Elementwise ops are
+    vectorized a row of their innermost dimension at a time. The pass
+    itself computes what the transform dialect cannot and writes it as
+    attributes the schedule matches: convolution tile sizes that divide the
+    output (`dlc.conv_tile = [width, channels]`), matmuls whose rows do not
+    divide into tiles (`dlc.ragged_m`), and which elementwise ops read every
+    operand contiguously along the innermost dimension (`dlc.elementwise`).
 
     `schedule-file` replaces the built-in schedule, for experiments; the
     entry point is `@__transform_main`. A schedule that fails on some module

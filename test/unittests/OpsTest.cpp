@@ -799,7 +799,8 @@ TEST(Forward, Matmul) {
 // peeled remainder rows, partial column tiles, transposed operands, the
 // dot form (B transposed), the panel form of a large B (a partial k block;
 // batches ending in rows left over of 1, 2, 2+1... 4+2+1; a static M of 23
-// = 16 + 4 + 2 + 1) and an im2col conv.
+// = 16 + 4 + 2 + 1), an im2col conv, and the vectorized elementwise ops (rows
+// of 32 channels with a broadcast bias; 1024 columns, 64 at a time).
 TEST(Forward, ScheduledMatmulForms) {
   std::string src =
       "input a: f32[B, 70]\ninput w: f32[70, 72]\noutput c = matmul(a, w)\n"
@@ -808,6 +809,8 @@ TEST(Forward, ScheduledMatmulForms) {
       "input h: f32[B, 50]\ninput v: f32[36, 50]\noutput gx = matmul(h, transpose(v))\n"
       "input big: f32[B, 1030]\ninput wb: f32[1030, 256]\noutput cb = matmul(big, wb)\n"
       "input bs: f32[23, 1030]\noutput cs = matmul(bs, wb)\n"
+      "input e4: f32[B, 3, 5, 32]\ninput eb: f32[32]\noutput er = relu(e4 + eb)\n"
+      "input e2: f32[B, 1024]\ninput ew: f32[1024]\noutput es = e2 * ew - e2\n"
       "input im: f32[B, 9, 9, 5]\ninput f: f32[3, 3, 5, 40]\n"
       "output y = conv2d(im, f, stride=1, padding=same)\n"
       "input im2: f32[B, 16, 16, 3]\ninput f2: f32[3, 3, 3, 32]\n"
@@ -816,23 +819,28 @@ TEST(Forward, ScheduledMatmulForms) {
   Array w = randomArray({70, 72}, rng), v = randomArray({36, 50}, rng);
   Array wb = randomArray({1030, 256}, rng), f = randomArray({3, 3, 5, 40}, rng);
   Array f2 = randomArray({3, 3, 3, 32}, rng), bs = randomArray({23, 1030}, rng);
+  Array eb = randomArray({32}, rng), ew = randomArray({1024}, rng);
   for (int64_t b : {1, 3, 8, 10, 13, 15, 21}) {
     Array a = randomArray({b, 70}, rng), x = randomArray({b, 24}, rng);
     Array g = randomArray({b, 40}, rng), h = randomArray({b, 50}, rng);
     Array big = randomArray({b, 1030}, rng), im = randomArray({b, 9, 9, 5}, rng);
     Array im2 = randomArray({b, 16, 16, 3}, rng);
     Array x2 = randomArray({b * 37, 25}, rng), g2 = randomArray({b * 37, 32}, rng);
+    Array e4 = randomArray({b, 3, 5, 32}, rng), e2 = randomArray({b, 1024}, rng);
     checkRun(src,
              {{"a", toF32(a)}, {"w", toF32(w)}, {"x", toF32(x)}, {"g", toF32(g)},
               {"h", toF32(h)}, {"v", toF32(v)}, {"big", toF32(big)}, {"wb", toF32(wb)},
               {"im", toF32(im)}, {"f", toF32(f)}, {"im2", toF32(im2)}, {"f2", toF32(f2)},
-              {"x2", toF32(x2)}, {"g2", toF32(g2)}, {"bs", toF32(bs)}},
+              {"x2", toF32(x2)}, {"g2", toF32(g2)}, {"bs", toF32(bs)},
+              {"e4", toF32(e4)}, {"eb", toF32(eb)}, {"e2", toF32(e2)}, {"ew", toF32(ew)}},
              {{"c", ref::matmul(a, w)},
               {"gw", ref::matmul(ref::transpose(x), g)},
               {"gx", ref::matmul(h, ref::transpose(v))},
               {"gw2", ref::matmul(ref::transpose(x2), g2)},
               {"cb", ref::matmul(big, wb)},
               {"cs", ref::matmul(bs, wb)},
+              {"er", ref::relu(ref::add(e4, eb))},
+              {"es", ref::sub(ref::mul(e2, ew), e2)},
               {"y", ref::conv2d(im, f, 1, 1, true)},
               {"y2", ref::conv2d(im2, f2, 2, 2, false)}},
              "B=" + std::to_string(b));
