@@ -58,13 +58,38 @@ void chooseConvTiles(ModuleOp module) {
   });
 }
 
+/// Filter gradients (`dlc.conv_filter_grad` generics over (kh, kw, c, f, n,
+/// oh, ow)) get `dlc.fgrad_tile = [window columns, c, f]`: register tiles of
+/// 8 input channels, or, when the input channels do not divide by 8 (1 for
+/// grayscale, 3 for RGB), of all the window's columns by one channel; by 32
+/// or 16 output channels, or all of them (0) up to 64. Others keep the
+/// generic lowering.
+void chooseFilterGradTiles(ModuleOp module) {
+  module.walk([](linalg::GenericOp op) {
+    if (!op->hasAttr("dlc.conv_filter_grad") || op.getNumLoops() != 7)
+      return;
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    int64_t c = ranges[2], f = ranges[3];
+    if (ShapedType::isDynamic(c) || ShapedType::isDynamic(f))
+      return;
+    int64_t fTile = f % 32 == 0 ? 32 : f % 16 == 0 ? 16 : f <= 64 ? 0 : -1;
+    if (fTile < 0)
+      return;
+    bool channels = c % 8 == 0;
+    Builder b(op.getContext());
+    op->setAttr("dlc.fgrad_tile",
+                b.getI64ArrayAttr({channels ? 1 : 0, channels ? 8 : 1, fTile}));
+  });
+}
+
 /// Marks the matmuls whose rows do not divide into register tiles (8 rows,
 /// or 4 for the A * B^T form): a symbolic M (the batch), or a static M of at
 /// least 16 that is not a multiple. The schedule peels their last rows into
 /// one-row tiles (loop peeling fails on loops that divide evenly, and the
 /// transform dialect cannot test divisibility itself).
-/// Marks `dlc.elementwise = T` the elementwise ops (all loops parallel) that the
-/// schedule vectorizes along their innermost dimension: a static one of at
+/// Marks `dlc.elementwise = T` the elementwise ops, and the reductions over
+/// all but the innermost dimension (bias gradients), that the schedule
+/// vectorizes along their innermost dimension: a parallel, static one of at
 /// most 64 or a multiple of 64, which every operand either reads
 /// contiguously (it is the operand's last dimension) or not at all (a
 /// broadcast along it), and a body of arith and math ops and element reads
@@ -75,8 +100,9 @@ void chooseConvTiles(ModuleOp module) {
 void markElementwise(ModuleOp module) {
   module.walk([](linalg::GenericOp op) {
     unsigned n = op.getNumLoops();
-    if (op->hasAttr("dlc.matmul") || n == 0 || n > 4 ||
-        op.getNumReductionLoops() != 0)
+    if (op->hasAttr("dlc.matmul") || op->hasAttr("dlc.conv_filter_grad") ||
+        n == 0 || n > 4 ||
+        op.getIteratorTypesArray()[n - 1] != utils::IteratorType::parallel)
       return;
     int64_t inner = op.getStaticLoopRanges()[n - 1];
     if (ShapedType::isDynamic(inner) || (inner > 64 && inner % 64 != 0))
@@ -106,6 +132,7 @@ void dropScheduleHints(ModuleOp module) {
     op->removeAttr("dlc.ragged_m");
     op->removeAttr("dlc.conv_tile");
     op->removeAttr("dlc.elementwise");
+    op->removeAttr("dlc.fgrad_tile");
   });
 }
 
@@ -158,6 +185,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     transform::TransformOptions options;
     if (strict) {
       chooseConvTiles(module);
+      chooseFilterGradTiles(module);
       markRaggedRows(module);
       markElementwise(module);
       if (failed(transform::applyTransformNamedSequence(module, entry, **schedule,
@@ -171,6 +199,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     // untouched module still compiles through the generic lowering.
     OwningOpRef<ModuleOp> copy(cast<ModuleOp>(module->clone()));
     chooseConvTiles(*copy);
+    chooseFilterGradTiles(*copy);
     markRaggedRows(*copy);
     markElementwise(*copy);
     LogicalResult result = success();

@@ -379,7 +379,8 @@ module attributes {transform.with_named_sequence} {
 
   // Elementwise ops marked `dlc.elementwise` by dl-cpu-schedule: one tile
   // per row of the innermost dimension (64 elements at a time when it is
-  // longer), vectorized.
+  // longer), vectorized. Outer reduction loops (a bias gradient sums over
+  // the batch and the pixels) carry the row of sums in registers.
   transform.named_sequence @match_rank1(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
     transform.match.structured %op : !transform.any_op {
     ^bb0(%s: !transform.any_op):
@@ -436,6 +437,25 @@ module attributes {transform.with_named_sequence} {
   transform.named_sequence @schedule_elementwise_4(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}) {
     %t, %l0, %l1, %l2, %l3 = transform.structured.tile_using_for %op tile_sizes [1, 1, 1, %inner] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
     transform.include @vectorize_tiles failures(propagate) (%l0) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
+  // Filter gradients (`dlc.conv_filter_grad`, loops kh, kw, c, f, n, oh,
+  // ow): one image at a time (its input and output gradient stay in cache
+  // for every tile), then tiles of one window position by %j window columns
+  // (0: all) by %c input by %f output channels (0: all), the output pixels
+  // as reduction loops with the accumulator in registers across them.
+  transform.named_sequence @schedule_filter_grad(%op: !transform.any_op {transform.consumed}, %j: !transform.param<i64> {transform.readonly}, %c: !transform.param<i64> {transform.readonly}, %f: !transform.param<i64> {transform.readonly}) {
+    %t1, %ln = transform.structured.tile_using_for %op tile_sizes [0, 0, 0, 0, 1, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %t2, %l0, %l1, %l2, %l3 = transform.structured.tile_using_for %t1 tile_sizes [1, %j, %c, %f, 0, 0, 0] : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    %t3, %k0, %k1 = transform.structured.tile_using_for %t2 tile_sizes [0, 0, 0, 0, 0, 1, 1] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+    // The window offsets (oh + i) are unit dims of the tile: folding them
+    // leaves an outer product with plain maps, which vectorizes.
+    transform.apply_patterns to %ln {
+      transform.apply_patterns.linalg.fold_unit_extent_dims_via_slices
+      transform.apply_patterns.canonicalization
+    } : !transform.any_op
+    transform.include @vectorize_tiles failures(propagate) (%ln) : (!transform.any_op) -> ()
     transform.yield
   }
 
@@ -551,6 +571,36 @@ module attributes {transform.with_named_sequence} {
     transform.foreach %conv_1_8 : !transform.any_op {
     ^bb0(%x: !transform.any_op):
       transform.include @schedule_conv failures(propagate) (%x, %p1, %p8) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %fg_1_8_32 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.fgrad_tile = [1, 8, 32]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %fg_1_8_32 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_filter_grad failures(propagate) (%x, %p1, %p8, %p32) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %fg_1_8_16 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.fgrad_tile = [1, 8, 16]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %fg_1_8_16 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_filter_grad failures(propagate) (%x, %p1, %p8, %p16) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %fg_1_8_0 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.fgrad_tile = [1, 8, 0]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %fg_1_8_0 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_filter_grad failures(propagate) (%x, %p1, %p8, %p0) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %fg_0_1_32 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.fgrad_tile = [0, 1, 32]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %fg_0_1_32 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_filter_grad failures(propagate) (%x, %p0, %p1, %p32) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %fg_0_1_16 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.fgrad_tile = [0, 1, 16]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %fg_0_1_16 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_filter_grad failures(propagate) (%x, %p0, %p1, %p16) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %fg_0_1_0 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.fgrad_tile = [0, 1, 0]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %fg_0_1_0 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_filter_grad failures(propagate) (%x, %p0, %p1, %p0) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
     }
     %rg1 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.ragged_m} in %root : (!transform.any_op) -> !transform.any_op
     %mnkd = transform.collect_matching @match_mnk in %rg1 : (!transform.any_op) -> !transform.any_op

@@ -835,40 +835,6 @@ struct MatmulLowering : public OpRewritePattern<dl::MatmulOp> {
   }
 };
 
-/// Collapses [N, OH, OW, X...] to [N*OH*OW, prod(X)] (the im2col layout).
-Value collapseTo2D(OpBuilder &b, Location loc, Value v, int64_t leading) {
-  auto t = tensorType(v);
-  SmallVector<ReassociationIndices> groups(2);
-  for (int64_t i = 0; i < t.getRank(); ++i)
-    groups[i < leading ? 0 : 1].push_back(i);
-  return tensor::CollapseShapeOp::create(b, loc, v, groups);
-}
-
-/// The im2col patches of a padded NHWC input for a window kh x kw at
-/// `strides`, over an output of [N, OH, OW] (`outType`'s first three dims,
-/// `outDims` their dynamic values): [N*OH*OW, KH*KW*C].
-Value im2col(OpBuilder &b, Location loc, Value padded, int64_t kh, int64_t kw,
-             ArrayRef<int64_t> strides, RankedTensorType outType,
-             ArrayRef<Value> outDims) {
-  MLIRContext *ctx = b.getContext();
-  auto pt = tensorType(padded);
-  int64_t c = pt.getDimSize(3);
-  auto patchType = RankedTensorType::get(
-      {outType.getDimSize(0), outType.getDimSize(1), outType.getDimSize(2), kh, kw, c},
-      pt.getElementType());
-  SmallVector<Value> patchDims = {outDims[0], outDims[1], outDims[2],
-                                  Value(), Value(), Value()};
-  if (patchType.isDynamicDim(0) && !patchDims[0])
-    patchDims[0] = dimOf(b, loc, padded, 0);
-  AffineExpr n, oh, ow, i, j, ch;
-  bindDims(ctx, n, oh, ow, i, j, ch);
-  AffineMap read = AffineMap::get(
-      6, 0, {n, oh * strides[0] + i, ow * strides[1] + j, ch}, ctx);
-  Value patches = buildMap(b, loc, patchType, patchDims, ValueRange{padded}, {read},
-                           [](OpBuilder &, Location, ValueRange a) { return a[0]; });
-  return collapseTo2D(b, loc, patches, 3);
-}
-
 /// A convolution as linalg.conv_2d_nhwc_hwcf over the padded input: the CPU
 /// schedule tiles it directly (output rows of 7-8 pixels by 32 channels, the
 /// window and input channels as reduction loops), so no im2col matrix is
@@ -971,29 +937,42 @@ struct Conv2DGradInputLowering : public OpRewritePattern<dl::Conv2DGradInputOp> 
   }
 };
 
-/// dw[i, j, c, f] = sum_{n, oh, ow} xpad[n, oh*s + i, ow*s + j, c] * g[n, oh, ow, f].
+/// dw[i, j, c, f] = sum_{n, oh, ow} xpad[n, oh*s + i, ow*s + j, c] * g[n, oh, ow, f],
+/// as one linalg.generic over (i, j, c, f, n, oh, ow) tagged
+/// `dlc.conv_filter_grad`: the CPU schedule tiles it like a convolution (an
+/// image at a time, register tiles of input by output channels, the output
+/// pixels as reduction loops), so no im2col matrix of the batch (31 MB for
+/// the CNN's second layer) is written and read back.
 struct Conv2DGradFilterLowering
     : public OpRewritePattern<dl::Conv2DGradFilterOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(dl::Conv2DGradFilterOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
     Value g = op.getGrad();
-    auto gt = tensorType(g);
     auto type = cast<RankedTensorType>(op.getType());
+    ArrayRef<int64_t> s = op.getStrides();
     Value xpad = padNHWC(rewriter, loc, op.getInput(), op.getPads(), 0.0);
-    SmallVector<Value> gDims = sameDims(rewriter, loc, gt, g);
-    Value patches = im2col(rewriter, loc, xpad, type.getDimSize(0),
-                           type.getDimSize(1), op.getStrides(), gt, gDims);
-    Value g2 = collapseTo2D(rewriter, loc, g, 3);
-    auto flatType = RankedTensorType::get(
-        {type.getDimSize(0) * type.getDimSize(1) * type.getDimSize(2),
-         type.getDimSize(3)},
-        type.getElementType());
-    Value flat = buildMatmul(rewriter, loc, patches, /*transA=*/true, g2, false,
-                             flatType, {});
-    SmallVector<ReassociationIndices> groups = {{0, 1, 2}, {3}};
-    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, type, flat, groups);
+    Value init = filledTensor(rewriter, loc, type, {}, floatConst(rewriter, loc, 0.0));
+    AffineExpr i, j, c, f, n, oh, ow;
+    bindDims(ctx, i, j, c, f, n, oh, ow);
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(7, 0, {n, oh * s[0] + i, ow * s[1] + j, c}, ctx),
+        AffineMap::get(7, 0, {n, oh, ow, f}, ctx),
+        AffineMap::get(7, 0, {i, j, c, f}, ctx)};
+    SmallVector<IteratorType> iters(4, IteratorType::parallel);
+    iters.append(3, IteratorType::reduction);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{xpad, g}, ValueRange{init},
+        maps, iters, [](OpBuilder &nb, Location nl, ValueRange args) {
+          auto fm = arith::FastMathFlags::contract | arith::FastMathFlags::reassoc;
+          Value p = arith::MulFOp::create(nb, nl, args[0], args[1], fm);
+          linalg::YieldOp::create(
+              nb, nl, Value(arith::AddFOp::create(nb, nl, args[2], p, fm)));
+        });
+    generic->setAttr("dlc.conv_filter_grad", rewriter.getUnitAttr());
+    rewriter.replaceOp(op, generic.getResult(0));
     return success();
   }
 };

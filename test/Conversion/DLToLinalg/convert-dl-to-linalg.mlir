@@ -203,16 +203,18 @@ func.func @conv2d_grad_input(%g: tensor<?x14x14x32xf32>, %w: tensor<5x5x1x32xf32
 
 // -----
 
-// The filter gradient is patches^T * g: the transposed read is in the map.
-// CHECK-DAG: #[[TA:.+]] = affine_map<(d0, d1, d2) -> (d1, d0)>
+// The filter gradient is one generic over (i, j, c, f, n, oh, ow): the
+// padded input read at the strided window offsets, g at the output pixel,
+// summed over the batch and the output pixels; no im2col matrix.
+// CHECK-DAG: #[[XM:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5 * 2 + d0, d6 * 2 + d1, d2)>
+// CHECK-DAG: #[[GM:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5, d6, d3)>
+// CHECK-DAG: #[[WM:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
 // CHECK-LABEL: func.func @conv2d_grad_filter
 // CHECK-SAME: (%[[X:.+]]: tensor<?x28x28x1xf32>, %[[G:.+]]: tensor<?x14x14x32xf32>
 // CHECK: %[[P:.+]] = tensor.pad %[[X]] low[0, 2, 2, 0] high[0, 1, 1, 0]
-// CHECK: %[[PT:.+]] = linalg.generic {{.+}} ins(%[[P]] : tensor<?x31x31x1xf32>) outs(%{{.+}} : tensor<?x14x14x5x5x1xf32>)
-// CHECK: %[[L:.+]] = tensor.collapse_shape %[[PT]] {{.+}} into tensor<?x25xf32>
-// CHECK: %[[R:.+]] = tensor.collapse_shape %[[G]] {{.+}} into tensor<?x32xf32>
-// CHECK: %[[M:.+]] = linalg.generic {indexing_maps = [#[[TA]], {{.+}} ins(%[[L]], %[[R]] : tensor<?x25xf32>, tensor<?x32xf32>) outs(%{{.+}} : tensor<25x32xf32>) attrs = {dlc.matmul}
-// CHECK: tensor.expand_shape %[[M]] {{.+}} into tensor<5x5x1x32xf32>
+// CHECK: %[[Z:.+]] = linalg.fill {{.+}} -> tensor<5x5x1x32xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[XM]], #[[GM]], #[[WM]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%[[P]], %[[G]] : tensor<?x31x31x1xf32>, tensor<?x14x14x32xf32>) outs(%[[Z]] : tensor<5x5x1x32xf32>) attrs = {dlc.conv_filter_grad}
+// CHECK-NOT: tensor.expand_shape
 func.func @conv2d_grad_filter(%x: tensor<?x28x28x1xf32>, %g: tensor<?x14x14x32xf32>, %w: tensor<5x5x1x32xf32>) -> tensor<5x5x1x32xf32> {
   %0 = dl.conv2d_grad_filter %x, %g, %w {strides = array<i64: 2, 2>, pads = array<i64: 2, 1, 2, 1>}
       : (tensor<?x28x28x1xf32>, tensor<?x14x14x32xf32>, tensor<5x5x1x32xf32>) -> tensor<5x5x1x32xf32>
