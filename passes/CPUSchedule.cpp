@@ -61,8 +61,9 @@ void chooseConvTiles(ModuleOp module) {
 /// Filter gradients (`dlc.conv_filter_grad` generics over (kh, kw, c, f, n,
 /// oh, ow)) get `dlc.fgrad_tile = [window columns, c, f]`: register tiles of
 /// 8 input channels, or, when the input channels do not divide by 8 (1 for
-/// grayscale, 3 for RGB), of all the window's columns by one channel; by 32
-/// or 16 output channels, or all of them (0) up to 64. Others keep the
+/// grayscale, 3 for RGB), of all the window's columns by one channel; by 32,
+/// 16 or 8 output channels, or all of them (0) up to 64, like convolutions.
+/// Others (more than 64 output channels that 8 does not divide) keep the
 /// generic lowering.
 void chooseFilterGradTiles(ModuleOp module) {
   module.walk([](linalg::GenericOp op) {
@@ -72,7 +73,7 @@ void chooseFilterGradTiles(ModuleOp module) {
     int64_t c = ranges[2], f = ranges[3];
     if (ShapedType::isDynamic(c) || ShapedType::isDynamic(f))
       return;
-    int64_t fTile = f % 32 == 0 ? 32 : f % 16 == 0 ? 16 : f <= 64 ? 0 : -1;
+    int64_t fTile = f % 32 == 0 ? 32 : f % 16 == 0 ? 16 : f % 8 == 0 ? 8 : f <= 64 ? 0 : -1;
     if (fTile < 0)
       return;
     bool channels = c % 8 == 0;

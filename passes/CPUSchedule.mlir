@@ -602,6 +602,16 @@ module attributes {transform.with_named_sequence} {
     ^bb0(%x: !transform.any_op):
       transform.include @schedule_filter_grad failures(propagate) (%x, %p0, %p1, %p0) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
     }
+    %fg_1_8_8 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.fgrad_tile = [1, 8, 8]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %fg_1_8_8 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_filter_grad failures(propagate) (%x, %p1, %p8, %p8) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
+    %fg_0_1_8 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.fgrad_tile = [0, 1, 8]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %fg_0_1_8 : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_filter_grad failures(propagate) (%x, %p0, %p1, %p8) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
+    }
     %rg1 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.ragged_m} in %root : (!transform.any_op) -> !transform.any_op
     %mnkd = transform.collect_matching @match_mnk in %rg1 : (!transform.any_op) -> !transform.any_op
     transform.foreach %mnkd : !transform.any_op {

@@ -1456,8 +1456,12 @@ TEST(Gradient, Conv2D) {
       {4, 5, 3, 1, 1, 2, 1, 1, true, false, false, false},
       {5, 7, 2, 2, 3, 2, 1, 2, true, true, false, false},
       // Shapes the CPU schedule vectorizes: forward tiles of 8 pixels x 16
-      // channels, input-gradient tiles of 8 x 8.
+      // channels, input-gradient tiles of 8 x 8, filter-gradient tiles of 8
+      // input x 16 output channels; then strided filter gradients in tiles
+      // of 3 window columns x 8 channels (3 input channels) and of 8 x 32.
       {8, 8, 8, 3, 3, 16, 1, 1, true, false, false, false},
+      {9, 9, 3, 3, 3, 24, 2, 2, true, false, false, false},
+      {10, 10, 16, 4, 4, 32, 2, 2, false, false, false, false},
   };
   for (const WindowCase &k : cases) {
     Shape xs = {2, k.h, k.w, k.c}, ws = {k.kh, k.kw, k.c, k.f};
