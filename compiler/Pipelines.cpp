@@ -55,7 +55,7 @@ void dlc::buildLLVMPipeline(mlir::OpPassManager &pm, const CompileOptions &optio
   addPipeline(pm,
               "one-shot-bufferize{bufferize-function-boundaries "
               "function-boundary-type-conversion=identity-layout-map},"
-              "canonicalize,dl-prefetch-panels,buffer-deallocation-pipeline,"
+              "canonicalize,scf-forall-to-for,dl-prefetch-panels,buffer-deallocation-pipeline,"
               "convert-bufferization-to-memref,dl-lower-strided-copies,"
               "convert-linalg-to-loops,"
               "convert-vector-to-scf{full-unroll=true},expand-strided-metadata,lower-affine,convert-scf-to-cf,"

@@ -8,12 +8,18 @@
 
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Transform/IR/TransformDialect.h"
 #include "mlir/Dialect/Transform/Interfaces/TransformInterfaces.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <cstdlib>
@@ -150,6 +156,48 @@ void markRaggedRows(ModuleOp module) {
   });
 }
 
+/// A tile whose zero fill the schedule fused into it (a tile of an
+/// `scf.forall` starts from `fill` of its slice) writes a zero vector over
+/// the whole tile and reads it back as the accumulator: the read is that
+/// zero vector, so the accumulators start in registers and the output is
+/// never read (upstream folds a read of a write only when both have the same
+/// shape; here the read goes through the rank-reducing slice of the 1-D
+/// convolution).
+struct ReadOfSplatTile : public OpRewritePattern<vector::TransferReadOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::TransferReadOp read,
+                                PatternRewriter &rewriter) const override {
+    if (read.hasOutOfBoundsDim() || read.getMask())
+      return failure();
+    Value source = read.getBase();
+    while (auto slice = source.getDefiningOp<tensor::ExtractSliceOp>())
+      source = slice.getSource();
+    auto write = source.getDefiningOp<vector::TransferWriteOp>();
+    if (!write || write.hasOutOfBoundsDim() || write.getMask() ||
+        !write.getPermutationMap().isMinorIdentity())
+      return failure();
+    auto tensor = dyn_cast<RankedTensorType>(write.getBase().getType());
+    if (!tensor || !tensor.hasStaticShape() ||
+        write.getVectorType().getShape() != tensor.getShape() ||
+        !llvm::all_of(write.getIndices(), [](Value i) { return isZeroInteger(i); }))
+      return failure();
+    SplatElementsAttr splat;
+    if (!matchPattern(write.getVector(), m_Constant(&splat)))
+      return failure();
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(
+        read, SplatElementsAttr::get(read.getVectorType(),
+                                     splat.getSplatValue<Attribute>()));
+    return success();
+  }
+};
+
+/// Runs after the schedule: see ReadOfSplatTile.
+LogicalResult foldZeroTiles(ModuleOp module) {
+  RewritePatternSet patterns(module.getContext());
+  patterns.add<ReadOfSplatTile>(module.getContext());
+  return applyPatternsGreedily(module, std::move(patterns));
+}
+
 struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
   using Base::Base;
 
@@ -193,6 +241,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
                                                         options)))
         return signalPassFailure();
       dropScheduleHints(module);
+      (void)foldZeroTiles(module);
       return;
     }
     // Schedule a copy; keep it only if the whole schedule succeeded. A
@@ -214,6 +263,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     if (failed(result))
       return;
     dropScheduleHints(*copy);
+    (void)foldZeroTiles(*copy);
     module.getBodyRegion().takeBody(copy->getBodyRegion());
   }
 

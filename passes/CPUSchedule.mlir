@@ -368,12 +368,18 @@ module attributes {transform.with_named_sequence} {
   // output tiles of one row of %ow pixels by %f channels, the window and the
   // input channels as reduction loops of one step each. The tile becomes a
   // 1-D convolution (decompose) that vectorizes into %ow x %f outer-product
-  // FMAs, its accumulator hoisted out of the three reduction loops.
+  // FMAs, its accumulator hoisted out of the three reduction loops. The
+  // tiles are an scf.forall so that the zero fill of the output fuses into
+  // them: each tile starts from zero registers (dl-cpu-schedule folds the
+  // read of the zeroed tile) and the output is written once, never zeroed
+  // and read back. scf-forall-to-for makes loops of it after bufferization.
   transform.named_sequence @schedule_conv(%c: !transform.any_op {transform.consumed}, %ow: !transform.param<i64> {transform.readonly}, %f: !transform.param<i64> {transform.readonly}) {
-    %t, %l0, %l1, %l2, %l3 = transform.structured.tile_using_for %c tile_sizes [1, 1, %ow, %f, 0, 0, 0] : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    %fill = transform.get_producer_of_operand %c[2] : (!transform.any_op) -> !transform.any_op
+    %t, %tiles = transform.structured.tile_using_forall %c tile_sizes [1, 1, %ow, %f, 0, 0, 0] : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+    %tf, %tiles2 = transform.structured.fuse_into_containing_op %fill into %tiles : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
     %t2, %k0, %k1, %k2 = transform.structured.tile_using_for %t tile_sizes [0, 0, 0, 0, 1, 1, 1] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
     %d = transform.structured.decompose %t2 : (!transform.any_op) -> !transform.any_op
-    transform.include @vectorize_tiles failures(propagate) (%l0) : (!transform.any_op) -> ()
+    transform.include @vectorize_tiles failures(propagate) (%tiles2) : (!transform.any_op) -> ()
     transform.yield
   }
 
