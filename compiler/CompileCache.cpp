@@ -53,7 +53,8 @@ std::string cache::key(const std::string &source, const std::string &request,
       text += "," + feature.first().str();
   text += "\nopt=" + std::to_string(options.optLevel) +
           " target=" + std::to_string(static_cast<int>(options.target)) +
-          " vectorize=" + std::to_string(options.vectorize);
+          " vectorize=" + std::to_string(options.vectorize) +
+          " strict=" + std::to_string(options.strictSchedule);
   text += "\n" + request + "\n" + source;
   uint64_t h1 = llvm::xxh3_64bits(llvm::StringRef(text));
   uint64_t h2 = llvm::xxh3_64bits(llvm::StringRef(text + "#"));

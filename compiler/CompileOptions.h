@@ -20,6 +20,10 @@ struct CompileOptions {
   unsigned optLevel = 3;
   /// Tile and vectorize matmul and convolution with the transform dialect.
   bool vectorize = true;
+  /// Fail to compile when the CPU schedule cannot handle the module, instead
+  /// of compiling it unscheduled (same results, slower). For tests: they
+  /// assert that every shape they run gets the fast code.
+  bool strictSchedule = false;
   /// Print the time spent in each pass.
   bool timePasses = false;
   /// Use and fill the on-disk compile cache ($XDG_CACHE_HOME/dlc).

@@ -51,7 +51,8 @@ void dlc::buildLLVMPipeline(mlir::OpPassManager &pm, const CompileOptions &optio
   // convolutions; without it they become plain loops (LLVM still vectorizes
   // their innermost loop).
   if (options.vectorize)
-    addPipeline(pm, "dl-cpu-schedule,canonicalize,cse");
+    addPipeline(pm, options.strictSchedule ? "dl-cpu-schedule{strict=1},canonicalize,cse"
+                                           : "dl-cpu-schedule,canonicalize,cse");
   addPipeline(pm,
               "one-shot-bufferize{bufferize-function-boundaries "
               "function-boundary-type-conversion=identity-layout-map},"

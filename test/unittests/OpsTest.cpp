@@ -154,7 +154,11 @@ Model *getModel(const std::string &source) {
       text.insert(pos + 7, "o_");
     pos += 7;
   }
-  auto m = Model::fromSource(text, "ops_test.dl");
+  // Strict: every model here must get the CPU schedule's code, not the
+  // unscheduled fallback (which computes the same values, slower).
+  dlc::CompileOptions options;
+  options.strictSchedule = true;
+  auto m = Model::fromSource(text, "ops_test.dl", options);
   if (!m.ok()) {
     ADD_FAILURE() << "cannot load the model:\n" << source << "\n" << m.message();
     return nullptr;
