@@ -10,14 +10,14 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/Dialect/Utils/StaticValueUtils.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Transform/IR/TransformDialect.h"
 #include "mlir/Dialect/Transform/Interfaces/TransformInterfaces.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -92,8 +92,22 @@ void chooseFilterGradTiles(ModuleOp module) {
 /// Marks the matmuls whose rows do not divide into register tiles (8 rows,
 /// or 4 for the A * B^T form): a symbolic M (the batch), or a static M of at
 /// least 16 that is not a multiple. The schedule peels their last rows into
-/// one-row tiles (loop peeling fails on loops that divide evenly, and the
-/// transform dialect cannot test divisibility itself).
+/// smaller tiles (loop peeling fails on loops that divide evenly, and the
+/// transform dialect cannot test divisibility itself); the others get tiles
+/// that start from zero registers (an scf.forall, which cannot be peeled).
+void markRaggedRows(ModuleOp module) {
+  module.walk([](linalg::GenericOp op) {
+    if (!op->hasAttr("dlc.matmul") || op.getNumLoops() != 3)
+      return;
+    auto iters = op.getIteratorTypesArray();
+    int64_t tile = iters[2] == utils::IteratorType::reduction ? 4 : 8;
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    int64_t m = ranges[0];
+    if (ShapedType::isDynamic(m) || (m >= 16 && m % tile != 0))
+      op->setAttr("dlc.ragged_m", UnitAttr::get(op.getContext()));
+  });
+}
+
 /// Marks `dlc.elementwise = T` the elementwise ops, and the reductions over
 /// all but the innermost dimension (bias gradients), that the schedule
 /// vectorizes along their innermost dimension: a parallel, static one of at
@@ -133,6 +147,14 @@ void markElementwise(ModuleOp module) {
   });
 }
 
+/// All the hints above, on a module about to be scheduled.
+void addScheduleHints(ModuleOp module) {
+  chooseConvTiles(module);
+  chooseFilterGradTiles(module);
+  markRaggedRows(module);
+  markElementwise(module);
+}
+
 /// Drops the hints above once the schedule has used them.
 void dropScheduleHints(ModuleOp module) {
   module.walk([](Operation *op) {
@@ -140,19 +162,6 @@ void dropScheduleHints(ModuleOp module) {
     op->removeAttr("dlc.conv_tile");
     op->removeAttr("dlc.elementwise");
     op->removeAttr("dlc.fgrad_tile");
-  });
-}
-
-void markRaggedRows(ModuleOp module) {
-  module.walk([](linalg::GenericOp op) {
-    if (!op->hasAttr("dlc.matmul") || op.getNumLoops() != 3)
-      return;
-    auto iters = op.getIteratorTypesArray();
-    int64_t tile = iters[2] == utils::IteratorType::reduction ? 4 : 8;
-    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    int64_t m = ranges[0];
-    if (ShapedType::isDynamic(m) || (m >= 16 && m % tile != 0))
-      op->setAttr("dlc.ragged_m", UnitAttr::get(op.getContext()));
   });
 }
 
@@ -233,10 +242,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     ModuleOp module = getOperation();
     transform::TransformOptions options;
     if (strict) {
-      chooseConvTiles(module);
-      chooseFilterGradTiles(module);
-      markRaggedRows(module);
-      markElementwise(module);
+      addScheduleHints(module);
       if (failed(transform::applyTransformNamedSequence(module, entry, **schedule,
                                                         options)))
         return signalPassFailure();
@@ -248,10 +254,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     // schedule is an optimization: when it cannot handle some shape, the
     // untouched module still compiles through the generic lowering.
     OwningOpRef<ModuleOp> copy(cast<ModuleOp>(module->clone()));
-    chooseConvTiles(*copy);
-    chooseFilterGradTiles(*copy);
-    markRaggedRows(*copy);
-    markElementwise(*copy);
+    addScheduleHints(*copy);
     LogicalResult result = success();
     {
       ScopedDiagnosticHandler silence(&getContext(), [](Diagnostic &) {
