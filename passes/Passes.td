@@ -168,9 +168,10 @@ def FuseElementwisePass : Pass<"dl-fuse-elementwise", "ModuleOp"> {
     Upstream's elementwise fusion (producer into consumer, reshape
     propagation by expansion, constant folding), with one difference: a
     `linalg.generic` tagged `dlc.matmul` is never rewritten by reshape
-    propagation. Upstream would expand the im2col matmul of a convolution
-    into a seven-dimensional contraction and drop the tag, and the CPU
-    schedule (`dl-cpu-schedule`) tiles the two-dimensional form.
+    propagation. Upstream would fold the reshape that feeds a matmul (the
+    flatten before a dense layer) into it, making a higher-dimensional
+    contraction without the tag, and the CPU schedule (`dl-cpu-schedule`)
+    tiles the two-dimensional form.
 
     Then an elementwise producer whose result is also used elsewhere is fused
     into an elementwise consumer over the same static iteration space, the

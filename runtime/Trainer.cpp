@@ -214,8 +214,8 @@ StatusOr<SetResult> Trainer::evaluate(const std::string &set) {
   if (it == sets_.end())
     return makeError("there is no ", set, " data");
   const EntrySpec *entry = spec_.findEntry("eval");
-  // Batches of 100 bound the memory of large intermediates (im2col
-  // patches grow with the batch) at little cost in speed.
+  // Batches of 100 bound the memory of the intermediates (activations grow
+  // with the batch) at little cost in speed.
   int64_t batch = std::min<int64_t>(it->second.size(), 100);
   auto iter = BatchIterator::create(it->second, batch, false, false, nullptr);
   if (!iter.ok())

@@ -803,8 +803,9 @@ TEST(Forward, Matmul) {
 // peeled remainder rows, partial column tiles, transposed operands, the
 // dot form (B transposed), the panel form of a large B (a partial k block;
 // batches ending in rows left over of 1, 2, 2+1... 4+2+1; a static M of 23
-// = 16 + 4 + 2 + 1), an im2col conv, and the vectorized elementwise ops (rows
-// of 32 channels with a broadcast bias; 1024 columns, 64 at a time).
+// = 16 + 4 + 2 + 1), a weight gradient over a long symbolic K (37 x batch)
+// with rows left over (25), and the vectorized elementwise ops (rows of 32
+// channels with a broadcast bias; 1024 columns, 64 at a time).
 TEST(Forward, ScheduledMatmulForms) {
   std::string src =
       "input a: f32[B, 70]\ninput w: f32[70, 72]\noutput c = matmul(a, w)\n"
