@@ -185,7 +185,7 @@ def FuseElementwisePass : Pass<"dl-fuse-elementwise", "ModuleOp"> {
 }
 
 def CPUSchedulePass : Pass<"dl-cpu-schedule", "ModuleOp"> {
-  let summary = "tile and vectorize matmuls for the host CPU (transform dialect)";
+  let summary = "tile and vectorize for the host CPU (transform dialect)";
   let description = [{
     Applies a transform-dialect schedule to linalg on tensors, before
     bufferization. The built-in schedule (passes/CPUSchedule.mlir, compiled
@@ -197,13 +197,21 @@ def CPUSchedulePass : Pass<"dl-cpu-schedule", "ModuleOp"> {
     registers across the reduction loops (loop-invariant subset hoisting)
     and contractions become outer-product FMAs. A matmul with a large B
     (the 3136x1024 weights) walks B in 32-column panels and marks the panel
-    loop `dlc.panel_loop` for dl-prefetch-panels. Elementwise ops are
-    vectorized a row of their innermost dimension at a time. The pass
-    itself computes what the transform dialect cannot and writes it as
-    attributes the schedule matches: convolution tile sizes that divide the
-    output (`dlc.conv_tile = [width, channels]`), matmuls whose rows do not
-    divide into tiles (`dlc.ragged_m`), and which elementwise ops read every
-    operand contiguously along the innermost dimension (`dlc.elementwise`).
+    loop `dlc.panel_loop` for dl-prefetch-panels. Filter gradients
+    (`dlc.conv_filter_grad` generics) get register tiles of input by output
+    channels an image at a time. Elementwise ops are vectorized a row of
+    their innermost dimension at a time. Convolution tiles, and matmul tiles
+    whose rows divide into tiles, are an `scf.forall` with the output's zero
+    fill fused in; after the schedule the pass folds the read of such a
+    zeroed tile to a zero vector, so those tiles start from zero registers
+    and write their output once (scf-forall-to-for makes loops of the
+    forall after bufferization). The pass itself computes what the
+    transform dialect cannot and writes it as attributes the schedule
+    matches: convolution and filter-gradient tile sizes that divide the
+    shapes (`dlc.conv_tile = [width, channels]`, `dlc.fgrad_tile`), matmuls
+    whose rows do not divide into tiles (`dlc.ragged_m`), and which
+    elementwise ops read every operand contiguously along the innermost
+    dimension (`dlc.elementwise`).
 
     `schedule-file` replaces the built-in schedule, for experiments; the
     entry point is `@__transform_main`. A schedule that fails on some module
