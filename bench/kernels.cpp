@@ -3,8 +3,8 @@
 // Compiles one-op models through the embedding API and times them on one
 // core: the fully connected layer of the MNIST CNN (50x3136 by 3136x1024)
 // forward and its two gradients, the second convolution (5x5, 32 to 64
-// channels, 14x14, batch 50), and a matmul whose operands stay in cache (the
-// ceiling of the register kernel). Prints the fastest of the repetitions, in
+// channels, 14x14, batch 50) forward and with each of its gradients, and a
+// matmul whose operands stay in cache (the ceiling of the register kernel). Prints the fastest of the repetitions, in
 // ms and GFLOP/s, with the CPU
 // schedule and without it (CompileOptions::vectorize = false: plain loops,
 // LLVM's vectorizer), then the FMA peak of the core (16 independent chains of
@@ -77,6 +77,9 @@ struct Case {
   const char *source;
   std::vector<std::pair<std::string, std::vector<int64_t>>> feeds;
   double flops;
+  /// Time Model::gradients (the forward op and the gradient of a param)
+  /// instead of Model::run.
+  bool gradients = false;
 };
 
 int main(int argc, char **argv) {
@@ -97,6 +100,21 @@ int main(int argc, char **argv) {
        {{"x", {50, 14, 14, 32}}, {"w", {5, 5, 32, 64}}},
        2.0 * 50 * 14 * 14 * 64 * 5 * 5 * 32},
   };
+  // The convolution's gradients, each timed with the forward convolution
+  // that the loss needs (twice the forward's FLOPs): the weight gradient
+  // (the param is the filter) and the input gradient (the param is the
+  // input; the filter is fed).
+  const double conv2 = 2.0 * 50 * 14 * 14 * 64 * 5 * 5 * 32;
+  cases.push_back({"conv2 forward + weight grad",
+                   "input x: f32[B, 14, 14, 32]\ninput r: f32[B, 14, 14, 64]\n"
+                   "param w: f32[5, 5, 32, 64] = truncated_normal(stddev=0.1)\n"
+                   "loss = sum(conv2d(x, w, stride=1, padding=same) * r)\n",
+                   {{"x", {50, 14, 14, 32}}, {"r", {50, 14, 14, 64}}}, 2 * conv2, true});
+  cases.push_back({"conv2 forward + input grad",
+                   "input w: f32[5, 5, 32, 64]\ninput r: f32[50, 14, 14, 64]\n"
+                   "param x: f32[50, 14, 14, 32] = truncated_normal(stddev=0.1)\n"
+                   "loss = sum(conv2d(x, w, stride=1, padding=same) * r)\n",
+                   {{"w", {5, 5, 32, 64}}, {"r", {50, 14, 14, 64}}}, 2 * conv2, true});
   // The register kernel with everything in cache: the ceiling for the rest.
   cases.push_back({"in-cache     2048x256 * 256x64 ",
                    "input a: f32[B, 256]\ninput w: f32[256, 64]\noutput c = matmul(a, w)\n",
@@ -116,17 +134,24 @@ int main(int argc, char **argv) {
       unsigned seed = 1;
       for (const auto &[name, shape] : c.feeds)
         feeds.emplace(name, randomTensor(shape, seed++));
-      auto warm = model->run(feeds); // compiles
-      if (!warm.ok()) {
+      if (auto s = model->initParams(0); !s.ok()) {
+        std::fprintf(stderr, "%s\n", s.message().c_str());
+        return 1;
+      }
+      auto once = [&] {
+        return c.gradients ? model->gradients(feeds).status() : model->run(feeds).status();
+      };
+      if (auto warm = once(); !warm.ok()) { // compiles
         std::fprintf(stderr, "%s\n", warm.message().c_str());
         return 1;
       }
       // The fastest of the repetitions: the machine's noise only adds time.
-      int n = vectorize ? reps : std::max(1, reps / 4);
+      // Unscheduled gradients take seconds: once is enough.
+      int n = vectorize ? reps : c.gradients ? 1 : std::max(1, reps / 4);
       double sec = 1e30;
       for (int i = 0; i < n; ++i) {
         auto start = std::chrono::steady_clock::now();
-        (void)model->run(feeds);
+        (void)once();
         sec = std::min(sec, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       }
       std::printf(" %8.3f ms %7.1f GF/s", sec * 1e3, c.flops / sec / 1e9);
