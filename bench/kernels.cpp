@@ -49,7 +49,9 @@ __attribute__((target("avx512f"))) static double fmaPeakAVX512() {
       X(14) X(15)
 #define DLC_INIT(i) __m512 acc##i = _mm512_set1_ps(float(i));
 #define DLC_FMA(i) acc##i = _mm512_fmadd_ps(acc##i, b, c);
-#define DLC_SUM(i) sink += _mm512_reduce_add_ps(acc##i);
+#define DLC_SUM(i)                                                             \
+  _mm512_storeu_ps(lanes, acc##i);                                             \
+  sink += lanes[0];
   DLC_CHAINS(DLC_INIT)
   constexpr long kIters = 10'000'000;
   double best = 1e30;
@@ -60,7 +62,7 @@ __attribute__((target("avx512f"))) static double fmaPeakAVX512() {
     }
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
-  float sink = 0;
+  float sink = 0, lanes[16];
   DLC_CHAINS(DLC_SUM)
 #undef DLC_CHAINS
 #undef DLC_INIT
