@@ -262,8 +262,8 @@ def PrefetchPanelsPass : Pass<"dl-prefetch-panels", "ModuleOp"> {
     read of a memref defined outside it whose last index is the loop's
     induction variable), this pass adds `memref.prefetch` of the same rows
     of the next panel into L2, one per cache line the read covers; the last
-    panel prefetches itself, so addresses stay inside the matrix. It drops
-    the mark.
+    panel prefetches itself, so addresses stay inside the matrix (a matrix
+    narrower than a panel gets no prefetch). It drops the mark.
 
     Precondition: bufferized IR, vector reads still `vector.transfer_read`.
   }];

@@ -45,10 +45,13 @@ void prefetchNextPanel(scf::ForOp loop) {
     auto type = cast<MemRefType>(read.getBase().getType());
     int64_t elementBytes = type.getElementTypeBitWidth() / 8;
     int64_t width = read.getVectorType().getShape().back();
-    if (elementBytes == 0 || width * elementBytes < kCacheLine)
+    int64_t rank = type.getRank(), columns = type.getDimSize(rank - 1);
+    // A read of at least a cache line within one panel, of a matrix of at
+    // least one panel: the clamped addresses below stay inside the matrix.
+    if (elementBytes == 0 || width * elementBytes < kCacheLine || width > *step ||
+        (!ShapedType::isDynamic(columns) && columns < *step))
       continue;
     Location loc = read.getLoc();
-    int64_t rank = type.getRank(), columns = type.getDimSize(rank - 1);
     auto constant = [&](OpBuilder &b, int64_t value) -> Value {
       return arith::ConstantIndexOp::create(b, loc, value);
     };
@@ -57,7 +60,9 @@ void prefetchNextPanel(scf::ForOp loop) {
     if (ShapedType::isDynamic(columns)) {
       OpBuilder before(loop);
       Value dim = memref::DimOp::create(before, loc, read.getBase(), rank - 1);
-      lastPanel = arith::SubIOp::create(before, loc, dim, constant(before, *step));
+      lastPanel = arith::MaxSIOp::create(
+          before, loc, arith::SubIOp::create(before, loc, dim, constant(before, *step)),
+          constant(before, 0));
     }
     OpBuilder b(read);
     SmallVector<Value> indices(read.getIndices());

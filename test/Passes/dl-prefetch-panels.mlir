@@ -44,11 +44,12 @@ func.func @panels(%a: memref<8x64xf32>, %b: memref<64x1024xf32>, %c: memref<8x10
   return
 }
 
-// A symbolic number of columns: the last panel starts at dim - 32, computed
-// once before the loop.
+// A symbolic number of columns: the last panel starts at max(dim - 32, 0),
+// computed once before the loop.
 // CHECK-LABEL: func.func @dynamic
 // CHECK: %[[D:.+]] = memref.dim %[[B:.+]], %c1
-// CHECK-NEXT: %[[L:.+]] = arith.subi %[[D]], %c32
+// CHECK-NEXT: %[[S:.+]] = arith.subi %[[D]], %c32
+// CHECK-NEXT: %[[L:.+]] = arith.maxsi %[[S]], %c0
 // CHECK: scf.for %[[N:.+]] =
 // CHECK: %[[P:.+]] = arith.addi %[[N]], %c32
 // CHECK: %[[Q:.+]] = arith.minsi %[[P]], %[[L]]
@@ -65,6 +66,27 @@ func.func @dynamic(%b: memref<64x?xf32>, %out: memref<64xf32>) {
     scf.for %k = %c0 to %c64 step %c1 {
       %bv = vector.transfer_read %b[%k, %n], %pad {in_bounds = [true]} : memref<64x?xf32>, vector<32xf32>
       %s = vector.reduction <add>, %bv : vector<32xf32> into f32
+      memref.store %s, %out[%k] : memref<64xf32>
+    }
+  } {dlc.panel_loop}
+  return
+}
+
+// Fewer columns than a panel: nothing to prefetch.
+// CHECK-LABEL: func.func @narrow
+// CHECK-NOT: memref.prefetch
+// CHECK: return
+func.func @narrow(%b: memref<64x16xf32>, %out: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c32 = arith.constant 32 : index
+  %c64 = arith.constant 64 : index
+  %pad = arith.constant 0.0 : f32
+  scf.for %n = %c0 to %c16 step %c32 {
+    scf.for %k = %c0 to %c64 step %c1 {
+      %bv = vector.transfer_read %b[%k, %n], %pad {in_bounds = [true]} : memref<64x16xf32>, vector<16xf32>
+      %s = vector.reduction <add>, %bv : vector<16xf32> into f32
       memref.store %s, %out[%k] : memref<64xf32>
     }
   } {dlc.panel_loop}
