@@ -2,7 +2,10 @@
 //
 // The schedule itself is data: passes/CPUSchedule.mlir, a transform-dialect
 // library compiled into dlc (or any file given with `schedule-file`). This
-// pass parses it once and runs its `@__transform_main` on the module.
+// pass parses it once, calls its parameterized sequences on the ops whose
+// tile sizes depend on their shapes (sizes the transform dialect cannot
+// compute: it has no arithmetic), then runs its `@__transform_main`, which
+// matches the matmul forms itself.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,14 +37,23 @@ constexpr const char kBuiltinSchedule[] =
 #include "passes/CPUSchedule.mlir.inc"
     ;
 
-/// The transform dialect cannot compute tile sizes from shapes, so the pass
-/// does it: each convolution with static output width and channels gets
-/// `dlc.conv_tile = [ow, f]`, a width tile (the largest of 8, 7, 4, 2, 1 that
-/// divides the output width) and a channel tile (32, 16 or 8, dividing the
-/// channels; 0, all of them, for up to 64 channels that none divides), which
-/// the schedule matches. Others keep the generic lowering.
-void chooseConvTiles(ModuleOp module) {
-  module.walk([](linalg::Conv2DNhwcHwcfOp conv) {
+/// An op that the schedule handles by calling one of its named sequences
+/// with the op and integer parameters that the transform dialect cannot
+/// compute itself (it has no arithmetic on shapes): tile sizes that divide
+/// the op's dimensions.
+struct ScheduleCall {
+  Operation *op;
+  StringRef sequence;
+  SmallVector<int64_t, 3> params;
+};
+
+/// Convolutions with static output width and channels: @schedule_conv with a
+/// width tile (the largest of 8, 7, 4, 2, 1 that divides the output width)
+/// and a channel tile (32, 16 or 8, dividing the channels; 0, all of them,
+/// for up to 64 channels that none divides). Others keep the generic
+/// lowering.
+void convCalls(ModuleOp module, SmallVectorImpl<ScheduleCall> &calls) {
+  module.walk([&](linalg::Conv2DNhwcHwcfOp conv) {
     auto type = dyn_cast<RankedTensorType>(conv.getResultTensors()[0].getType());
     if (!type || !type.getElementType().isF32())
       return;
@@ -59,20 +71,19 @@ void chooseConvTiles(ModuleOp module) {
     // them (0 = not tiled).
     if (!fTile && f > 64)
       return;
-    Builder b(conv.getContext());
-    conv->setAttr("dlc.conv_tile", b.getI64ArrayAttr({owTile, fTile}));
+    calls.push_back({conv, "schedule_conv", {owTile, fTile}});
   });
 }
 
 /// Filter gradients (`dlc.conv_filter_grad` generics over (kh, kw, c, f, n,
-/// oh, ow)) get `dlc.fgrad_tile = [window columns, c, f]`: register tiles of
-/// 8 input channels, or, when the input channels do not divide by 8 (1 for
-/// grayscale, 3 for RGB), of all the window's columns by one channel; by 32,
-/// 16 or 8 output channels, or all of them (0) up to 64, like convolutions.
-/// Others (more than 64 output channels that 8 does not divide) keep the
-/// generic lowering.
-void chooseFilterGradTiles(ModuleOp module) {
-  module.walk([](linalg::GenericOp op) {
+/// oh, ow)): @schedule_filter_grad with register tiles of 8 input channels,
+/// or, when the input channels do not divide by 8 (1 for grayscale, 3 for
+/// RGB), of all the window's columns (0) by one channel; by 32, 16 or 8
+/// output channels, or all of them (0) up to 64, like convolutions. Others
+/// (more than 64 output channels that 8 does not divide) keep the generic
+/// lowering.
+void filterGradCalls(ModuleOp module, SmallVectorImpl<ScheduleCall> &calls) {
+  module.walk([&](linalg::GenericOp op) {
     if (!op->hasAttr("dlc.conv_filter_grad") || op.getNumLoops() != 7)
       return;
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -83,9 +94,8 @@ void chooseFilterGradTiles(ModuleOp module) {
     if (fTile < 0)
       return;
     bool channels = c % 8 == 0;
-    Builder b(op.getContext());
-    op->setAttr("dlc.fgrad_tile",
-                b.getI64ArrayAttr({channels ? 1 : 0, channels ? 8 : 1, fTile}));
+    calls.push_back({op, "schedule_filter_grad",
+                     {channels ? 1 : 0, channels ? 8 : 1, fTile}});
   });
 }
 
@@ -108,9 +118,10 @@ void markRaggedRows(ModuleOp module) {
   });
 }
 
-/// Marks `dlc.elementwise = T` the elementwise ops, and the reductions over
-/// all but the innermost dimension (bias gradients), that the schedule
-/// vectorizes along their innermost dimension: a parallel, static one of at
+/// Elementwise ops, and reductions over all but the innermost dimension
+/// (bias gradients), that the schedule vectorizes along their innermost
+/// dimension (@schedule_elementwise_<rank>, or just @vectorize for a static
+/// 1-D op of at most 64): a parallel, static one of at
 /// most 64 or a multiple of 64, which every operand either reads
 /// contiguously (it is the operand's last dimension) or not at all (a
 /// broadcast along it), and a body of arith and math ops and element reads
@@ -118,8 +129,8 @@ void markRaggedRows(ModuleOp module) {
 /// the innermost index is the innermost loop, else gathers). Left to the
 /// generic lowering, LLVM fully unrolls short innermost loops (32 channels)
 /// and then vectorizes the loop around them with gathers and scatters.
-void markElementwise(ModuleOp module) {
-  module.walk([](linalg::GenericOp op) {
+void elementwiseCalls(ModuleOp module, SmallVectorImpl<ScheduleCall> &calls) {
+  module.walk([&](linalg::GenericOp op) {
     unsigned n = op.getNumLoops();
     if (op->hasAttr("dlc.matmul") || op->hasAttr("dlc.conv_filter_grad") ||
         n == 0 || n > 4 ||
@@ -141,28 +152,20 @@ void markElementwise(ModuleOp module) {
           !isa<linalg::IndexOp, tensor::ExtractOp>(inside))
         return;
     }
-    // The innermost tile: all of it, or 64 elements at a time.
-    Builder b(op.getContext());
-    op->setAttr("dlc.elementwise", b.getI64IntegerAttr(inner <= 64 ? 0 : 64));
+    // The innermost tile: all of it (0), or 64 elements at a time.
+    static constexpr StringLiteral kByRank[] = {
+        "schedule_elementwise_1", "schedule_elementwise_2",
+        "schedule_elementwise_3", "schedule_elementwise_4"};
+    if (n == 1 && inner <= 64)
+      calls.push_back({op, "vectorize", {}});
+    else
+      calls.push_back({op, kByRank[n - 1], {inner <= 64 ? 0 : 64}});
   });
 }
 
-/// All the hints above, on a module about to be scheduled.
-void addScheduleHints(ModuleOp module) {
-  chooseConvTiles(module);
-  chooseFilterGradTiles(module);
-  markRaggedRows(module);
-  markElementwise(module);
-}
-
-/// Drops the hints above once the schedule has used them.
+/// Drops the hint above once the schedule has used it.
 void dropScheduleHints(ModuleOp module) {
-  module.walk([](Operation *op) {
-    op->removeAttr("dlc.ragged_m");
-    op->removeAttr("dlc.conv_tile");
-    op->removeAttr("dlc.elementwise");
-    op->removeAttr("dlc.fgrad_tile");
-  });
+  module.walk([](Operation *op) { op->removeAttr("dlc.ragged_m"); });
 }
 
 /// A tile whose zero fill the schedule fused into it (a tile of an
@@ -238,36 +241,70 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     return success();
   }
 
+  /// The interpreter's checks of handle misuse (a handle used after the op
+  /// it names was rewritten) walk the payload after every transform: on in
+  /// strict mode (the tests, which exercise every sequence), off when
+  /// compiling models.
+  transform::TransformOptions options() const {
+    return transform::TransformOptions().enableExpensiveChecks(strict);
+  }
+
+  /// Calls the schedule's named sequence `call.sequence` on `call.op` with
+  /// `call.params` as its parameters.
+  LogicalResult apply(const ScheduleCall &call) {
+    auto sequence = dyn_cast_or_null<transform::TransformOpInterface>(
+        SymbolTable::lookupSymbolIn(**schedule, call.sequence));
+    if (!sequence)
+      return call.op->emitError() << "the CPU schedule has no @" << call.sequence;
+    Builder b(call.op->getContext());
+    RaggedArray<transform::MappedValue> bindings;
+    bindings.push_back(ArrayRef<transform::MappedValue>{call.op});
+    for (int64_t p : call.params)
+      bindings.push_back(ArrayRef<transform::MappedValue>{b.getI64IntegerAttr(p)});
+    return transform::applyTransformNamedSequence(bindings, sequence, **schedule,
+                                                  options());
+  }
+
+  /// Schedules `module` in place: the ops whose tile sizes the pass
+  /// computes, then `@__transform_main` (the matmul forms, which it matches
+  /// itself), then the fold of zeroed tiles.
+  LogicalResult scheduleModule(ModuleOp module) {
+    SmallVector<ScheduleCall> calls;
+    convCalls(module, calls);
+    filterGradCalls(module, calls);
+    elementwiseCalls(module, calls);
+    markRaggedRows(module);
+    for (const ScheduleCall &call : calls)
+      if (failed(apply(call)))
+        return failure();
+    if (failed(transform::applyTransformNamedSequence(module, entry, **schedule,
+                                                      options())))
+      return failure();
+    dropScheduleHints(module);
+    (void)foldZeroTiles(module);
+    return success();
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    transform::TransformOptions options;
     if (strict) {
-      addScheduleHints(module);
-      if (failed(transform::applyTransformNamedSequence(module, entry, **schedule,
-                                                        options)))
-        return signalPassFailure();
-      dropScheduleHints(module);
-      (void)foldZeroTiles(module);
+      if (failed(scheduleModule(module)))
+        signalPassFailure();
       return;
     }
     // Schedule a copy; keep it only if the whole schedule succeeded. A
     // schedule is an optimization: when it cannot handle some shape, the
     // untouched module still compiles through the generic lowering.
     OwningOpRef<ModuleOp> copy(cast<ModuleOp>(module->clone()));
-    addScheduleHints(*copy);
     LogicalResult result = success();
     {
       ScopedDiagnosticHandler silence(&getContext(), [](Diagnostic &) {
         return success();
       });
-      result = transform::applyTransformNamedSequence(*copy, entry, **schedule,
-                                                      options);
+      result = scheduleModule(*copy);
     }
-    if (failed(result))
-      return;
-    dropScheduleHints(*copy);
-    (void)foldZeroTiles(*copy);
-    module.getBodyRegion().takeBody(copy->getBodyRegion());
+    if (succeeded(result))
+      module.getBodyRegion().takeBody(copy->getBodyRegion());
   }
 
   std::shared_ptr<OwningOpRef<ModuleOp>> schedule;

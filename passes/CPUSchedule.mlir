@@ -23,16 +23,16 @@
 //     partial sums along k, reduced once after the k loop.
 //   Convolutions: tiles of one output row of 8/7/4/2/1 pixels by 32/16/8
 //     channels, or all of them when fewer than 64 channels divide by none
-//     (dl-cpu-schedule picks sizes that divide the shape and writes them as
-//     `dlc.conv_tile`, 0 for all channels), in an scf.forall with the
+//     (dl-cpu-schedule picks sizes that divide the shape and calls
+//     @schedule_conv with them, 0 for all channels), in an scf.forall with the
 //     output's zero fill fused in; the window rows, columns and input
 //     channels as reduction loops of one step; each tile is decomposed into
 //     a 1-D convolution and vectorized into outer-product FMAs. No im2col.
 //   Filter gradients: an image at a time, tiles of 8 input x 32 output
 //     channels (or window columns x channels), the output pixels as
-//     reduction loops (`dlc.fgrad_tile`). No im2col.
-//   Elementwise ops (`dlc.elementwise`): a vectorized row of the innermost
-//     dimension at a time.
+//     reduction loops (@schedule_filter_grad). No im2col.
+//   Elementwise ops (@schedule_elementwise_<rank>): a vectorized row of the
+//     innermost dimension at a time.
 //
 // In every form the accumulator of a tile is hoisted out of its reduction
 // loops (loop-invariant subset hoisting on tensors), so it lives in
@@ -385,48 +385,11 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 
-  // Elementwise ops marked `dlc.elementwise` by dl-cpu-schedule: one tile
-  // per row of the innermost dimension (64 elements at a time when it is
-  // longer), vectorized. Outer reduction loops (a bias gradient sums over
-  // the batch and the pixels) carry the row of sums in registers.
-  transform.named_sequence @match_rank1(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
-    transform.match.structured %op : !transform.any_op {
-    ^bb0(%s: !transform.any_op):
-      %rk = transform.match.structured.rank %s : (!transform.any_op) -> !transform.param<i64>
-      %r = transform.param.constant 1 : i64 -> !transform.param<i64>
-      transform.match.param.cmpi eq %rk, %r : !transform.param<i64>
-    }
-    transform.yield %op : !transform.any_op
-  }
-  transform.named_sequence @match_rank2(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
-    transform.match.structured %op : !transform.any_op {
-    ^bb0(%s: !transform.any_op):
-      %rk = transform.match.structured.rank %s : (!transform.any_op) -> !transform.param<i64>
-      %r = transform.param.constant 2 : i64 -> !transform.param<i64>
-      transform.match.param.cmpi eq %rk, %r : !transform.param<i64>
-    }
-    transform.yield %op : !transform.any_op
-  }
-  transform.named_sequence @match_rank3(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
-    transform.match.structured %op : !transform.any_op {
-    ^bb0(%s: !transform.any_op):
-      %rk = transform.match.structured.rank %s : (!transform.any_op) -> !transform.param<i64>
-      %r = transform.param.constant 3 : i64 -> !transform.param<i64>
-      transform.match.param.cmpi eq %rk, %r : !transform.param<i64>
-    }
-    transform.yield %op : !transform.any_op
-  }
-  transform.named_sequence @match_rank4(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
-    transform.match.structured %op : !transform.any_op {
-    ^bb0(%s: !transform.any_op):
-      %rk = transform.match.structured.rank %s : (!transform.any_op) -> !transform.param<i64>
-      %r = transform.param.constant 4 : i64 -> !transform.param<i64>
-      transform.match.param.cmpi eq %rk, %r : !transform.param<i64>
-    }
-    transform.yield %op : !transform.any_op
-  }
-
-  // %inner: 64, or 0 for the whole innermost dimension (64 or fewer).
+  // Elementwise ops (dl-cpu-schedule picks them and calls the sequence for
+  // their rank): one tile per row of the innermost dimension, %inner
+  // elements at a time (64, or 0 for all of a dimension of 64 or fewer),
+  // vectorized. Outer reduction loops (a bias gradient sums over the batch
+  // and the pixels) carry the row of sums in registers.
   transform.named_sequence @schedule_elementwise_1(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}) {
     %t, %l0 = transform.structured.tile_using_for %op tile_sizes [%inner] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
     transform.include @vectorize_tiles failures(propagate) (%l0) : (!transform.any_op) -> ()
@@ -467,159 +430,14 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 
+  // The matmul forms, matched here. (Convolutions, filter gradients and
+  // elementwise ops need tile sizes computed from their shapes:
+  // dl-cpu-schedule calls @schedule_conv, @schedule_filter_grad,
+  // @schedule_elementwise_<rank> and @vectorize on each of them with those
+  // sizes as parameters, before this sequence runs.)
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
-    // Convolutions, by the tile sizes that dl-cpu-schedule chose for them.
-    %p0 = transform.param.constant 0 : i64 -> !transform.param<i64>
-    %p1 = transform.param.constant 1 : i64 -> !transform.param<i64>
-    %p2 = transform.param.constant 2 : i64 -> !transform.param<i64>
-    %p4 = transform.param.constant 4 : i64 -> !transform.param<i64>
-    %p7 = transform.param.constant 7 : i64 -> !transform.param<i64>
-    %p8 = transform.param.constant 8 : i64 -> !transform.param<i64>
-    %p16 = transform.param.constant 16 : i64 -> !transform.param<i64>
-    %p32 = transform.param.constant 32 : i64 -> !transform.param<i64>
     %p784 = transform.param.constant 784 : i64 -> !transform.param<i64>
-    %p64 = transform.param.constant 64 : i64 -> !transform.param<i64>
     %p256 = transform.param.constant 256 : i64 -> !transform.param<i64>
-    %conv_8_all = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [8, 0]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_8_all : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p8, %p0) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_7_all = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [7, 0]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_7_all : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p7, %p0) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_4_all = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [4, 0]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_4_all : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p4, %p0) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_2_all = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [2, 0]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_2_all : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p2, %p0) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_1_all = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [1, 0]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_1_all : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p1, %p0) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_8_32 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [8, 32]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_8_32 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p8, %p32) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_8_16 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [8, 16]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_8_16 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p8, %p16) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_8_8 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [8, 8]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_8_8 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p8, %p8) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_7_32 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [7, 32]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_7_32 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p7, %p32) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_7_16 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [7, 16]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_7_16 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p7, %p16) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_7_8 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [7, 8]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_7_8 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p7, %p8) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_4_32 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [4, 32]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_4_32 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p4, %p32) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_4_16 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [4, 16]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_4_16 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p4, %p16) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_4_8 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [4, 8]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_4_8 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p4, %p8) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_2_32 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [2, 32]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_2_32 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p2, %p32) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_2_16 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [2, 16]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_2_16 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p2, %p16) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_2_8 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [2, 8]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_2_8 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p2, %p8) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_1_32 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [1, 32]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_1_32 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p1, %p32) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_1_16 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [1, 16]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_1_16 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p1, %p16) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %conv_1_8 = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} attributes{dlc.conv_tile = [1, 8]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %conv_1_8 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_conv failures(propagate) (%x, %p1, %p8) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %fg_1_8_32 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.fgrad_tile = [1, 8, 32]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %fg_1_8_32 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_filter_grad failures(propagate) (%x, %p1, %p8, %p32) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %fg_1_8_16 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.fgrad_tile = [1, 8, 16]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %fg_1_8_16 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_filter_grad failures(propagate) (%x, %p1, %p8, %p16) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %fg_1_8_0 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.fgrad_tile = [1, 8, 0]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %fg_1_8_0 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_filter_grad failures(propagate) (%x, %p1, %p8, %p0) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %fg_0_1_32 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.fgrad_tile = [0, 1, 32]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %fg_0_1_32 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_filter_grad failures(propagate) (%x, %p0, %p1, %p32) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %fg_0_1_16 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.fgrad_tile = [0, 1, 16]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %fg_0_1_16 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_filter_grad failures(propagate) (%x, %p0, %p1, %p16) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %fg_0_1_0 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.fgrad_tile = [0, 1, 0]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %fg_0_1_0 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_filter_grad failures(propagate) (%x, %p0, %p1, %p0) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %fg_1_8_8 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.fgrad_tile = [1, 8, 8]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %fg_1_8_8 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_filter_grad failures(propagate) (%x, %p1, %p8, %p8) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
-    %fg_0_1_8 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.fgrad_tile = [0, 1, 8]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %fg_0_1_8 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_filter_grad failures(propagate) (%x, %p0, %p1, %p8) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
-    }
     %rg1 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.ragged_m} in %root : (!transform.any_op) -> !transform.any_op
     %mnkd = transform.collect_matching @match_mnk in %rg1 : (!transform.any_op) -> !transform.any_op
     transform.foreach %mnkd : !transform.any_op {
@@ -658,54 +476,6 @@ module attributes {transform.with_named_sequence} {
     transform.foreach %mkn : !transform.any_op {
     ^bb0(%x: !transform.any_op):
       transform.include @schedule_mkn failures(propagate) (%x) : (!transform.any_op) -> ()
-    }
-    %ew0 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.elementwise = 0 : i64} in %root : (!transform.any_op) -> !transform.any_op
-    %ew01 = transform.collect_matching @match_rank1 in %ew0 : (!transform.any_op) -> !transform.any_op
-    transform.foreach %ew01 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @vectorize failures(propagate) (%x) : (!transform.any_op) -> ()
-    }
-    %ew0m2 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.elementwise = 0 : i64} in %root : (!transform.any_op) -> !transform.any_op
-    %ew0r2 = transform.collect_matching @match_rank2 in %ew0m2 : (!transform.any_op) -> !transform.any_op
-    transform.foreach %ew0r2 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_elementwise_2 failures(propagate) (%x, %p0) : (!transform.any_op, !transform.param<i64>) -> ()
-    }
-    %ew0m3 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.elementwise = 0 : i64} in %root : (!transform.any_op) -> !transform.any_op
-    %ew0r3 = transform.collect_matching @match_rank3 in %ew0m3 : (!transform.any_op) -> !transform.any_op
-    transform.foreach %ew0r3 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_elementwise_3 failures(propagate) (%x, %p0) : (!transform.any_op, !transform.param<i64>) -> ()
-    }
-    %ew0m4 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.elementwise = 0 : i64} in %root : (!transform.any_op) -> !transform.any_op
-    %ew0r4 = transform.collect_matching @match_rank4 in %ew0m4 : (!transform.any_op) -> !transform.any_op
-    transform.foreach %ew0r4 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_elementwise_4 failures(propagate) (%x, %p0) : (!transform.any_op, !transform.param<i64>) -> ()
-    }
-    %ew64m1 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.elementwise = 64 : i64} in %root : (!transform.any_op) -> !transform.any_op
-    %ew64r1 = transform.collect_matching @match_rank1 in %ew64m1 : (!transform.any_op) -> !transform.any_op
-    transform.foreach %ew64r1 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_elementwise_1 failures(propagate) (%x, %p64) : (!transform.any_op, !transform.param<i64>) -> ()
-    }
-    %ew64m2 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.elementwise = 64 : i64} in %root : (!transform.any_op) -> !transform.any_op
-    %ew64r2 = transform.collect_matching @match_rank2 in %ew64m2 : (!transform.any_op) -> !transform.any_op
-    transform.foreach %ew64r2 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_elementwise_2 failures(propagate) (%x, %p64) : (!transform.any_op, !transform.param<i64>) -> ()
-    }
-    %ew64m3 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.elementwise = 64 : i64} in %root : (!transform.any_op) -> !transform.any_op
-    %ew64r3 = transform.collect_matching @match_rank3 in %ew64m3 : (!transform.any_op) -> !transform.any_op
-    transform.foreach %ew64r3 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_elementwise_3 failures(propagate) (%x, %p64) : (!transform.any_op, !transform.param<i64>) -> ()
-    }
-    %ew64m4 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.elementwise = 64 : i64} in %root : (!transform.any_op) -> !transform.any_op
-    %ew64r4 = transform.collect_matching @match_rank4 in %ew64m4 : (!transform.any_op) -> !transform.any_op
-    transform.foreach %ew64r4 : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_elementwise_4 failures(propagate) (%x, %p64) : (!transform.any_op, !transform.param<i64>) -> ()
     }
     transform.yield
   }

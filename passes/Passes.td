@@ -206,15 +206,16 @@ def CPUSchedulePass : Pass<"dl-cpu-schedule", "ModuleOp"> {
     zeroed tile to a zero vector, so those tiles start from zero registers
     and write their output once (scf-forall-to-for makes loops of the
     forall after bufferization). The pass itself computes what the
-    transform dialect cannot and writes it as attributes the schedule
-    matches: convolution and filter-gradient tile sizes that divide the
-    shapes (`dlc.conv_tile = [width, channels]`, `dlc.fgrad_tile`), matmuls
-    whose rows do not divide into tiles (`dlc.ragged_m`), and which
-    elementwise ops read every operand contiguously along the innermost
-    dimension (`dlc.elementwise`).
+    transform dialect cannot: it calls the schedule's parameterized
+    sequences (@schedule_conv, @schedule_filter_grad,
+    @schedule_elementwise_<rank>) on each convolution, filter gradient and
+    contiguous elementwise op with tile sizes that divide its shape, then
+    runs `@__transform_main`, which matches the matmul forms itself; for
+    those it marks the matmuls whose rows do not divide into tiles
+    (`dlc.ragged_m`).
 
-    `schedule-file` replaces the built-in schedule, for experiments; the
-    entry point is `@__transform_main`. A schedule that fails on some module
+    `schedule-file` replaces the built-in schedule, for experiments; it
+    must define `@__transform_main` and the sequences above. A schedule that fails on some module
     leaves that module as it was (the generic lowering still compiles it,
     only slower); `strict` makes such a failure an error instead, which is
     how the tests run it.
