@@ -744,6 +744,14 @@ struct DropoutLowering : public OpRewritePattern<dl::DropoutOp> {
 // Matmul and convolution
 //===----------------------------------------------------------------------===//
 
+/// The body of a contraction: acc + a * b. Like every BLAS, it may contract
+/// to FMAs and reassociate the reduction.
+void buildMulAddBody(OpBuilder &b, Location loc, ValueRange args) {
+  auto fm = arith::FastMathFlags::contract | arith::FastMathFlags::reassoc;
+  Value p = arith::MulFOp::create(b, loc, args[0], args[1], fm);
+  linalg::YieldOp::create(b, loc, Value(arith::AddFOp::create(b, loc, args[2], p, fm)));
+}
+
 /// C[m, n] = sum_k A[m, k] * B[k, n] as a linalg.generic whose loops run
 /// (m, k, n): the innermost loop walks rows of B and C contiguously, which
 /// the vectorizer turns into full-width FMAs. `transA`/`transB` read A or B
@@ -780,13 +788,7 @@ Value buildMatmul(OpBuilder &b, Location loc, Value a, bool transA, Value bm,
   iters[transB && !transA ? o + 2 : o + 1] = IteratorType::reduction;
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{type}, ValueRange{a, bm}, ValueRange{init}, maps, iters,
-      [](OpBuilder &nb, Location nl, ValueRange args) {
-        // Like every BLAS: contract to FMAs and let the reduction reassociate.
-        auto fm = arith::FastMathFlags::contract | arith::FastMathFlags::reassoc;
-        Value p = arith::MulFOp::create(nb, nl, args[0], args[1], fm);
-        linalg::YieldOp::create(nb, nl,
-                                Value(arith::AddFOp::create(nb, nl, args[2], p, fm)));
-      });
+      buildMulAddBody);
   // The CPU schedule (compiler/targets/cpu) tiles and vectorizes these.
   generic->setAttr("dlc.matmul", b.getUnitAttr());
   return generic.getResult(0);
@@ -965,12 +967,7 @@ struct Conv2DGradFilterLowering
     iters.append(3, IteratorType::reduction);
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type}, ValueRange{xpad, g}, ValueRange{init},
-        maps, iters, [](OpBuilder &nb, Location nl, ValueRange args) {
-          auto fm = arith::FastMathFlags::contract | arith::FastMathFlags::reassoc;
-          Value p = arith::MulFOp::create(nb, nl, args[0], args[1], fm);
-          linalg::YieldOp::create(
-              nb, nl, Value(arith::AddFOp::create(nb, nl, args[2], p, fm)));
-        });
+        maps, iters, buildMulAddBody);
     generic->setAttr("dlc.conv_filter_grad", rewriter.getUnitAttr());
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
