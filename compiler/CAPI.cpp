@@ -144,8 +144,7 @@ CompileOptions toOptions(const dlc_options_t *options) {
   CompileOptions result;
   if (!options)
     return result;
-  result.target =
-      options->target == DLC_TARGET_CUDA ? Target::CUDA : Target::CPU;
+  result.target = options->target == DLC_TARGET_CUDA ? "cuda" : "cpu";
   result.optLevel = options->opt_level;
   result.vectorize = options->vectorize != 0;
   result.useCache = options->use_cache != 0;
@@ -259,8 +258,7 @@ void dlc_options_init(dlc_options_t *options) {
   if (!options)
     return;
   CompileOptions defaults;
-  options->target =
-      defaults.target == Target::CUDA ? DLC_TARGET_CUDA : DLC_TARGET_CPU;
+  options->target = defaults.target == "cuda" ? DLC_TARGET_CUDA : DLC_TARGET_CPU;
   options->opt_level = defaults.optLevel;
   options->vectorize = defaults.vectorize;
   options->use_cache = defaults.useCache;

@@ -14,7 +14,6 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/xxhash.h"
-#include "llvm/TargetParser/Host.h"
 
 #include <cstdlib>
 #include <dlfcn.h>
@@ -25,7 +24,7 @@ using namespace dlc;
 
 namespace {
 std::string compilerIdentity() {
-  std::string id = "dlc-0.1.0 llvm-" LLVM_VERSION_STRING;
+  std::string id = "dlc-" DLC_VERSION_STRING " llvm-" LLVM_VERSION_STRING;
   Dl_info info;
   if (dladdr(reinterpret_cast<void *>(&compilerIdentity), &info) && info.dli_fname) {
     llvm::sys::fs::file_status status;
@@ -44,18 +43,10 @@ std::map<std::string, std::weak_ptr<runtime::Executable>> &memory() {
 } // namespace
 
 std::string cache::key(const std::string &source, const std::string &request,
-                       const CompileOptions &options) {
+                       const CompileOptions &options, const Target &target) {
   static const std::string identity = compilerIdentity();
-  std::string text = identity;
-  text += "\n" + llvm::sys::getHostCPUName().str();
-  for (const auto &feature : llvm::sys::getHostCPUFeatures())
-    if (feature.second)
-      text += "," + feature.first().str();
-  text += "\nopt=" + std::to_string(options.optLevel) +
-          " target=" + std::to_string(static_cast<int>(options.target)) +
-          " vectorize=" + std::to_string(options.vectorize) +
-          " strict=" + std::to_string(options.strictSchedule);
-  text += "\n" + request + "\n" + source;
+  std::string text = identity + "\n" + target.cacheKey(options) + "\n" +
+                     options.moduleOptionsText() + request + "\n" + source;
   uint64_t h1 = llvm::xxh3_64bits(llvm::StringRef(text));
   uint64_t h2 = llvm::xxh3_64bits(llvm::StringRef(text + "#"));
   return llvm::utohexstr(h1, true, 16) + llvm::utohexstr(h2, true, 16);

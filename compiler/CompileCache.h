@@ -1,8 +1,10 @@
 //===- CompileCache.h - compiled models cached in memory and on disk -*- C++ -*-===//
 //
 // A compiled entry-point set is keyed by the model's text, the entry points
-// and fed inputs it was built for, the compile options, the host CPU and
-// the compiler itself (the version and the file holding this code). The
+// and fed inputs it was built for, every option that changes the module
+// (CompileOptions::moduleOptionsText), what the target compiles for (the
+// host CPU and its features) and the compiler itself (the version and the
+// file holding this code). The
 // disk cache ($XDG_CACHE_HOME/dlc, else ~/.cache/dlc) stores AOT shared
 // modules, so a later process skips code generation by loading one.
 //
@@ -12,6 +14,7 @@
 #define DLC_COMPILER_COMPILECACHE_H
 
 #include "compiler/CompileOptions.h"
+#include "compiler/targets/Target.h"
 #include "runtime/Executable.h"
 
 #include <memory>
@@ -21,7 +24,7 @@ namespace dlc::cache {
 
 /// The key of one compilation (hex digest).
 std::string key(const std::string &source, const std::string &request,
-                const CompileOptions &options);
+                const CompileOptions &options, const Target &target);
 
 /// The cache folder; "" when no home or cache folder is known.
 std::string directory();

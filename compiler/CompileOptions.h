@@ -1,33 +1,58 @@
 //===- CompileOptions.h - the single options struct of the compiler -*- C++ -*-===//
 //
 // Everything that changes what the compiler produces. Libraries take this
-// struct; only the tools bind command-line flags to it.
+// struct; only the tools bind command-line flags to it. The options that
+// change the compiled module are listed once, in DLC_MODULE_OPTIONS: the
+// struct's fields and the compile cache's key are both generated from that
+// list, so a new option cannot be left out of the key.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef DLC_COMPILER_COMPILEOPTIONS_H
 #define DLC_COMPILER_COMPILEOPTIONS_H
 
+#include <sstream>
 #include <string>
+
+/// X(type, name, default, description) for every option that changes the
+/// compiled module.
+#define DLC_MODULE_OPTIONS(X)                                                  \
+  X(std::string, target, "cpu",                                                \
+    "the target that generates the code (compiler/targets/NAME)")              \
+  X(unsigned, optLevel, 3, "LLVM optimization level of the generated code")    \
+  X(bool, fusion, true,                                                        \
+    "fuse convolution, bias, activation and pooling (dl-fuse-conv-relu-pool)") \
+  X(bool, vectorize, true,                                                     \
+    "tile and vectorize with the target's schedule (the CPU's transform "      \
+    "dialect schedule)")                                                       \
+  X(bool, strictSchedule, false,                                               \
+    "fail to compile when the schedule cannot handle the module, instead of "  \
+    "compiling it unscheduled (same results, slower); the tests use it to "    \
+    "assert that every shape they run gets the fast code")
 
 namespace dlc {
 
-enum class Target { CPU, CUDA };
-
 struct CompileOptions {
-  Target target = Target::CPU;
-  /// LLVM optimization level for the generated code (0-3).
-  unsigned optLevel = 3;
-  /// Tile and vectorize matmul and convolution with the transform dialect.
-  bool vectorize = true;
-  /// Fail to compile when the CPU schedule cannot handle the module, instead
-  /// of compiling it unscheduled (same results, slower). For tests: they
-  /// assert that every shape they run gets the fast code.
-  bool strictSchedule = false;
+#define DLC_OPTION_FIELD(type, name, init, doc) type name = init;
+  DLC_MODULE_OPTIONS(DLC_OPTION_FIELD)
+#undef DLC_OPTION_FIELD
+
+  // Options that do not change the compiled module (not in the cache key).
+
   /// Print the time spent in each pass.
   bool timePasses = false;
   /// Use and fill the on-disk compile cache ($XDG_CACHE_HOME/dlc).
   bool useCache = true;
+
+  /// `name=value` for every option of DLC_MODULE_OPTIONS, one per line: the
+  /// options' part of the compile cache's key.
+  std::string moduleOptionsText() const {
+    std::ostringstream os;
+#define DLC_OPTION_TEXT(type, name, init, doc) os << #name "=" << name << "\n";
+    DLC_MODULE_OPTIONS(DLC_OPTION_TEXT)
+#undef DLC_OPTION_TEXT
+    return os.str();
+  }
 };
 
 } // namespace dlc

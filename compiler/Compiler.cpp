@@ -20,7 +20,6 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
-#include "llvm/ADT/BitVector.h"
 
 using namespace mlir;
 
@@ -30,6 +29,7 @@ void registerCompilerDialects(MLIRContext &context) {
   static bool passesRegistered = [] {
     registerAllPasses();
     mlir::dlc::registerDLCPasses();
+    registerTargetPasses();
     return true;
   }();
   (void)passesRegistered;
@@ -174,76 +174,6 @@ runtime::ModelSpec extractModelSpec(ModuleOp module) {
 // Entry points
 //===----------------------------------------------------------------------===//
 
-LogicalResult buildRunFunction(ModuleOp module,
-                                    const std::set<std::string> &fed) {
-  auto graph = module.lookupSymbol<func::FuncOp>(frontend::kGraphFunctionName);
-  if (!graph)
-    return module.emitError("the module has no @graph function");
-  OpBuilder builder(module.getContext());
-  builder.setInsertionPointToEnd(module.getBody());
-  auto run = cast<func::FuncOp>(builder.clone(*graph));
-  run.setSymName("run");
-
-  run.walk([](dl::DropoutOp op) {
-    op.getResult().replaceAllUsesWith(op.getInput());
-    op.erase();
-  });
-
-  // Values that depend on an input that is not fed.
-  llvm::DenseSet<Value> missing;
-  llvm::BitVector unfed(run.getNumArguments());
-  for (BlockArgument arg : run.getArguments()) {
-    auto input = run.getArgAttrOfType<FlatSymbolRefAttr>(arg.getArgNumber(), "dl.input");
-    if (input && !fed.count(input.getValue().str())) {
-      missing.insert(arg);
-      unfed.set(arg.getArgNumber());
-    }
-  }
-  run.walk([&](Operation *op) {
-    if (llvm::any_of(op->getOperands(), [&](Value v) { return missing.count(v); }))
-      for (Value r : op->getResults())
-        missing.insert(r);
-  });
-
-  auto ret = cast<func::ReturnOp>(run.getBody().back().getTerminator());
-  llvm::BitVector dropResults(ret.getNumOperands());
-  for (auto [i, v] : llvm::enumerate(ret.getOperands()))
-    if (missing.count(v))
-      dropResults.set(i);
-  if (failed(run.eraseResults(dropResults)))
-    return failure();
-  ret->eraseOperands(dropResults);
-
-  // Erase what no longer feeds a result, then the unfed inputs.
-  SmallVector<Operation *> ops;
-  run.walk([&](Operation *op) {
-    if (op != ret.getOperation())
-      ops.push_back(op);
-  });
-  for (Operation *op : llvm::reverse(ops))
-    if (op->use_empty() && isPure(op))
-      op->erase();
-  for (int i = unfed.size() - 1; i >= 0; --i)
-    if (unfed.test(i) && !run.getArgument(i).use_empty())
-      unfed.reset(i);
-  if (failed(run.eraseArguments(unfed)))
-    return failure();
-  run->setAttr("llvm.emit_c_interface", UnitAttr::get(module.getContext()));
-  return success();
-}
-
-void keepOnlyFunctions(ModuleOp module, ArrayRef<std::string> keep) {
-  SmallVector<func::FuncOp> drop;
-  for (auto f : module.getOps<func::FuncOp>()) {
-    if (llvm::is_contained(keep, f.getSymName().str()))
-      f->setAttr("llvm.emit_c_interface", UnitAttr::get(module.getContext()));
-    else
-      drop.push_back(f);
-  }
-  for (auto f : drop)
-    f.erase();
-}
-
 runtime::EntrySpec describeEntry(ModuleOp module, StringRef name) {
   auto f = module.lookupSymbol<func::FuncOp>(name);
   runtime::EntrySpec e;
@@ -286,17 +216,13 @@ runtime::EntrySpec describeEntry(ModuleOp module, StringRef name) {
   return e;
 }
 
-LogicalResult lowerTo(ModuleOp module, Phase from, Phase to,
-                           const CompileOptions &options) {
+LogicalResult runPipeline(ModuleOp module, Stage from, Stage to,
+                          const CompileOptions &options, const Target &target,
+                          const EntryRequest &request) {
   PassManager pm(module.getContext());
   if (options.timePasses)
     pm.enableTiming();
-  if (from < Phase::Grad && to >= Phase::Grad && to < Phase::Linalg)
-    buildGradPipeline(pm, options);
-  if (from < Phase::Linalg && to >= Phase::Linalg)
-    buildLinalgPipeline(pm, options);
-  if (from < Phase::LLVM && to >= Phase::LLVM)
-    buildLLVMPipeline(pm, options);
+  buildPipeline(pm, from, to, options, target, request);
   return pm.run(module);
 }
 

@@ -2,8 +2,7 @@
 //
 // The compiler's internal interface (MLIR types appear here; the public
 // embedding API in JIT.h hides them): parse a model into a dl module, read
-// its declarations into a runtime::ModelSpec, build the entry-point
-// functions a command needs, and lower them phase by phase.
+// its declarations into a runtime::ModelSpec, and lower it stage by stage.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +11,7 @@
 
 #include "compiler/CompileOptions.h"
 #include "compiler/Pipelines.h"
+#include "compiler/targets/Target.h"
 #include "frontend/AST.h"
 #include "runtime/ModelSpec.h"
 
@@ -39,22 +39,15 @@ mlir::OwningOpRef<mlir::ModuleOp> buildDLModule(mlir::MLIRContext &context,
 /// Reads the model declarations (inputs, params, data, train) of a dl module.
 runtime::ModelSpec extractModelSpec(mlir::ModuleOp module);
 
-/// Adds `@run`: @graph without dropout, keeping only the results computable
-/// from the params and the inputs in `fed`, with only those inputs as
-/// arguments.
-mlir::LogicalResult buildRunFunction(mlir::ModuleOp module,
-                                     const std::set<std::string> &fed);
-
-/// Drops every function but `keep` (the entry points to compile).
-void keepOnlyFunctions(mlir::ModuleOp module, llvm::ArrayRef<std::string> keep);
-
 /// Describes the arguments and results of entry point `name`.
 runtime::EntrySpec describeEntry(mlir::ModuleOp module, llvm::StringRef name);
 
-/// Runs the pipelines from the dl phase up to and including `phase`
-/// (Grad, Linalg or LLVM).
-mlir::LogicalResult lowerTo(mlir::ModuleOp module, Phase from, Phase to,
-                            const CompileOptions &options);
+/// Runs the pipelines of the stages after `from` up to and including `to`
+/// (between Stage::DL and Stage::LLVM) on `module`.
+mlir::LogicalResult runPipeline(mlir::ModuleOp module, Stage from, Stage to,
+                                const CompileOptions &options,
+                                const Target &target,
+                                const EntryRequest &request);
 
 } // namespace dlc
 

@@ -11,7 +11,7 @@
 
 #include "compiler/CompileCache.h"
 #include "compiler/Compiler.h"
-#include "compiler/targets/cpu/CPUTarget.h"
+#include "compiler/targets/Target.h"
 #include "frontend/MLIRGen.h"
 #include "passes/Passes.h"
 #include "runtime/Random.h"
@@ -30,6 +30,7 @@ using namespace dlc;
 
 struct Model::Impl {
   CompileOptions options;
+  const Target *target = nullptr;
   mlir::MLIRContext context;
   llvm::SourceMgr sourceMgr;
   std::unique_ptr<frontend::ModuleAST> ast;
@@ -67,6 +68,10 @@ struct Model::Impl {
   }
 
   Status load(std::unique_ptr<llvm::MemoryBuffer> buffer) {
+    auto found = lookupTarget(options.target);
+    if (!found)
+      return Status::error(llvm::toString(found.takeError()));
+    target = &*found;
     registerCompilerDialects(context);
     sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
     Diagnostics diags(*this);
@@ -93,30 +98,40 @@ struct Model::Impl {
     return false;
   }
 
-  /// Clones the dl module and builds the entry points `names` in it:
-  /// "run" (all inputs fed unless `fed` says otherwise), "train_step", "eval".
+  /// Clones the dl module and runs the pipeline up to `to` (at least
+  /// Stage::Grad, the entry points of `request`). `entrySpec`, when given,
+  /// gets the model description with the entry points' signatures.
   StatusOr<mlir::OwningOpRef<mlir::ModuleOp>>
-  buildEntries(const std::vector<std::string> &names,
-               const std::set<std::string> *fed, Diagnostics &diags) {
+  lower(const EntryRequest &request, Stage to, Diagnostics &diags,
+        runtime::ModelSpec *entrySpec = nullptr) {
     mlir::OwningOpRef<mlir::ModuleOp> clone = module->clone();
-    bool training = llvm::is_contained(names, "train_step") ||
-                    llvm::is_contained(names, "eval");
-    std::set<std::string> all;
-    for (const runtime::InputSpec &in : spec.inputs)
-      all.insert(in.name);
-    if (llvm::is_contained(names, "run") &&
-        failed(buildRunFunction(*clone, fed ? *fed : all)))
-      return diags.status("cannot build the run function");
-    if (training || llvm::is_contained(names, "graph_grad")) {
-      mlir::PassManager pm(&context);
-      buildGradPipeline(pm, options);
-      if (!training)
-        pm.addNestedPass<mlir::func::FuncOp>(mlir::dlc::createStripTrainingOpsPass());
-      if (failed(timed("passes", [&] { return pm.run(*clone); })))
-        return diags.status("cannot differentiate the model");
+    Stage at = std::min(to, Stage::Grad);
+    if (failed(timed("passes", [&] {
+          return runPipeline(*clone, Stage::DL, at, options, *target, request);
+        })))
+      return diags.status("cannot build the entry points");
+    if (entrySpec) {
+      *entrySpec = spec;
+      for (const std::string &n : request.entries)
+        entrySpec->entries.push_back(describeEntry(*clone, n));
     }
-    keepOnlyFunctions(*clone, names);
+    if (to > at && failed(timed("passes", [&] {
+          return runPipeline(*clone, at, to, options, *target, request);
+        })))
+      return diags.status("cannot lower the model");
     return std::move(clone);
+  }
+
+  /// The request for entry points `names`, @run with the inputs in `fed`
+  /// (all of them when null).
+  EntryRequest makeRequest(const std::vector<std::string> &names,
+                           const std::set<std::string> *fed) {
+    EntryRequest r{names, {}};
+    if (fed)
+      for (const runtime::InputSpec &in : spec.inputs)
+        if (!fed->count(in.name))
+          r.unfed.push_back(in.name);
+    return r;
   }
 
   /// The entry points an AOT module or --emit shows.
@@ -137,7 +152,7 @@ struct Model::Impl {
         request += "fed:" + n + ";";
     std::string source =
         sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer().str();
-    std::string key = cache::key(source, request, options);
+    std::string key = cache::key(source, request, options, *target);
     std::string path;
     if (options.useCache) {
       if (auto exe = cache::lookupMemory(key)) {
@@ -156,22 +171,16 @@ struct Model::Impl {
       }
     }
     Diagnostics diags(*this);
-    auto clone = buildEntries(names, fed, diags);
+    runtime::ModelSpec entrySpec;
+    auto clone = lower(makeRequest(names, fed), Stage::LLVM, diags, &entrySpec);
     if (!clone.ok())
       return clone.status();
     mlir::ModuleOp m = **clone;
-    runtime::ModelSpec entrySpec = spec;
-    for (const std::string &n : names)
-      entrySpec.entries.push_back(describeEntry(m, n));
-    if (failed(timed("passes", [&] {
-          return lowerTo(m, Phase::Grad, Phase::LLVM, options);
-        })))
-      return diags.status("cannot lower the model to LLVM");
     // With a cache, the code is compiled in-process to a shared module that
     // is stored and loaded; without one (or if that fails) it is JIT-compiled.
     if (!path.empty()) {
       llvm::Error err = timed("codegen", [&] {
-        return cpu::emitNative(m, entrySpec, options, path, /*shared=*/true);
+        return target->emitBinary(m, entrySpec, options, Stage::Module, path);
       });
       if (!err) {
         auto exe = runtime::Executable::loadShared(path);
@@ -185,7 +194,7 @@ struct Model::Impl {
       }
     }
     auto exe = timed("codegen", [&] {
-      return cpu::jitCompile(m, std::move(entrySpec), options);
+      return target->jitCompile(m, std::move(entrySpec), options);
     });
     if (!exe) {
       std::string msg = llvm::toString(exe.takeError());
@@ -260,48 +269,51 @@ const std::map<std::string, double> &Model::compileTimes() const {
   return impl->times;
 }
 
-Status Model::emit(EmitKind kind, std::string &text, const std::string &path) const {
+Status Model::emit(Stage stage, std::string &text, const std::string &path) const {
   llvm::raw_string_ostream os(text);
-  if (kind == EmitKind::AST) {
+  if (stage == Stage::AST) {
     frontend::dump(*impl->ast, os);
     return Status::success();
   }
-  if (kind == EmitKind::DL) {
+  if (stage == Stage::DL) {
     impl->module->print(os);
     return Status::success();
   }
+  if (!impl->target->hasStage(stage))
+    return Status::error("the " + impl->target->name().str() +
+                         " target does not write --emit=" +
+                         std::string(stageName(stage)));
   Impl::Diagnostics diags(*impl);
-  std::vector<std::string> names = impl->defaultEntries();
-  if (kind == EmitKind::Grad) {
-    if (!impl->hasLoss())
-      return Status::error(impl->spec.file + ": the model has no loss to differentiate");
-    auto clone = impl->buildEntries({"train_step", "eval"}, nullptr, diags);
-    if (!clone.ok())
-      return clone.status();
-    (*clone)->print(os);
+  if (stage == Stage::Fused) {
+    mlir::OwningOpRef<mlir::ModuleOp> clone = impl->module->clone();
+    if (failed(impl->timed("passes", [&] {
+          return runPipeline(*clone, Stage::DL, Stage::Fused, impl->options,
+                             *impl->target, {});
+        })))
+      return diags.status("cannot fuse the model");
+    clone->print(os);
     return Status::success();
   }
-  auto clone = impl->buildEntries(names, nullptr, diags);
+  std::vector<std::string> names = impl->defaultEntries();
+  if (stage == Stage::Grad) {
+    if (!impl->hasLoss())
+      return Status::error(impl->spec.file + ": the model has no loss to differentiate");
+    names = {"train_step", "eval"};
+  }
+  runtime::ModelSpec entrySpec;
+  auto clone = impl->lower(impl->makeRequest(names, nullptr),
+                           std::min(stage, Stage::LLVM), diags, &entrySpec);
   if (!clone.ok())
     return clone.status();
   mlir::ModuleOp m = **clone;
-  runtime::ModelSpec entrySpec = impl->spec;
-  for (const std::string &n : names)
-    entrySpec.entries.push_back(describeEntry(m, n));
-  Phase to = kind == EmitKind::Linalg ? Phase::Linalg : Phase::LLVM;
-  if (failed(impl->timed("passes", [&] {
-        return lowerTo(m, Phase::Grad, to, impl->options);
-      })))
-    return diags.status("cannot lower the model");
-  if (kind == EmitKind::Linalg || kind == EmitKind::LLVMDialect) {
+  if (stage <= Stage::Loops) {
     m.print(os);
     return Status::success();
   }
   llvm::Error err = impl->timed("codegen", [&] {
-    return kind == EmitKind::LLVMIR
-               ? cpu::emitLLVMIR(m, entrySpec, impl->options, os)
-               : cpu::emitNative(m, entrySpec, impl->options, path,
-                                 kind == EmitKind::SharedModule);
+    return isBinaryStage(stage)
+               ? impl->target->emitBinary(m, entrySpec, impl->options, stage, path)
+               : impl->target->emitText(m, entrySpec, impl->options, stage, os);
   });
   if (err)
     return Status::error(llvm::toString(std::move(err)));

@@ -11,6 +11,7 @@
 #define DLC_COMPILER_JIT_H
 
 #include "compiler/CompileOptions.h"
+#include "compiler/Stage.h"
 #include "runtime/Executable.h"
 #include "runtime/ModelSpec.h"
 #include "runtime/Status.h"
@@ -26,9 +27,6 @@ namespace dlc {
 using runtime::Status;
 using runtime::StatusOr;
 using runtime::Tensor;
-
-/// What `dlc compile --emit=` writes.
-enum class EmitKind { AST, DL, Grad, Linalg, LLVMDialect, LLVMIR, Object, SharedModule };
 
 /// A named result of a run.
 struct NamedTensor {
@@ -48,7 +46,8 @@ public:
   Model &operator=(Model &&) noexcept;
 
   /// Parses and checks a model file. Errors carry file:line:col, the source
-  /// line and a caret, as clang prints them.
+  /// line and a caret, as clang prints them. `options.target` must name a
+  /// target built into this dlc.
   static StatusOr<Model> fromFile(const std::string &path,
                                   const CompileOptions &options = {});
   /// Same, from source text; `name` stands for the file name in messages.
@@ -59,9 +58,10 @@ public:
   /// Inputs, params, data sources and training configuration.
   const runtime::ModelSpec &spec() const;
 
-  /// Writes one stage of compilation (for `dlc compile --emit=`). Object
-  /// files and shared modules go to `path`; text goes to `text`.
-  Status emit(EmitKind kind, std::string &text, const std::string &path = "") const;
+  /// Writes one stage of compilation (for `dlc compile --emit=`): the
+  /// pipeline runs up to `stage` and stops. Object files and shared modules
+  /// go to `path`; text goes to `text`.
+  Status emit(Stage stage, std::string &text, const std::string &path = "") const;
 
   /// Sets every param from its initializer, drawing from a generator seeded
   /// with `seed`. Params not initialized when first used (by getParam,

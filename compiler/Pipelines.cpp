@@ -1,66 +1,66 @@
-//===- Pipelines.cpp - the compiler's phases and their pipelines ------------===//
+//===- Pipelines.cpp - the pipeline of each stage ---------------------------===//
 //
-// Textual pipelines keep each phase readable as one line, the same text
-// `dlc-opt` accepts, so any phase can be replayed by hand.
+// Textual pipelines keep each stage readable as one line, the same text
+// `dlc-opt` accepts, so any stage can be replayed by hand.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Pipelines.h"
 
+#include "compiler/targets/Target.h"
+#include "passes/Passes.h"
+
 #include "mlir/Pass/PassRegistry.h"
-#include "llvm/ADT/StringSwitch.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 
 using namespace dlc;
-
-std::optional<Phase> dlc::parsePhase(llvm::StringRef name) {
-  return llvm::StringSwitch<std::optional<Phase>>(name)
-      .Case("ast", Phase::AST)
-      .Case("dl", Phase::DL)
-      .Case("grad", Phase::Grad)
-      .Case("fused", Phase::Fused)
-      .Case("linalg", Phase::Linalg)
-      .Case("llvm", Phase::LLVM)
-      .Case("ptx", Phase::PTX)
-      .Case("obj", Phase::Obj)
-      .Case("module", Phase::Module)
-      .Default(std::nullopt);
-}
-
-static void addPipeline(mlir::OpPassManager &pm, llvm::StringRef text) {
-  // The pipelines are fixed strings of registered passes: failing to parse
-  // them is a bug in dlc, not a user error.
-  if (failed(mlir::parsePassPipeline(text, pm, llvm::errs())))
-    llvm::report_fatal_error("dlc: invalid built-in pipeline");
-}
+using mlir::dlc::addPassPipeline;
 
 void dlc::buildDLPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
-  addPipeline(pm, "func.func(dl-shape-inference),canonicalize,cse");
+  addPassPipeline(pm, "func.func(dl-shape-inference),canonicalize,cse");
 }
 
-void dlc::buildGradPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
-  addPipeline(pm, "dl-derive-gradients,dl-build-train-step{keep-graphs=1},canonicalize,cse");
+void dlc::buildFusedPipeline(mlir::OpPassManager &, const CompileOptions &) {}
+
+void dlc::buildEntryPipeline(mlir::OpPassManager &pm, const CompileOptions &,
+                             const EntryRequest &request) {
+  auto wants = [&](llvm::StringRef name) {
+    return llvm::is_contained(request.entries, name);
+  };
+  if (wants("run"))
+    addPassPipeline(pm, request.unfed.empty()
+                            ? std::string("dl-build-run")
+                            : "dl-build-run{unfed=" + llvm::join(request.unfed, ",") + "}");
+  bool training = wants("train_step") || wants("eval");
+  if (training || wants("graph_grad")) {
+    addPassPipeline(pm, "dl-derive-gradients,dl-build-train-step{keep-graphs=1}");
+    // @graph_grad alone (Model::gradients) is the gradient without dropout.
+    if (!training)
+      addPassPipeline(pm, "func.func(dl-strip-training-ops)");
+  }
+  addPassPipeline(pm, "canonicalize,cse,dl-export-entries{entries=" +
+                          llvm::join(request.entries, ",") + "}");
 }
 
 void dlc::buildLinalgPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
-  addPipeline(pm, "convert-dl-to-linalg,canonicalize,dl-fuse-elementwise,"
-                  "canonicalize,cse");
+  addPassPipeline(pm, "convert-dl-to-linalg,canonicalize,dl-fuse-elementwise,"
+                      "canonicalize,cse");
 }
 
-void dlc::buildLLVMPipeline(mlir::OpPassManager &pm, const CompileOptions &options) {
-  // The transform-dialect schedule tiles and vectorizes matmuls and
-  // convolutions; without it they become plain loops (LLVM still vectorizes
-  // their innermost loop).
-  if (options.vectorize)
-    addPipeline(pm, options.strictSchedule ? "dl-cpu-schedule{strict=1},canonicalize,cse"
-                                           : "dl-cpu-schedule,canonicalize,cse");
-  addPipeline(pm,
-              "one-shot-bufferize{bufferize-function-boundaries "
-              "function-boundary-type-conversion=identity-layout-map},"
-              "canonicalize,scf-forall-to-for,dl-prefetch-panels,buffer-deallocation-pipeline,"
-              "convert-bufferization-to-memref,dl-lower-strided-copies,"
-              "convert-linalg-to-loops,"
-              "convert-vector-to-scf{full-unroll=true},expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-              "convert-math-to-llvm,convert-math-to-libm,"
-              "convert-vector-to-llvm,finalize-memref-to-llvm{use-aligned-alloc=1},convert-to-llvm,"
-              "reconcile-unrealized-casts");
+void dlc::buildPipeline(mlir::OpPassManager &pm, Stage from, Stage to,
+                        const CompileOptions &options, const Target &target,
+                        const EntryRequest &request) {
+  assert(from >= Stage::DL && to <= Stage::LLVM && "not a stage of passes");
+  auto runs = [&](Stage s) { return from < s && s <= to; };
+  if (runs(Stage::Fused))
+    buildFusedPipeline(pm, options);
+  if (runs(Stage::Grad))
+    buildEntryPipeline(pm, options, request);
+  if (runs(Stage::Linalg))
+    buildLinalgPipeline(pm, options);
+  if (runs(Stage::Loops))
+    target.buildLoopsPipeline(pm, options);
+  if (runs(Stage::LLVM))
+    target.buildLLVMPipeline(pm, options);
 }

@@ -6,6 +6,9 @@
 
 #include "passes/Passes.h"
 
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
 namespace mlir::dlc {
 namespace {
 #define GEN_PASS_REGISTRATION
@@ -13,4 +16,11 @@ namespace {
 } // namespace
 
 void registerDLCPasses() { registerDLCGenPasses(); }
+
+void addPassPipeline(OpPassManager &pm, StringRef text) {
+  // The pipelines are fixed strings of registered passes: failing to parse
+  // them is a bug in dlc, not a user error.
+  if (failed(parsePassPipeline(text, pm, llvm::errs())))
+    llvm::report_fatal_error("dlc: invalid built-in pipeline");
+}
 } // namespace mlir::dlc

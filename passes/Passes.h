@@ -38,6 +38,11 @@ void stripTrainingOps(Operation *root);
 /// training ops. Emits an error and returns null when there is no `@graph`.
 func::FuncOp buildEval(ModuleOp module);
 
+/// Appends a textual pipeline of registered passes to `pm` (a bug in dlc if
+/// it does not parse). The text is what `dlc-opt` accepts, so a pipeline
+/// can be replayed by hand.
+void addPassPipeline(OpPassManager &pm, StringRef text);
+
 /// Registers every dlc pass and pipeline with the global registry.
 void registerDLCPasses();
 

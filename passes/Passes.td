@@ -1,7 +1,8 @@
 //===- Passes.td - dlc passes ------------------------------*- tablegen -*-===//
 //
-// Every pass of dlc. Passes over the dl dialect start with `dl-`;
-// conversions follow upstream's `convert-X-to-Y`.
+// Every target-independent pass of dlc (a target keeps its own passes in
+// compiler/targets/NAME/Passes.td). Passes over the dl dialect start with
+// `dl-`; conversions follow upstream's `convert-X-to-Y`.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +32,30 @@ def BuildEvalPass : Pass<"dl-build-eval", "ModuleOp"> {
   let options = [
     Option<"keepGraph", "keep-graph", "bool", /*default=*/"false",
            "keep @graph next to @eval">
+  ];
+  let dependentDialects = ["::mlir::dl::DLDialect"];
+}
+
+def BuildRunPass : Pass<"dl-build-run", "ModuleOp"> {
+  let summary = "build @run from @graph for the inputs that are fed";
+  let description = [{
+    Clones `func.func @graph` into `func.func @run` (replacing an existing
+    one) for inference: dropout is the identity, and only the results that
+    can be computed from the params and the fed inputs are kept. Every input
+    is fed except those listed in `unfed`; their arguments are dropped when
+    nothing left uses them, and so are the results (loss, metrics or
+    outputs) that need them. `@graph` is unchanged.
+
+    ```mlir
+    // dl-build-run{unfed=y}: @run(%x, %W, ...) -> (probs), no loss
+    ```
+
+    Precondition: `@graph` exists. Postcondition: `@run` has no dropout, no
+    `dl.step_seed` and no argument for an unfed input.
+  }];
+  let options = [
+    ListOption<"unfed", "unfed", "std::string",
+               "inputs that are not fed (by name)">
   ];
   let dependentDialects = ["::mlir::dl::DLDialect"];
 }
@@ -112,6 +137,21 @@ def DeriveGradientsPass : Pass<"dl-derive-gradients", "ModuleOp"> {
   let dependentDialects = ["::mlir::dl::DLDialect"];
 }
 
+def ExportEntriesPass : Pass<"dl-export-entries", "ModuleOp"> {
+  let summary = "keep only the entry points to compile";
+  let description = [{
+    Erases every function but those named in `entries` and marks those with
+    `llvm.emit_c_interface`, which the targets wrap as `dlc_NAME`
+    (docs/ABI.md). Naming a function the module lacks is an error.
+
+    Postcondition: the module's functions are exactly `entries`.
+  }];
+  let options = [
+    ListOption<"entries", "entries", "std::string",
+               "the functions to keep (run, train_step, eval, graph_grad)">
+  ];
+}
+
 def ShapeInferencePass : Pass<"dl-shape-inference", "func::FuncOp"> {
   let summary = "refine dl result types from operand types";
   let description = [{
@@ -184,58 +224,6 @@ def FuseElementwisePass : Pass<"dl-fuse-elementwise", "ModuleOp"> {
                            "::mlir::affine::AffineDialect"];
 }
 
-def CPUSchedulePass : Pass<"dl-cpu-schedule", "ModuleOp"> {
-  let summary = "tile and vectorize for the host CPU (transform dialect)";
-  let description = [{
-    Applies a transform-dialect schedule to linalg on tensors, before
-    bufferization. The built-in schedule (passes/CPUSchedule.mlir, compiled
-    into dlc) gives every `dlc.matmul` generic register tiles of 8x32
-    outputs (two 16-lane vectors per row on AVX-512) or, when both operands
-    are contiguous along k, 4x4 tiles of 16-lane partial sums; it tiles
-    convolutions (linalg.conv_2d_nhwc_hwcf) by output rows and channels and
-    turns each tile into a vectorized 1-D convolution. Accumulators stay in
-    registers across the reduction loops (loop-invariant subset hoisting)
-    and contractions become outer-product FMAs. A matmul with a large B
-    (the 3136x1024 weights) walks B in 32-column panels and marks the panel
-    loop `dlc.panel_loop` for dl-prefetch-panels. Filter gradients
-    (`dlc.conv_filter_grad` generics) get register tiles of input by output
-    channels an image at a time. Elementwise ops are vectorized a row of
-    their innermost dimension at a time. Convolution tiles, and matmul tiles
-    whose rows divide into tiles, are an `scf.forall` with the output's zero
-    fill fused in; after the schedule the pass folds the read of such a
-    zeroed tile to a zero vector, so those tiles start from zero registers
-    and write their output once (scf-forall-to-for makes loops of the
-    forall after bufferization). The pass itself computes what the
-    transform dialect cannot: it calls the schedule's parameterized
-    sequences (@schedule_conv, @schedule_filter_grad,
-    @schedule_elementwise_<rank>) on each convolution, filter gradient and
-    contiguous elementwise op with tile sizes that divide its shape, then
-    runs `@__transform_main`, which matches the matmul forms itself; for
-    those it marks the matmuls whose rows do not divide into tiles
-    (`dlc.ragged_m`).
-
-    `schedule-file` replaces the built-in schedule, for experiments; it
-    must define `@__transform_main` and the sequences above. A schedule that fails on some module
-    leaves that module as it was (the generic lowering still compiles it,
-    only slower); `strict` makes such a failure an error instead, which is
-    how the tests run it.
-  }];
-  let options = [
-    Option<"scheduleFile", "schedule-file", "std::string", "\"\"",
-           "transform library to apply instead of the built-in schedule">,
-    Option<"strict", "strict", "bool", "false",
-           "fail when the schedule fails instead of keeping the module as it was">,
-  ];
-  let dependentDialects = ["::mlir::transform::TransformDialect",
-                           "::mlir::linalg::LinalgDialect",
-                           "::mlir::vector::VectorDialect",
-                           "::mlir::scf::SCFDialect",
-                           "::mlir::tensor::TensorDialect",
-                           "::mlir::affine::AffineDialect",
-                           "::mlir::arith::ArithDialect",
-                           "::mlir::ub::UBDialect"];
-}
-
 //===----------------------------------------------------------------------===//
 // Buffer-level passes
 //===----------------------------------------------------------------------===//
@@ -253,23 +241,6 @@ def LowerStridedCopiesPass : Pass<"dl-lower-strided-copies", "ModuleOp"> {
     identity layouts on both sides.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
-}
-
-def PrefetchPanelsPass : Pass<"dl-prefetch-panels", "ModuleOp"> {
-  let summary = "prefetch the next panel of a matrix that a loop walks panel by panel";
-  let description = [{
-    The CPU schedule marks the loop over 32-column panels of a large matrix
-    (`dlc.panel_loop`). For every vector read of a panel in such a loop (a
-    read of a memref defined outside it whose last index is the loop's
-    induction variable), this pass adds `memref.prefetch` of the same rows
-    of the next panel into L2, one per cache line the read covers; the last
-    panel prefetches itself, so addresses stay inside the matrix (a matrix
-    narrower than a panel gets no prefetch). It drops the mark.
-
-    Precondition: bufferized IR, vector reads still `vector.transfer_read`.
-  }];
-  let dependentDialects = ["::mlir::memref::MemRefDialect",
-                           "::mlir::arith::ArithDialect"];
 }
 
 #endif // DLC_PASSES_TD

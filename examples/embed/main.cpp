@@ -82,7 +82,7 @@ bool check(const dlc::Status &status, const char *what) {
 
 int main() {
   dlc::CompileOptions options;
-  options.target = dlc::Target::CPU;
+  options.target = "cpu";
   auto model = dlc::Model::fromSource(kSource, "linear_model.dl", options);
   if (!check(model.status(), "load"))
     return 1;

@@ -1,12 +1,16 @@
-//===- CPUTarget.cpp - LLVM dialect to native code --------------------------===//
+//===- CPUTarget.cpp - linalg on tensors to native code for the host --------===//
 //
-// One LLVM module builder serves the JIT and the AOT paths, so both see the
-// same wrappers, the same embedded model description and the same
-// optimization pipeline (-O3 for the host's CPU features).
+// The CPU target's pipelines (schedule, bufferization, loops, LLVM dialect)
+// and its code generation. One LLVM module builder serves the JIT and the
+// AOT paths, so both see the same wrappers, the same embedded model
+// description and the same optimization pipeline (-O3 for the host's CPU
+// features).
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/targets/cpu/CPUTarget.h"
+
+#include "compiler/targets/cpu/Passes.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -22,6 +26,7 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <unistd.h>
 
@@ -128,11 +133,9 @@ prepare(mlir::ModuleOp module, const runtime::ModelSpec &spec,
   return llvmModule;
 }
 
-} // namespace
-
 Expected<std::unique_ptr<runtime::Executable>>
-cpu::jitCompile(mlir::ModuleOp module, runtime::ModelSpec spec,
-                const CompileOptions &options) {
+jitCompileModule(mlir::ModuleOp module, runtime::ModelSpec spec,
+                 const CompileOptions &options) {
   auto tm = hostMachine(options);
   if (!tm)
     return tm.takeError();
@@ -160,7 +163,6 @@ cpu::jitCompile(mlir::ModuleOp module, runtime::ModelSpec spec,
                                                std::static_pointer_cast<void>(owned));
 }
 
-namespace {
 /// An optimized LLVM module for this host, with the machine that compiles it.
 struct HostModule {
   std::unique_ptr<llvm::TargetMachine> tm;
@@ -182,10 +184,9 @@ Expected<std::unique_ptr<HostModule>> buildHostModule(mlir::ModuleOp module,
   host->module = std::move(*llvmModule);
   return host;
 }
-} // namespace
 
-Error cpu::emitLLVMIR(mlir::ModuleOp module, const runtime::ModelSpec &spec,
-                      const CompileOptions &options, llvm::raw_ostream &os) {
+Error emitLLVMIR(mlir::ModuleOp module, const runtime::ModelSpec &spec,
+                const CompileOptions &options, llvm::raw_ostream &os) {
   auto host = buildHostModule(module, spec, options);
   if (!host)
     return host.takeError();
@@ -193,7 +194,7 @@ Error cpu::emitLLVMIR(mlir::ModuleOp module, const runtime::ModelSpec &spec,
   return Error::success();
 }
 
-static Error writeObject(llvm::Module &module, llvm::TargetMachine &tm,
+Error writeObject(llvm::Module &module, llvm::TargetMachine &tm,
                          llvm::StringRef path) {
   std::error_code ec;
   llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
@@ -210,9 +211,8 @@ static Error writeObject(llvm::Module &module, llvm::TargetMachine &tm,
   return Error::success();
 }
 
-Error cpu::emitNative(mlir::ModuleOp module, const runtime::ModelSpec &spec,
-                      const CompileOptions &options, llvm::StringRef path,
-                      bool shared) {
+Error emitNative(mlir::ModuleOp module, const runtime::ModelSpec &spec,
+                 const CompileOptions &options, llvm::StringRef path, bool shared) {
   auto host = buildHostModule(module, spec, options);
   if (!host)
     return host.takeError();
@@ -250,3 +250,84 @@ Error cpu::emitNative(mlir::ModuleOp module, const runtime::ModelSpec &spec,
   }
   return Error::success();
 }
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// The target
+//===----------------------------------------------------------------------===//
+
+namespace {
+class CPUTarget final : public Target {
+public:
+  llvm::StringRef name() const override { return "cpu"; }
+
+  void buildLoopsPipeline(mlir::OpPassManager &pm,
+                          const CompileOptions &options) const override {
+    // The transform-dialect schedule tiles and vectorizes matmuls and
+    // convolutions; without it they become plain loops (LLVM still
+    // vectorizes their innermost loop).
+    if (options.vectorize)
+      mlir::dlc::addPassPipeline(pm, options.strictSchedule
+                              ? "dl-cpu-schedule{strict=1},canonicalize,cse"
+                              : "dl-cpu-schedule,canonicalize,cse");
+    mlir::dlc::addPassPipeline(pm, "one-shot-bufferize{bufferize-function-boundaries "
+                        "function-boundary-type-conversion=identity-layout-map},"
+                        "canonicalize,scf-forall-to-for,dl-prefetch-panels,"
+                        "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
+                        "dl-lower-strided-copies,convert-linalg-to-loops");
+  }
+
+  void buildLLVMPipeline(mlir::OpPassManager &pm,
+                         const CompileOptions &) const override {
+    mlir::dlc::addPassPipeline(pm, "convert-vector-to-scf{full-unroll=true},expand-strided-metadata,"
+                        "lower-affine,convert-scf-to-cf,convert-math-to-llvm,"
+                        "convert-math-to-libm,convert-vector-to-llvm,"
+                        "finalize-memref-to-llvm{use-aligned-alloc=1},convert-to-llvm,"
+                        "reconcile-unrealized-casts");
+  }
+
+  bool hasStage(Stage stage) const override { return stage != Stage::PTX; }
+
+  Error emitText(mlir::ModuleOp module, const runtime::ModelSpec &spec,
+                 const CompileOptions &options, Stage stage,
+                 llvm::raw_ostream &os) const override {
+    assert(stage == Stage::LLVM && "the CPU target writes no other text stage");
+    return emitLLVMIR(module, spec, options, os);
+  }
+
+  Error emitBinary(mlir::ModuleOp module, const runtime::ModelSpec &spec,
+                   const CompileOptions &options, Stage stage,
+                   llvm::StringRef path) const override {
+    return emitNative(module, spec, options, path, stage == Stage::Module);
+  }
+
+  Expected<std::unique_ptr<runtime::Executable>>
+  jitCompile(mlir::ModuleOp module, runtime::ModelSpec spec,
+             const CompileOptions &options) const override {
+    return jitCompileModule(module, std::move(spec), options);
+  }
+
+  /// The host CPU and its features: LLVM generates code for exactly these.
+  std::string cacheKey(const CompileOptions &) const override {
+    std::string key = "cpu " + llvm::sys::getHostCPUName().str();
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      if (feature.second)
+        key += "," + feature.first().str();
+    return key;
+  }
+};
+} // namespace
+
+const Target *cpu::getTarget() {
+  static const CPUTarget target;
+  return &target;
+}
+
+namespace mlir::dlc::cpu {
+namespace {
+#define GEN_PASS_REGISTRATION
+#include "compiler/targets/cpu/Passes.h.inc"
+} // namespace
+} // namespace mlir::dlc::cpu
+
+void cpu::registerPasses() { mlir::dlc::cpu::registerCPUTargetPasses(); }

@@ -1,37 +1,26 @@
-//===- CPUTarget.h - LLVM dialect to native code ----------------*- C++ -*-===//
+//===- CPUTarget.h - the host CPU target ------------------------*- C++ -*-===//
 //
-// The CPU target: translates a module in the LLVM dialect to LLVM IR for the
-// host CPU (its real features, from LLVM's host detection), adds the packed
-// entry-point wrappers of docs/ABI.md and the embedded model description,
-// then JIT-compiles it in-process or writes an object file / shared module.
+// The CPU target: schedules linalg on tensors for the host with the
+// transform dialect (CPUSchedule.mlir), bufferizes, lowers to the LLVM
+// dialect, translates to LLVM IR for the host CPU (its real features, from
+// LLVM's host detection), adds the packed entry-point wrappers of
+// docs/ABI.md and the embedded model description, then JIT-compiles it
+// in-process or writes an object file or a shared module.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef DLC_COMPILER_TARGETS_CPU_CPUTARGET_H
 #define DLC_COMPILER_TARGETS_CPU_CPUTARGET_H
 
-#include "compiler/CompileOptions.h"
-#include "runtime/Executable.h"
-
-#include "mlir/IR/BuiltinOps.h"
-#include "llvm/Support/Error.h"
+#include "compiler/targets/Target.h"
 
 namespace dlc::cpu {
 
-/// JIT-compiles `module` (LLVM dialect) and returns the callable model.
-llvm::Expected<std::unique_ptr<runtime::Executable>>
-jitCompile(mlir::ModuleOp module, runtime::ModelSpec spec,
-           const CompileOptions &options);
+/// The CPU target.
+const Target *getTarget();
 
-/// Writes `module` as a host object file (`shared` = false) or as a shared
-/// module the runtime loads with Executable::loadShared.
-llvm::Error emitNative(mlir::ModuleOp module, const runtime::ModelSpec &spec,
-                       const CompileOptions &options, llvm::StringRef path,
-                       bool shared);
-
-/// Translates `module` to textual LLVM IR (for `--emit=llvm`).
-llvm::Error emitLLVMIR(mlir::ModuleOp module, const runtime::ModelSpec &spec,
-                       const CompileOptions &options, llvm::raw_ostream &os);
+/// Registers the CPU target's passes (dl-cpu-schedule, dl-prefetch-panels).
+void registerPasses();
 
 } // namespace dlc::cpu
 

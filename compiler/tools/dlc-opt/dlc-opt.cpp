@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/targets/Target.h"
 #include "passes/Passes.h"
 
 #include "mlir/InitAllDialects.h"
@@ -19,6 +20,7 @@ int main(int argc, char **argv) {
   registry.insert<mlir::dl::DLDialect>();
   mlir::registerAllPasses();
   mlir::dlc::registerDLCPasses();
+  dlc::registerTargetPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "dlc optimizer driver\n", registry));
 }

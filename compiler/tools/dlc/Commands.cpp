@@ -53,28 +53,16 @@ Status restoreParams(Model &model, const std::string &path) {
 }
 
 int compile(const Flags &flags) {
-  static const std::map<std::string, EmitKind> kinds = {
-      {"ast", EmitKind::AST},       {"dl", EmitKind::DL},
-      {"grad", EmitKind::Grad},     {"fused", EmitKind::DL},
-      {"linalg", EmitKind::Linalg}, {"llvm", EmitKind::LLVMIR},
-      {"obj", EmitKind::Object},    {"module", EmitKind::SharedModule}};
-  if (flags.target != "cpu" && flags.target != "cuda")
-    return fail(Status::error("unknown target '" + flags.target +
-                              "'; expected cpu or cuda"));
-  if (flags.target == "cuda" || flags.emit == "ptx")
-    return fail(Status::error("the cuda target (--emit=ptx) is not built yet"));
-  auto kind = kinds.find(flags.emit);
-  if (kind == kinds.end())
-    return fail(Status::error("unknown stage '--emit=" + flags.emit +
-                              "'; expected ast, dl, grad, fused, linalg, llvm, "
-                              "ptx, obj or module"));
-  bool binary = kind->second == EmitKind::Object ||
-                kind->second == EmitKind::SharedModule;
+  std::optional<Stage> stage = parseStage(flags.emit);
+  if (!stage)
+    return fail(Status::error("unknown stage '--emit=" + flags.emit + "'; expected " +
+                              stageList()));
+  bool binary = isBinaryStage(*stage);
   if (binary && flags.output == "-")
     return fail(Status::error("--emit=" + flags.emit + " needs an output file (-o)"));
   std::string text;
   std::optional<Model> model;
-  if (kind->second == EmitKind::AST) {
+  if (*stage == Stage::AST) {
     // The AST is syntax only: dump it even when the model has semantic errors.
     auto ast = dumpAST(flags.file);
     if (!ast.ok())
@@ -85,7 +73,7 @@ int compile(const Flags &flags) {
     if (!loaded.ok())
       return fail(loaded.status());
     model.emplace(std::move(*loaded));
-    if (Status s = model->emit(kind->second, text, flags.output); !s.ok())
+    if (Status s = model->emit(*stage, text, flags.output); !s.ok())
       return fail(s);
   }
   if (flags.options.timePasses && model)

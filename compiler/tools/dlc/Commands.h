@@ -21,7 +21,7 @@ struct Flags {
   std::string file;
   CompileOptions options;
   // compile
-  std::string emit, target, output;
+  std::string emit, output;
   // run
   std::vector<std::string> feeds;
   // run, train, eval

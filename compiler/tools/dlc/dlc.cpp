@@ -28,11 +28,10 @@ cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dl>"), cl::Requi
                                cl::sub(compileCmd), cl::sub(runCmd),
                                cl::sub(trainCmd), cl::sub(evalCmd), cl::cat(dlcCategory));
 
-cl::opt<std::string> emit("emit",
-                          cl::desc("Stage to show: ast, dl, grad, fused, linalg, "
-                                   "llvm, ptx, obj or module"),
+const std::string emitHelp = "Stage to show: " + dlc::stageList();
+cl::opt<std::string> emit("emit", cl::desc(emitHelp),
                           cl::init("dl"), cl::sub(compileCmd), cl::cat(dlcCategory));
-cl::opt<std::string> target("target", cl::desc("Target: cpu or cuda"),
+cl::opt<std::string> target("target", cl::desc("Target: cpu (or cuda, when built)"),
                             cl::init("cpu"), cl::sub(compileCmd), cl::cat(dlcCategory));
 cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout; "
                                               "required for obj and module)"),
@@ -89,7 +88,7 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "dlc: compile and train neural networks written in the dl language\n\n"
-      "  dlc compile FILE [--emit=ast|dl|grad|fused|linalg|llvm|ptx|obj|module] "
+      "  dlc compile FILE [--emit=ast|dl|fused|grad|linalg|loops|llvm|ptx|obj|module] "
       "[--target=cpu|cuda] [-o OUT]\n"
       "  dlc run FILE [--feed NAME=VALUE]... [--restore CKPT]\n"
       "  dlc train FILE [--data DIR] [--steps N] [--batch N] [--validation N] [--device "
@@ -103,7 +102,7 @@ int main(int argc, char **argv) {
   flags.options.useCache = !noCache;
   if (compileCmd) {
     flags.emit = emit;
-    flags.target = target;
+    flags.options.target = target;
     flags.output = outputFile;
     return dlc::tool::compile(flags);
   }

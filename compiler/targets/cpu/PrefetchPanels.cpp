@@ -9,16 +9,16 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/Passes.h"
+#include "compiler/targets/cpu/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
-namespace mlir::dlc {
+namespace mlir::dlc::cpu {
 #define GEN_PASS_DEF_PREFETCHPANELSPASS
-#include "passes/Passes.h.inc"
+#include "compiler/targets/cpu/Passes.h.inc"
 
 namespace {
 constexpr int64_t kCacheLine = 64;
@@ -95,4 +95,4 @@ struct PrefetchPanelsPass
   }
 };
 } // namespace
-} // namespace mlir::dlc
+} // namespace mlir::dlc::cpu

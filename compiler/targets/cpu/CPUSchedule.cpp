@@ -1,6 +1,6 @@
 //===- CPUSchedule.cpp - apply the CPU transform schedule -------------------===//
 //
-// The schedule itself is data: passes/CPUSchedule.mlir, a transform-dialect
+// The schedule itself is data: compiler/targets/cpu/CPUSchedule.mlir, a transform-dialect
 // library compiled into dlc (or any file given with `schedule-file`). This
 // pass parses it once, calls its parameterized sequences on the ops whose
 // tile sizes depend on their shapes (sizes the transform dialect cannot
@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/Passes.h"
+#include "compiler/targets/cpu/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -27,14 +27,14 @@
 
 #include <cstdlib>
 
-namespace mlir::dlc {
+namespace mlir::dlc::cpu {
 #define GEN_PASS_DEF_CPUSCHEDULEPASS
-#include "passes/Passes.h.inc"
+#include "compiler/targets/cpu/Passes.h.inc"
 
 namespace {
-/// The built-in schedule, passes/CPUSchedule.mlir as a string literal.
+/// The built-in schedule, compiler/targets/cpu/CPUSchedule.mlir as a string literal.
 constexpr const char kBuiltinSchedule[] =
-#include "passes/CPUSchedule.mlir.inc"
+#include "compiler/targets/cpu/CPUSchedule.mlir.inc"
     ;
 
 /// An op that the schedule handles by calling one of its named sequences
@@ -311,4 +311,4 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
   Operation *entry = nullptr;
 };
 } // namespace
-} // namespace mlir::dlc
+} // namespace mlir::dlc::cpu
