@@ -798,7 +798,7 @@ TEST(Forward, Matmul) {
   }
 }
 
-// The shapes that the CPU schedule (passes/CPUSchedule.mlir) tiles and
+// The shapes that the CPU schedule (compiler/targets/cpu/CPUSchedule.mlir) tiles and
 // vectorizes: static N and K with a symbolic batch, so full 8x32 tiles,
 // peeled remainder rows, partial column tiles, transposed operands, the
 // dot form (B transposed), the panel form of a large B (a partial k block;
