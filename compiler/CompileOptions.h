@@ -43,6 +43,10 @@ struct CompileOptions {
   bool timePasses = false;
   /// Use and fill the on-disk compile cache ($XDG_CACHE_HOME/dlc).
   bool useCache = true;
+  /// Report the decisions of a pass family as remarks ("fusion": what fused
+  /// into what, and why each candidate did not). Remarks come from the
+  /// passes, so a model found in the compile cache reports none.
+  std::string remarks;
 
   /// `name=value` for every option of DLC_MODULE_OPTIONS, one per line: the
   /// options' part of the compile cache's key.

@@ -40,20 +40,29 @@ struct Model::Impl {
   std::map<std::string, std::shared_ptr<runtime::Executable>> runCache;
   std::shared_ptr<runtime::Executable> training;
   std::map<std::string, double> times;
+  std::string remarks;
 
   Impl() : context(mlir::MLIRContext::Threading::DISABLED) {}
 
   /// Collects diagnostics while alive; `status()` turns them into an error.
+  /// What is left when it ends without an error (remarks) goes to the
+  /// model's remarks.
   struct Diagnostics {
+    Impl &impl;
     std::string text;
     llvm::raw_string_ostream os{text};
     mlir::SourceMgrDiagnosticHandler handler;
-    Diagnostics(Impl &impl) : handler(impl.sourceMgr, &impl.context, os) {}
+    Diagnostics(Impl &impl) : impl(impl), handler(impl.sourceMgr, &impl.context, os) {}
+    ~Diagnostics() {
+      os.flush();
+      impl.remarks += text;
+    }
     Status status(const std::string &fallback) {
       os.flush();
       std::string msg = text.empty() ? fallback : text;
       while (!msg.empty() && msg.back() == '\n')
         msg.pop_back();
+      text.clear();
       return Status::error(msg);
     }
   };
@@ -268,6 +277,8 @@ int64_t Model::defaultSeed() const {
 const std::map<std::string, double> &Model::compileTimes() const {
   return impl->times;
 }
+
+const std::string &Model::remarks() const { return impl->remarks; }
 
 Status Model::emit(Stage stage, std::string &text, const std::string &path) const {
   llvm::raw_string_ostream os(text);

@@ -86,6 +86,10 @@ public:
   /// (docs/ABI.md).
   StatusOr<std::shared_ptr<runtime::Executable>> compileTraining();
 
+  /// The remarks of every compilation so far (CompileOptions::remarks), as
+  /// clang prints them: file:line:col: remark: ..., the line and a caret.
+  const std::string &remarks() const;
+
   /// Seconds spent compiling so far, by phase (frontend, passes, codegen).
   const std::map<std::string, double> &compileTimes() const;
 

@@ -21,7 +21,12 @@ void dlc::buildDLPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
   addPassPipeline(pm, "func.func(dl-shape-inference),canonicalize,cse");
 }
 
-void dlc::buildFusedPipeline(mlir::OpPassManager &, const CompileOptions &) {}
+void dlc::buildFusedPipeline(mlir::OpPassManager &pm, const CompileOptions &options) {
+  if (options.fusion)
+    addPassPipeline(pm, options.remarks == "fusion"
+                            ? "dl-fuse-conv-relu-pool{remarks=1}"
+                            : "dl-fuse-conv-relu-pool");
+}
 
 void dlc::buildEntryPipeline(mlir::OpPassManager &pm, const CompileOptions &,
                              const EntryRequest &request) {

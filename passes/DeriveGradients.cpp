@@ -101,8 +101,10 @@ private:
     return dl::BroadcastToOp::create(b, loc, one, loss);
   }
 
+  /// The gradient flows from an op's first result: other results (the
+  /// arg-max of a fused max pool) are integers and carry none.
   LogicalResult visit(OpBuilder &b, Operation *op) {
-    if (op->getNumResults() != 1)
+    if (op->getNumResults() == 0)
       return success();
     Value grad = adjoints.lookup(op->getResult(0));
     auto diff = dyn_cast<dl::DifferentiableOpInterface>(op);

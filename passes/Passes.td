@@ -152,6 +152,40 @@ def ExportEntriesPass : Pass<"dl-export-entries", "ModuleOp"> {
   ];
 }
 
+def FuseConvReluPoolPass : Pass<"dl-fuse-conv-relu-pool", "ModuleOp"> {
+  let summary = "fuse conv2d, bias, activation and pool into dl.fused_conv2d";
+  let description = [{
+    Rewrites each `dl.conv2d` followed by a per-channel bias (`dl.add` of an
+    [F] tensor), an activation (relu, sigmoid, tanh, leaky_relu with
+    alpha >= 0, elu with alpha > 0) and a pool (max_pool; avg_pool only
+    without an activation, whose gradient would need every activation value)
+    into one `dl.fused_conv2d`; partial chains (conv + bias, conv + bias +
+    activation, conv + pool, ...) fuse too. A value inside the chain must
+    have no other use (a ReLU whose output is also used elsewhere ends the
+    chain after the ReLU). The fused op's location is a FusedLoc of the ops
+    it replaced, so later errors point at the model's lines.
+
+    ```mlir
+    %0 = dl.conv2d %x, %w {...}   %1 = dl.add %0, %b   %2 = dl.relu %1   %3 = dl.max_pool %2 {...}
+    // becomes
+    %3, %i = dl.fused_conv2d relu max %x, %w, %b {...}
+    ```
+
+    With `remarks`, every convolution gets a remark saying what fused into
+    it, and each candidate that did not fuse (a pool or activation after a
+    convolution, a pool whose input is not a convolution) says why.
+
+    Precondition: shapes inferred; runs before dl-derive-gradients (the fused
+    op's gradient uses what its forward saved). Postcondition: no
+    `dl.conv2d` is followed by a fusible op with a single use.
+  }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "emit a remark for every fusion and every candidate that did not fuse">
+  ];
+  let dependentDialects = ["::mlir::dl::DLDialect"];
+}
+
 def ShapeInferencePass : Pass<"dl-shape-inference", "func::FuncOp"> {
   let summary = "refine dl result types from operand types";
   let description = [{

@@ -1705,3 +1705,62 @@ loss = mean(softmax_cross_entropy(logits, y)) + 0.01 * l2(w1)
 }
 
 } // namespace
+
+TEST(Gradient, FusedConvBlocks) {
+  // conv2d + bias + activation + pool chains, which dl-fuse-conv-relu-pool
+  // turns into one dl.fused_conv2d whose gradient uses only what its forward
+  // saved (the pooled result and a max pool's arg-max): every activation
+  // with a 2x2/2 max pool, and every pool kind (overlapping, padded, average,
+  // none) with relu. The input is a param, so its gradient is checked too.
+  struct Block {
+    const char *act;  ///< the activation call, %s for its argument
+    const char *pool; ///< the pool call, %s for its argument
+    std::function<Array(const Array &)> refAct, refPool;
+  };
+  auto maxPool = [](int64_t k, int64_t s, bool same) {
+    return [=](const Array &h) { return ref::maxPool(h, k, k, s, s, same); };
+  };
+  auto id = [](const Array &h) { return h; };
+  auto relu = [](const Array &h) { return ref::relu(h); };
+  std::vector<Block> blocks = {
+      {"relu(%s)", "max_pool(%s, window=2)", relu, maxPool(2, 2, false)},
+      {"sigmoid(%s)", "max_pool(%s, window=2)", [](const Array &h) { return ref::sigmoid(h); },
+       maxPool(2, 2, false)},
+      {"tanh(%s)", "max_pool(%s, window=2)", [](const Array &h) { return ref::tanh(h); },
+       maxPool(2, 2, false)},
+      {"leaky_relu(%s, alpha=0.1)", "max_pool(%s, window=2)",
+       [](const Array &h) { return ref::leakyRelu(h, 0.1); }, maxPool(2, 2, false)},
+      {"elu(%s, alpha=0.7)", "max_pool(%s, window=2)",
+       [](const Array &h) { return ref::elu(h, 0.7); }, maxPool(2, 2, false)},
+      {"%s", "max_pool(%s, window=2)", id, maxPool(2, 2, false)},
+      {"relu(%s)", "max_pool(%s, window=3, stride=2)", relu, maxPool(3, 2, false)},
+      {"relu(%s)", "max_pool(%s, window=2, padding=same)", relu, maxPool(2, 2, true)},
+      {"%s", "avg_pool(%s, window=2)", id,
+       [](const Array &h) { return ref::avgPool(h, 2, 2, 2, 2, false); }},
+      {"relu(%s)", "%s", relu, id},
+  };
+  auto fill = [](std::string text, const std::string &arg) {
+    return text.replace(text.find("%s"), 2, arg);
+  };
+  Rng rng(47);
+  for (const Block &k : blocks) {
+    std::string block =
+        fill(k.pool, fill(k.act, "conv2d(x, w, stride=1, padding=same) + b"));
+    Array out = k.refPool(Array::zeros({2, 7, 7, 3}));
+    GradCase c;
+    c.source = "input r: " + f32(out.shape) +
+               "\nparam x: f32[2, 7, 7, 2] = zeros()\nparam w: f32[3, 3, 2, 3] = "
+               "zeros()\nparam b: f32[3] = zeros()\nloss = sum(" +
+               block + " * r)\n";
+    c.params["x"] = randomArray({2, 7, 7, 2}, rng);
+    c.params["w"] = randomArray({3, 3, 2, 3}, rng);
+    c.params["b"] = randomArray({3}, rng, -0.3, 0.3);
+    c.inputs["r"] = randomArray(out.shape, rng);
+    Block kk = k;
+    c.loss = [kk](const ValueMap &v) {
+      Array h = ref::add(ref::conv2d(v.at("x"), v.at("w"), 1, 1, true), v.at("b"));
+      return dot(kk.refPool(kk.refAct(h)), v.at("r"));
+    };
+    checkGradients(c, block);
+  }
+}

@@ -28,7 +28,12 @@ int fail(const Status &status) {
   return 1;
 }
 
-void printCompileTimes(const Model &model) {
+/// Prints the remarks (--remarks) and the compile time per phase
+/// (--time-passes) of what `model` compiled.
+void printCompileReport(const Model &model, const CompileOptions &options) {
+  llvm::errs() << model.remarks();
+  if (!options.timePasses)
+    return;
   llvm::errs() << "compile time:";
   double total = 0;
   for (const auto &[phase, seconds] : model.compileTimes()) {
@@ -76,8 +81,8 @@ int compile(const Flags &flags) {
     if (Status s = model->emit(*stage, text, flags.output); !s.ok())
       return fail(s);
   }
-  if (flags.options.timePasses && model)
-    printCompileTimes(*model);
+  if (model)
+    printCompileReport(*model, flags.options);
   if (binary)
     return 0;
   // Text output is written whole, after compilation succeeded.
@@ -145,8 +150,7 @@ int run(const Flags &flags) {
         " needs an input that is not fed" +
         (missing.empty() ? std::string() : " (feed " + missing + " with --feed NAME=VALUE)")));
   }
-  if (flags.options.timePasses)
-    printCompileTimes(*model);
+  printCompileReport(*model, flags.options);
   // Outputs first, in declaration order, then the loss and the metrics.
   for (const char *role : {"output", "loss", "metric"})
     for (const NamedTensor &r : *results)

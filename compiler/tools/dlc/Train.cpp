@@ -26,7 +26,7 @@ using namespace dlc;
 
 namespace dlc::tool {
 int fail(const Status &status);
-void printCompileTimes(const Model &model);
+void printCompileReport(const Model &model, const CompileOptions &options);
 
 namespace {
 
@@ -148,8 +148,7 @@ int train(const Flags &flags) {
   auto session = openSession(flags, flags.seed);
   if (!session.ok())
     return fail(session.status());
-  if (flags.options.timePasses)
-    printCompileTimes(*session->model);
+  printCompileReport(*session->model, flags.options);
 
   runtime::TrainOptions options;
   options.dataDir = flags.dataDir;

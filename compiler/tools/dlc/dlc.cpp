@@ -75,6 +75,15 @@ cl::opt<std::string> save("save", cl::desc("Checkpoint to write after training")
 cl::opt<bool> timePasses("time-passes", cl::desc("Report compile time per phase"),
                          cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
                          cl::sub(evalCmd), cl::cat(dlcCategory));
+cl::opt<bool> noFusion("no-fusion",
+                       cl::desc("Do not fuse convolution, bias, activation and pooling"),
+                       cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
+                       cl::sub(evalCmd), cl::cat(dlcCategory));
+cl::opt<std::string> remarks("remarks",
+                             cl::desc("Report the decisions of a pass family: fusion "
+                                      "(what fused into what, and why the rest did not)"),
+                             cl::value_desc("fusion"), cl::sub(compileCmd), cl::sub(runCmd),
+                             cl::sub(trainCmd), cl::sub(evalCmd), cl::cat(dlcCategory));
 cl::opt<bool> noCache("no-cache", cl::desc("Do not use the compile cache"),
                       cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
                       cl::sub(evalCmd), cl::cat(dlcCategory));
@@ -100,6 +109,16 @@ int main(int argc, char **argv) {
   flags.file = inputFile;
   flags.options.timePasses = timePasses;
   flags.options.useCache = !noCache;
+  flags.options.fusion = !noFusion;
+  if (!remarks.empty() && remarks != "fusion") {
+    errs() << "dlc: error: --remarks=" << remarks << ": expected fusion\n";
+    return 1;
+  }
+  flags.options.remarks = remarks;
+  // Remarks come from the passes: compile afresh instead of loading a
+  // cached module.
+  if (!remarks.empty())
+    flags.options.useCache = false;
   if (compileCmd) {
     flags.emit = emit;
     flags.options.target = target;

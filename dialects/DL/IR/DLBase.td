@@ -53,6 +53,8 @@ def DL_Tensor : TensorOf<[F32, I32]>;
 def DL_FloatTensor : TensorOf<[F32]>;
 def DL_IntTensor : TensorOf<[I32]>;
 def DL_SeedTensor : 0DTensorOf<[I64]>;
+/// Positions inside a pool window (the arg-max a fused max pool saves).
+def DL_IndexTensor : TensorOf<[I8]>;
 
 //===----------------------------------------------------------------------===//
 // Enums
@@ -61,6 +63,22 @@ def DL_SeedTensor : 0DTensorOf<[I64]>;
 def DL_CmpPredicate : I32EnumAttr<"CmpPredicate", "comparison predicate", [
   I32EnumAttrCase<"eq", 0>, I32EnumAttrCase<"ne", 1>, I32EnumAttrCase<"lt", 2>,
   I32EnumAttrCase<"le", 3>, I32EnumAttrCase<"gt", 4>, I32EnumAttrCase<"ge", 5>
+]> {
+  let cppNamespace = "::mlir::dl";
+}
+
+/// The activation a fused convolution applies after its bias.
+def DL_Activation : I32EnumAttr<"Activation", "activation of a fused op", [
+  I32EnumAttrCase<"none", 0>, I32EnumAttrCase<"relu", 1>,
+  I32EnumAttrCase<"sigmoid", 2>, I32EnumAttrCase<"tanh", 3>,
+  I32EnumAttrCase<"leaky_relu", 4>, I32EnumAttrCase<"elu", 5>
+]> {
+  let cppNamespace = "::mlir::dl";
+}
+
+/// The pooling a fused convolution ends with.
+def DL_PoolKind : I32EnumAttr<"PoolKind", "pooling of a fused op", [
+  I32EnumAttrCase<"none", 0>, I32EnumAttrCase<"max", 1>, I32EnumAttrCase<"avg", 2>
 ]> {
   let cppNamespace = "::mlir::dl";
 }

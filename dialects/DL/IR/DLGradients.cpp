@@ -473,3 +473,59 @@ LogicalResult L2Op::buildGradients(OpBuilder &b, Value g,
   grads.push_back(gb.mul(getInput(), gb.mul(g, gb.scalar(2.0))));
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Fused ops
+//===----------------------------------------------------------------------===//
+
+/// The gradient with respect to the convolution's output uses only what
+/// the forward pass returned: the activation's derivative comes from its
+/// output (at a max pool's arg-max the activation's output is the pooled
+/// value), and a max pool's gradient goes where the saved arg-max says. The
+/// bias gradient sums the gradient at the pooled size: every window's
+/// gradient ends up whole in the window's cells, so the sums agree.
+LogicalResult FusedConv2DOp::buildGradients(OpBuilder &b, Value g,
+                                            SmallVectorImpl<Value> &grads) {
+  GradBuilder gb(b, *this);
+  Value y = getResult();
+  double alpha = getAlpha().convertToDouble();
+  auto positive = [&] { return gb.cmp(CmpPredicate::gt, y, gb.scalar(0)); };
+  // slope(pos, neg) = pos ? 1 : neg, with pos 1.0 or 0.0.
+  auto slope = [&](Value pos, Value neg) {
+    return gb.add(pos, gb.mul(gb.sub(gb.scalar(1.0), pos), neg));
+  };
+  Value gs = g;
+  switch (getActivation()) {
+  case Activation::none:
+    break;
+  case Activation::relu:
+    gs = gb.mul(g, positive());
+    break;
+  case Activation::sigmoid:
+    gs = gb.mul(g, gb.mul(y, gb.sub(gb.scalar(1.0), y)));
+    break;
+  case Activation::tanh:
+    gs = gb.mul(g, gb.sub(gb.scalar(1.0), gb.mul(y, y)));
+    break;
+  case Activation::leaky_relu:
+    gs = gb.mul(g, slope(positive(), gb.scalar(alpha)));
+    break;
+  case Activation::elu:
+    gs = gb.mul(g, slope(positive(), gb.add(y, gb.scalar(alpha))));
+    break;
+  }
+  Value dz = gs;
+  if (getPool() != PoolKind::none) {
+    RankedTensorType conv = getConvType();
+    dz = UnpoolOp::create(b, gb.loc, gs, getIndices(), getPool(),
+                          ArrayRef<int64_t>{conv.getDimSize(1), conv.getDimSize(2)},
+                          getPoolWindow(), getPoolStrides(), getPoolPads());
+  }
+  grads.push_back(Conv2DGradInputOp::create(b, gb.loc, dz, getFilter(),
+                                            getInput(), getStrides(), getPads()));
+  grads.push_back(Conv2DGradFilterOp::create(b, gb.loc, getInput(), dz,
+                                             getFilter(), getStrides(), getPads()));
+  if (getBias())
+    grads.push_back(gb.sum(gs, {0, 1, 2}, /*keepdims=*/false));
+  return success();
+}

@@ -14,7 +14,8 @@ def DL_DifferentiableOpInterface : OpInterface<"DifferentiableOpInterface"> {
   let cppNamespace = "::mlir::dl";
   let description = [{
     An op that knows its own derivative. Given the gradient of the loss with
-    respect to the op's (single) result, `buildGradients` builds, with dl ops
+    respect to the op's first result (other results, such as the arg-max a
+    fused max pool saves, are integers and carry no gradient), `buildGradients` builds, with dl ops
     at the builder's insertion point, the gradient with respect to each
     operand: it appends exactly one value per operand, or a null value for an
     operand that receives no gradient (i32 operands, labels, seeds). The

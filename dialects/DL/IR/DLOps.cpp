@@ -455,17 +455,13 @@ Value NegOp::buildScalar(OpBuilder &b, Location loc, ValueRange a) {
   return arith::SubIOp::create(b, loc, zero, a[0]);
 }
 Value ReluOp::buildScalar(OpBuilder &b, Location loc, ValueRange a) {
-  Value zero = floatConst(b, loc, a[0].getType(), 0.0);
-  return arith::MaxNumFOp::create(b, loc, a[0], zero);
+  return buildActivation(b, loc, Activation::relu, 0.0, a[0]);
 }
 Value SigmoidOp::buildScalar(OpBuilder &b, Location loc, ValueRange a) {
-  Type t = a[0].getType();
-  Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, a[0]));
-  Value den = arith::AddFOp::create(b, loc, floatConst(b, loc, t, 1.0), e);
-  return arith::DivFOp::create(b, loc, floatConst(b, loc, t, 1.0), den);
+  return buildActivation(b, loc, Activation::sigmoid, 0.0, a[0]);
 }
 Value TanhOp::buildScalar(OpBuilder &b, Location loc, ValueRange a) {
-  return math::TanhOp::create(b, loc, a[0]);
+  return buildActivation(b, loc, Activation::tanh, 0.0, a[0]);
 }
 Value ExpOp::buildScalar(OpBuilder &b, Location loc, ValueRange a) {
   return math::ExpOp::create(b, loc, a[0]);
@@ -487,21 +483,12 @@ Value AbsOp::buildScalar(OpBuilder &b, Location loc, ValueRange a) {
   return math::AbsIOp::create(b, loc, a[0]);
 }
 Value LeakyReluOp::buildScalar(OpBuilder &b, Location loc, ValueRange a) {
-  Type t = a[0].getType();
-  Value pos = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, a[0],
-                                    floatConst(b, loc, t, 0.0));
-  Value scaled = arith::MulFOp::create(
-      b, loc, a[0], floatConst(b, loc, t, getAlpha().convertToDouble()));
-  return arith::SelectOp::create(b, loc, pos, a[0], scaled);
+  return buildActivation(b, loc, Activation::leaky_relu,
+                         getAlpha().convertToDouble(), a[0]);
 }
 Value EluOp::buildScalar(OpBuilder &b, Location loc, ValueRange a) {
-  Type t = a[0].getType();
-  Value pos = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, a[0],
-                                    floatConst(b, loc, t, 0.0));
-  Value em1 = math::ExpM1Op::create(b, loc, a[0]);
-  Value neg = arith::MulFOp::create(
-      b, loc, em1, floatConst(b, loc, t, getAlpha().convertToDouble()));
-  return arith::SelectOp::create(b, loc, pos, a[0], neg);
+  return buildActivation(b, loc, Activation::elu, getAlpha().convertToDouble(),
+                         a[0]);
 }
 Value CastOp::buildScalar(OpBuilder &b, Location loc, ValueRange a) {
   Type to = getElementType();
@@ -794,12 +781,13 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
   return ranked(shape, elem, types);
 }
 
-LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
-  Type elem = elementTypeOf(adaptor.getInput());
-  auto x = rankedOf(adaptor.getInput()), w = rankedOf(adaptor.getFilter());
+/// The result type of conv2d(x, w) (shared by conv2d and fused_conv2d).
+static LogicalResult inferConvType(std::optional<Location> loc, Value input,
+                                   Value filter, ArrayRef<int64_t> strides,
+                                   ArrayRef<int64_t> pads,
+                                   SmallVectorImpl<Type> &types) {
+  Type elem = elementTypeOf(input);
+  auto x = rankedOf(input), w = rankedOf(filter);
   if (!x || !w)
     return unranked(elem, types);
   if (x.getRank() != 4)
@@ -813,9 +801,16 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *,
                              " channels but the filter expects ",
                              w.getDimSize(2));
   return inferWindowShape(loc, "conv2d", x,
-                          {w.getDimSize(0), w.getDimSize(1)},
-                          adaptor.getStrides(), adaptor.getPads(),
+                          {w.getDimSize(0), w.getDimSize(1)}, strides, pads,
                           w.getDimSize(3), types);
+}
+
+LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  return inferConvType(loc, adaptor.getInput(), adaptor.getFilter(),
+                       adaptor.getStrides(), adaptor.getPads(), types);
 }
 
 LogicalResult Conv2DGradInputOp::inferReturnTypes(MLIRContext *,
@@ -952,3 +947,151 @@ LogicalResult L2Op::inferReturnTypes(MLIRContext *ctx, std::optional<Location>,
 
 #define GET_OP_CLASSES
 #include "dialects/DL/IR/DLOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Fused ops
+//===----------------------------------------------------------------------===//
+
+Value mlir::dl::buildActivation(OpBuilder &b, Location loc, Activation kind,
+                                double alpha, Value x) {
+  Type t = x.getType();
+  auto positive = [&] {
+    return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
+                                 floatConst(b, loc, t, 0.0));
+  };
+  switch (kind) {
+  case Activation::none:
+    return x;
+  case Activation::relu:
+    return arith::MaxNumFOp::create(b, loc, x, floatConst(b, loc, t, 0.0));
+  case Activation::sigmoid: {
+    Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
+    Value den = arith::AddFOp::create(b, loc, floatConst(b, loc, t, 1.0), e);
+    return arith::DivFOp::create(b, loc, floatConst(b, loc, t, 1.0), den);
+  }
+  case Activation::tanh:
+    return math::TanhOp::create(b, loc, x);
+  case Activation::leaky_relu: {
+    Value scaled = arith::MulFOp::create(b, loc, x, floatConst(b, loc, t, alpha));
+    return arith::SelectOp::create(b, loc, positive(), x, scaled);
+  }
+  case Activation::elu: {
+    Value em1 = math::ExpM1Op::create(b, loc, x);
+    Value neg = arith::MulFOp::create(b, loc, em1, floatConst(b, loc, t, alpha));
+    return arith::SelectOp::create(b, loc, positive(), x, neg);
+  }
+  }
+  llvm_unreachable("unknown activation");
+}
+
+/// Fills `types` with the result types of a fused conv2d: the pooled (or
+/// convolved) result, and the i8 arg-max of a max pool.
+static LogicalResult inferFusedConvTypes(std::optional<Location> loc,
+                                         FusedConv2DOp::Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  SmallVector<Type, 1> conv;
+  if (failed(inferConvType(loc, adaptor.getInput(), adaptor.getFilter(),
+                           adaptor.getStrides(), adaptor.getPads(), conv)))
+    return failure();
+  PoolKind pool = adaptor.getPool();
+  auto convType = dyn_cast<RankedTensorType>(conv[0]);
+  if (pool == PoolKind::none || !convType) {
+    types.push_back(conv[0]);
+  } else if (failed(inferWindowShape(loc, "the fused pool", convType,
+                                     adaptor.getPoolWindow(),
+                                     adaptor.getPoolStrides(),
+                                     adaptor.getPoolPads(),
+                                     convType.getDimSize(3), types))) {
+    return failure();
+  }
+  if (pool == PoolKind::max) {
+    auto shaped = cast<ShapedType>(types[0]);
+    types.push_back(shaped.clone(IntegerType::get(shaped.getContext(), 8)));
+  }
+  return success();
+}
+
+LogicalResult FusedConv2DOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  return inferFusedConvTypes(loc, adaptor, types);
+}
+
+RankedTensorType FusedConv2DOp::getConvType() {
+  SmallVector<Type, 1> conv;
+  if (failed(inferConvType(std::nullopt, getInput(), getFilter(), getStrides(),
+                           getPads(), conv)))
+    return nullptr;
+  return dyn_cast<RankedTensorType>(conv[0]);
+}
+
+LogicalResult FusedConv2DOp::verify() {
+  auto w = rankedOf(getFilter());
+  if (Value bias = getBias()) {
+    auto b = rankedOf(bias);
+    if (b && w && (b.getRank() != 1 || !dimsAgree(b.getDimSize(0), w.getDimSize(3))))
+      return emitOpError("expected a bias of shape [") << w.getDimSize(3)
+             << "], got " << shapeStr(b.getShape());
+  }
+  // The gradient takes the activation's derivative from its output: the
+  // output must tell which side of zero the input was on.
+  double alpha = getAlpha().convertToDouble();
+  if (getActivation() == Activation::leaky_relu && alpha < 0)
+    return emitOpError("expected leaky_relu alpha >= 0, got ") << alpha;
+  if (getActivation() == Activation::elu && alpha <= 0)
+    return emitOpError("expected elu alpha > 0, got ") << alpha;
+  bool pooled = getPool() != PoolKind::none;
+  for (auto [name, attr, size] :
+       {std::tuple<StringRef, ArrayRef<int64_t>, size_t>{"pool_window", getPoolWindow(), 2},
+        {"pool_strides", getPoolStrides(), 2},
+        {"pool_pads", getPoolPads(), 4}}) {
+    if (pooled && attr.size() != size)
+      return emitOpError("expected ") << size << " values in " << name
+                                      << ", got " << attr.size();
+    if (!pooled && !attr.empty())
+      return emitOpError("expected no ") << name << " without a pool";
+  }
+  if (bool(getIndices()) != (getPool() == PoolKind::max))
+    return emitOpError("expected an indices result exactly when the pool is max");
+  return success();
+}
+
+LogicalResult UnpoolOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  Type elem = elementTypeOf(adaptor.getGrad());
+  auto g = rankedOf(adaptor.getGrad());
+  if (!g)
+    return unranked(elem, types);
+  if (g.getRank() != 4 || adaptor.getSize().size() != 2)
+    return emitOptionalError(loc, "unpool expects a gradient of rank 4 and two sizes");
+  return ranked({g.getDimSize(0), adaptor.getSize()[0], adaptor.getSize()[1],
+                 g.getDimSize(3)},
+                elem, types);
+}
+
+LogicalResult UnpoolOp::verify() {
+  if (getPool() == PoolKind::none)
+    return emitOpError("expected a max or avg pool");
+  if (bool(getIndices()) != (getPool() == PoolKind::max))
+    return emitOpError("expected indices exactly when the pool is max");
+  if (getIndices() && getIndices().getType() != cast<ShapedType>(getGrad().getType())
+                                                    .clone(IntegerType::get(getContext(), 8)))
+    return emitOpError("expected indices of the gradient's shape");
+  SmallVector<Type, 1> pooled;
+  auto out = RankedTensorType::get(
+      {kDyn, getSize()[0], getSize()[1], cast<ShapedType>(getGrad().getType()).getDimSize(3)},
+      elementTypeOf(getGrad()));
+  if (failed(inferWindowShape(getLoc(), "unpool", out, getWindow(), getStrides(),
+                              getPads(), out.getDimSize(3), pooled)))
+    return failure();
+  auto g = cast<ShapedType>(getGrad().getType());
+  auto p = cast<ShapedType>(pooled[0]);
+  if (!dimsAgree(g.getDimSize(1), p.getDimSize(1)) ||
+      !dimsAgree(g.getDimSize(2), p.getDimSize(2)))
+    return emitOpError("expected a gradient of the pooled size ")
+           << shapeStr(p.getShape()) << ", got " << shapeStr(g.getShape());
+  return success();
+}

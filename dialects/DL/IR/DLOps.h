@@ -34,6 +34,11 @@ std::pair<int64_t, int64_t> samePadding(int64_t in, int64_t window,
 SmallVector<int64_t> reducedShape(ArrayRef<int64_t> shape,
                                   ArrayRef<int64_t> axes, bool keepdims);
 
+/// Builds `kind(x)` for one f32 element (the scalar body shared by the
+/// activation ops and dl.fused_conv2d).
+Value buildActivation(OpBuilder &b, Location loc, Activation kind,
+                      double alpha, Value x);
+
 } // namespace mlir::dl
 
 #endif // DLC_DIALECTS_DL_IR_DLOPS_H

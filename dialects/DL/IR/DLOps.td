@@ -469,6 +469,76 @@ def DL_AvgPoolGradOp : DL_PoolGradOp<"avg_pool_grad"> {
   let summary = "gradient of avg_pool: spread evenly over the counted cells";
 }
 
+//===----------------------------------------------------------------------===//
+// Fused ops (produced by dl-fuse-conv-relu-pool, never by the frontend)
+//===----------------------------------------------------------------------===//
+
+def DL_FusedConv2DOp : DL_Op<"fused_conv2d", [Pure, DL_InferShape,
+    DeclareOpInterfaceMethods<DL_DifferentiableOpInterface>]> {
+  let summary = "conv2d, then + bias, an activation and a pool, as one op";
+  let description = [{
+    `activation(conv2d(input, filter) + bias)`, then pooled when `pool` is
+    not `none`; `bias` ([F]) is optional. `strides` and `pads` are the
+    convolution's, `pool_window`, `pool_strides` and `pool_pads` the pool's
+    (empty without a pool); `alpha` is the slope of `leaky_relu` or the scale
+    of `elu`. A max pool has a second result: for each window, the position
+    of its first maximum (`kh * KW + kw`, i8), which is all the gradient
+    needs of the forward pass besides the pooled result itself (where a
+    window's maximum is, the activation's output is the pooled value, so
+    the activation's derivative comes from the pooled result). The
+    activation before the pool is never kept.
+
+    ```mlir
+    %p, %i = dl.fused_conv2d relu max %x, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 2, 2, 2, 2>,
+        pool_window = array<i64: 2, 2>, pool_strides = array<i64: 2, 2>, pool_pads = array<i64: 0, 0, 0, 0>}
+        : (tensor<?x28x28x1xf32>, tensor<5x5x1x32xf32>, tensor<32xf32>) -> (tensor<?x14x14x32xf32>, tensor<?x14x14x32xi8>)
+    ```
+  }];
+  let arguments = (ins DL_FloatTensor:$input, DL_FloatTensor:$filter,
+                       Optional<DL_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DL_Activation:$activation,
+                       DefaultValuedAttr<F64Attr, "0.0">:$alpha,
+                       DL_PoolKind:$pool,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$pool_window,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$pool_strides,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$pool_pads);
+  let results = (outs DL_FloatTensor:$result, Optional<DL_IndexTensor>:$indices);
+  let assemblyFormat = [{
+    $activation $pool $input `,` $filter (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The type of the convolution's output (the activation before the pool).
+    ::mlir::RankedTensorType getConvType();
+  }];
+}
+
+def DL_UnpoolOp : DL_ComputeOp<"unpool"> {
+  let summary = "gradient of a fused pool: route each window's gradient back";
+  let description = [{
+    The gradient with respect to a pool's input, [N, H, W, C] with `size` =
+    [H, W], from `grad`, the gradient of the pooled result: a max pool sends
+    each window's gradient to the position `indices` saved (see
+    `dl.fused_conv2d`), an average pool spreads it over the window's real
+    cells. Overlapping windows add up.
+
+    ```mlir
+    %dz = dl.unpool max %g, %i {size = array<i64: 28, 28>, window = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>}
+        : (tensor<?x14x14x32xf32>, tensor<?x14x14x32xi8>) -> tensor<?x28x28x32xf32>
+    ```
+  }];
+  let arguments = (ins DL_FloatTensor:$grad, Optional<DL_IndexTensor>:$indices,
+                       DL_PoolKind:$pool, DenseI64ArrayAttr:$size,
+                       DenseI64ArrayAttr:$window, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$pads);
+  let results = (outs DL_FloatTensor:$result);
+  let assemblyFormat = [{
+    $pool $grad (`,` $indices^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def DL_SoftmaxOp : DL_ComputeOp<"softmax", [
     DeclareOpInterfaceMethods<DL_DifferentiableOpInterface>]> {
   let summary = "softmax along an axis (max subtracted first)";

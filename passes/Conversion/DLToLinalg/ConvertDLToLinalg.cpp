@@ -893,30 +893,37 @@ struct Conv2DGradInputLowering : public OpRewritePattern<dl::Conv2DGradInputOp> 
       return rewriter.notifyMatchFailure(op, "padding larger than the window");
     int64_t hp = top + (ho - 1) * s[0] + 1 + bottom;
     int64_t wp = left + (wo - 1) * s[1] + 1 + right;
-    // Zero tensor of the padded, dilated size; g goes in at stride s.
-    auto padType = RankedTensorType::get({gt.getDimSize(0), hp, wp, f},
-                                         gt.getElementType());
-    SmallVector<Value> padDims(4);
-    Value n = dimOf(rewriter, loc, g, 0);
-    if (padType.isDynamicDim(0))
-      padDims[0] = n;
-    Value zeros = filledTensor(rewriter, loc, padType, padDims,
-                               floatConst(rewriter, loc, 0.0));
-    SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0),
-                                         rewriter.getIndexAttr(top),
-                                         rewriter.getIndexAttr(left),
-                                         rewriter.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {n, rewriter.getIndexAttr(ho),
-                                       rewriter.getIndexAttr(wo),
-                                       rewriter.getIndexAttr(f)};
-    if (!gt.isDynamicDim(0))
-      sizes[0] = rewriter.getIndexAttr(gt.getDimSize(0));
-    SmallVector<OpFoldResult> steps = {rewriter.getIndexAttr(1),
-                                       rewriter.getIndexAttr(s[0]),
-                                       rewriter.getIndexAttr(s[1]),
-                                       rewriter.getIndexAttr(1)};
-    Value dilated = tensor::InsertSliceOp::create(rewriter, loc, g, zeros,
-                                                  offsets, sizes, steps);
+    Value dilated;
+    if (s[0] == 1 && s[1] == 1) {
+      // Nothing to dilate: a tensor.pad, which the schedule can fuse into
+      // the image loop of a fused block's gradient.
+      dilated = padNHWC(rewriter, loc, g, {top, bottom, left, right}, 0.0);
+    } else {
+      // Zero tensor of the padded, dilated size; g goes in at stride s.
+      auto padType = RankedTensorType::get({gt.getDimSize(0), hp, wp, f},
+                                           gt.getElementType());
+      SmallVector<Value> padDims(4);
+      Value n = dimOf(rewriter, loc, g, 0);
+      if (padType.isDynamicDim(0))
+        padDims[0] = n;
+      Value zeros = filledTensor(rewriter, loc, padType, padDims,
+                                 floatConst(rewriter, loc, 0.0));
+      SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0),
+                                           rewriter.getIndexAttr(top),
+                                           rewriter.getIndexAttr(left),
+                                           rewriter.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {n, rewriter.getIndexAttr(ho),
+                                         rewriter.getIndexAttr(wo),
+                                         rewriter.getIndexAttr(f)};
+      if (!gt.isDynamicDim(0))
+        sizes[0] = rewriter.getIndexAttr(gt.getDimSize(0));
+      SmallVector<OpFoldResult> steps = {rewriter.getIndexAttr(1),
+                                         rewriter.getIndexAttr(s[0]),
+                                         rewriter.getIndexAttr(s[1]),
+                                         rewriter.getIndexAttr(1)};
+      dilated = tensor::InsertSliceOp::create(rewriter, loc, g, zeros,
+                                                    offsets, sizes, steps);
+    }
     // flipped[i, j, f, c] = w[kh-1-i, kw-1-j, c, f], as a tensor.generate
     // rather than a linalg op over a reflected map: linalg's tile-and-fuse
     // computes wrong operand slices for reflections, so no linalg consumer
@@ -1042,132 +1049,286 @@ struct PoolLowering : public OpRewritePattern<OpTy> {
   }
 };
 
-/// Pool gradients are gathers over the input: for each input cell and each
-/// window offset (kh, kw) that could cover it, the output cell
-/// o = (i + pad - k) / s contributes when the division is exact and o is in
-/// range. Max pooling routes a window's gradient to the first maximum (the
-/// arg-max computed once per window); average pooling spreads it over the
-/// window's real cells.
+/// The first maximum of each pool window of `padded` (padded with -inf):
+/// one generic with two results, the maximum and its position in the window
+/// (`kh * KW + kw`, of element type `indexType`). The strict `>` keeps the
+/// first maximum.
+std::pair<Value, Value> buildArgMaxPool(OpBuilder &b, Location loc, Value padded,
+                                        RankedTensorType resultType,
+                                        ArrayRef<Value> dims, Type indexType,
+                                        ArrayRef<int64_t> win, ArrayRef<int64_t> s,
+                                        linalg::GenericOp *op = nullptr) {
+  MLIRContext *ctx = b.getContext();
+  auto idxType = resultType.clone(indexType);
+  Value vals = filledTensor(b, loc, resultType, dims,
+                            floatConst(b, loc, -std::numeric_limits<float>::infinity()));
+  Value idxs = filledTensor(
+      b, loc, idxType, dims,
+      arith::ConstantOp::create(b, loc, indexType, b.getIntegerAttr(indexType, 0)));
+  // The window operand only gives the loops over (kh, kw) their bounds, as
+  // in linalg's pooling ops.
+  Value window = tensor::EmptyOp::create(b, loc, win, b.getF32Type());
+  AffineExpr n, oh, ow, c, kh, kw;
+  bindDims(ctx, n, oh, ow, c, kh, kw);
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(6, 0, {n, oh * s[0] + kh, ow * s[1] + kw, c}, ctx),
+      AffineMap::get(6, 0, {kh, kw}, ctx), AffineMap::get(6, 0, {n, oh, ow, c}, ctx),
+      AffineMap::get(6, 0, {n, oh, ow, c}, ctx)};
+  SmallVector<IteratorType> iters(4, IteratorType::parallel);
+  iters.append(2, IteratorType::reduction);
+  int64_t kwSize = win[1];
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{resultType, idxType}, ValueRange{padded, window},
+      ValueRange{vals, idxs}, maps, iters,
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value k = arith::AddIOp::create(
+            nb, l,
+            arith::MulIOp::create(nb, l, linalg::IndexOp::create(nb, l, 4),
+                                  indexConst(nb, l, kwSize)),
+            linalg::IndexOp::create(nb, l, 5));
+        Value kt = arith::IndexCastOp::create(nb, l, indexType, k);
+        // a = (x, window, best value, best index).
+        Value better =
+            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, a[0], a[2]);
+        linalg::YieldOp::create(
+            nb, l,
+            ValueRange{arith::SelectOp::create(nb, l, better, a[0], a[2]),
+                       arith::SelectOp::create(nb, l, better, kt, a[3])});
+      });
+  if (op)
+    *op = generic;
+  return {generic.getResult(0), generic.getResult(1)};
+}
+
+/// The gradient of a pool's input of type `xt` (spatial size H x W) from
+/// `g`, the gradient of its result (spatial size ho x wo), as a gather over
+/// the input: for each input cell and each window offset (kh, kw) that
+/// could cover it, the output cell o = (i + pad - k) / s contributes when
+/// the division is exact and o is in range. A max pool routes a window's
+/// gradient to the position `argmax` holds (integers of any width); an
+/// average pool (null `argmax`) spreads it over the window's real cells.
+/// Windows that tile the input exactly (window = stride, no padding: the
+/// 2x2/2 pool) have one candidate per cell instead of a loop over offsets.
+/// The indices are computed with divui/remui inside the body, never with
+/// floordiv indexing maps, which tile-and-fuse silently miscompiles at odd
+/// tile offsets.
+Value buildPoolGather(OpBuilder &b, Location loc, RankedTensorType xt,
+                      ArrayRef<Value> dims, Value g, Value argmax,
+                      ArrayRef<int64_t> win, ArrayRef<int64_t> s,
+                      ArrayRef<int64_t> p, Value H, Value W, Value ho, Value wo,
+                      linalg::GenericOp *op = nullptr) {
+  bool exactTiles = win[0] == s[0] && win[1] == s[1] &&
+                    llvm::all_of(p, [](int64_t v) { return v == 0; });
+  Value result = buildMap(
+      b, loc, xt, dims, ValueRange{}, {},
+      [&](OpBuilder &b, Location l, ValueRange) -> Value {
+        Value n = linalg::IndexOp::create(b, l, 0);
+        Value ih = linalg::IndexOp::create(b, l, 1);
+        Value iw = linalg::IndexOp::create(b, l, 2);
+        Value c = linalg::IndexOp::create(b, l, 3);
+        Value zero = indexConst(b, l, 0);
+        auto lastOf = [&](Value size) {
+          return arith::SubIOp::create(b, l, size, indexConst(b, l, 1));
+        };
+        // The contribution of output cell (oh, ow) at window offset k.
+        auto term = [&](Value valid, Value oh, Value ow, Value k) -> Value {
+          Value gv = tensor::ExtractOp::create(b, l, g, ValueRange{n, oh, ow, c});
+          if (argmax) {
+            Value at = tensor::ExtractOp::create(b, l, argmax, ValueRange{n, oh, ow, c});
+            Value kk = arith::IndexCastOp::create(b, l, at.getType(), k);
+            Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, at, kk);
+            valid = arith::AndIOp::create(b, l, valid, hit);
+          } else {
+            Value ch = windowCount(b, l, oh, s[0], p[0], win[0], H);
+            Value cw = windowCount(b, l, ow, s[1], p[2], win[1], W);
+            gv = arith::DivFOp::create(
+                b, l, gv, indexToF32(b, l, arith::MulIOp::create(b, l, ch, cw)));
+          }
+          return arith::SelectOp::create(b, l, valid, gv, floatConst(b, l, 0.0));
+        };
+        if (exactTiles) {
+          // Cell (ih, iw) is in window (ih / s, iw / s) at offset (ih % s, iw % s);
+          // rows and columns past the last window get nothing.
+          Value sh = indexConst(b, l, s[0]), sw = indexConst(b, l, s[1]);
+          Value oh = arith::DivUIOp::create(b, l, ih, sh);
+          Value ow = arith::DivUIOp::create(b, l, iw, sw);
+          Value k = arith::AddIOp::create(
+              b, l,
+              arith::MulIOp::create(b, l, arith::RemUIOp::create(b, l, ih, sh),
+                                    indexConst(b, l, win[1])),
+              arith::RemUIOp::create(b, l, iw, sw));
+          Value valid = arith::AndIOp::create(
+              b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, oh, ho),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, ow, wo));
+          return term(valid, arith::MinSIOp::create(b, l, oh, lastOf(ho)),
+                      arith::MinSIOp::create(b, l, ow, lastOf(wo)), k);
+        }
+        // For one spatial dim: (valid, clamped output index).
+        auto outIndex = [&](Value i, int64_t k, int64_t stride, int64_t pad,
+                            Value outSize) -> std::pair<Value, Value> {
+          Value num = arith::SubIOp::create(
+              b, l, arith::AddIOp::create(b, l, i, indexConst(b, l, pad)),
+              indexConst(b, l, k));
+          Value nonneg =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, num, zero);
+          Value safe = arith::MaxSIOp::create(b, l, num, zero);
+          Value o = arith::DivUIOp::create(b, l, safe, indexConst(b, l, stride));
+          Value exact = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::eq,
+              arith::RemUIOp::create(b, l, safe, indexConst(b, l, stride)), zero);
+          Value inRange =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, o, outSize);
+          Value valid = arith::AndIOp::create(
+              b, l, nonneg, arith::AndIOp::create(b, l, exact, inRange));
+          return {valid, arith::MinSIOp::create(b, l, o, lastOf(outSize))};
+        };
+        Value acc = floatConst(b, l, 0.0);
+        for (int64_t kh = 0; kh < win[0]; ++kh) {
+          auto [vh, oh] = outIndex(ih, kh, s[0], p[0], ho);
+          for (int64_t kw = 0; kw < win[1]; ++kw) {
+            auto [vw, ow] = outIndex(iw, kw, s[1], p[2], wo);
+            Value valid = arith::AndIOp::create(b, l, vh, vw);
+            acc = arith::AddFOp::create(
+                b, l, acc, term(valid, oh, ow, indexConst(b, l, kh * win[1] + kw)));
+          }
+        }
+        return acc;
+      });
+  if (op)
+    *op = cast<linalg::GenericOp>(result.getDefiningOp());
+  return result;
+}
+
+/// max_pool_grad recomputes the arg-max of each window from the pool's input
+/// (the unfused path keeps that input); avg_pool_grad spreads.
 template <typename OpTy>
 struct PoolGradLowering : public OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
     constexpr bool isMax = std::is_same_v<OpTy, dl::MaxPoolGradOp>;
     Location loc = op.getLoc();
-    MLIRContext *ctx = this->getContext();
     Value x = op.getInput(), g = op.getGrad();
     auto xt = tensorType(x), gt = tensorType(g);
     ArrayRef<int64_t> win = op.getWindow(), s = op.getStrides(), p = op.getPads();
-    // Spatial sizes of the input and of the gradient (static or symbolic).
-    Value H = dimOf(rewriter, loc, x, 1), W = dimOf(rewriter, loc, x, 2);
-    Value ho = dimOf(rewriter, loc, g, 1), wo = dimOf(rewriter, loc, g, 2);
     Value argmax;
     if constexpr (isMax) {
-      // argmax[n, oh, ow, c] = kh * KW + kw of the first maximum.
       Value padded = padNHWC(rewriter, loc, x, p,
                              -std::numeric_limits<float>::infinity());
-      auto idxType = gt.clone(rewriter.getI32Type());
-      SmallVector<Value> dims = sameDims(rewriter, loc, gt, g);
-      Value vals = filledTensor(rewriter, loc, gt, dims,
-                                floatConst(rewriter, loc,
-                                           -std::numeric_limits<float>::infinity()));
-      Value idxs = filledTensor(rewriter, loc, idxType, dims,
-                                arith::ConstantOp::create(rewriter, loc,
-                                                          rewriter.getI32Type(),
-                                                          rewriter.getI32IntegerAttr(0)));
-      // The window operand only gives the loops over (kh, kw) their bounds,
-      // as in linalg's pooling ops.
-      Value window = tensor::EmptyOp::create(rewriter, loc, win,
-                                             rewriter.getF32Type());
-      AffineExpr n, oh, ow, c, kh, kw;
-      bindDims(ctx, n, oh, ow, c, kh, kw);
-      SmallVector<AffineMap> maps = {
-          AffineMap::get(6, 0, {n, oh * s[0] + kh, ow * s[1] + kw, c}, ctx),
-          AffineMap::get(6, 0, {kh, kw}, ctx),
-          AffineMap::get(6, 0, {n, oh, ow, c}, ctx),
-          AffineMap::get(6, 0, {n, oh, ow, c}, ctx)};
-      SmallVector<IteratorType> iters(4, IteratorType::parallel);
-      iters.append(2, IteratorType::reduction);
-      int64_t kwSize = win[1];
-      auto generic = linalg::GenericOp::create(
-          rewriter, loc, TypeRange{gt, idxType}, ValueRange{padded, window},
-          ValueRange{vals, idxs}, maps, iters,
-          [&](OpBuilder &b, Location l, ValueRange a) {
-            Value k = arith::AddIOp::create(
-                b, l,
-                arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, 4),
-                                      indexConst(b, l, kwSize)),
-                linalg::IndexOp::create(b, l, 5));
-            Value k32 = arith::IndexCastOp::create(b, l, b.getI32Type(), k);
-            // a = (x, window, best value, best index).
-            Value better = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
-                                                 a[0], a[2]);
-            linalg::YieldOp::create(
-                b, l,
-                ValueRange{arith::SelectOp::create(b, l, better, a[0], a[2]),
-                           arith::SelectOp::create(b, l, better, k32, a[3])});
-          });
-      argmax = generic.getResult(1);
+      argmax = buildArgMaxPool(rewriter, loc, padded, gt, sameDims(rewriter, loc, gt, g),
+                               rewriter.getI32Type(), win, s)
+                   .second;
     }
-    auto dims = sameDims(rewriter, loc, xt, x);
-    Value result = buildMap(
-        rewriter, loc, xt, dims, ValueRange{},
-        {}, [&](OpBuilder &b, Location l, ValueRange) -> Value {
-          Value n = linalg::IndexOp::create(b, l, 0);
-          Value ih = linalg::IndexOp::create(b, l, 1);
-          Value iw = linalg::IndexOp::create(b, l, 2);
-          Value c = linalg::IndexOp::create(b, l, 3);
-          Value acc = floatConst(b, l, 0.0);
-          Value zero = indexConst(b, l, 0);
-          // For one spatial dim: (valid, clamped output index).
-          auto outIndex = [&](Value i, int64_t k, int64_t stride, int64_t pad,
-                              Value outSize) -> std::pair<Value, Value> {
-            Value num = arith::SubIOp::create(
-                b, l, arith::AddIOp::create(b, l, i, indexConst(b, l, pad)),
-                indexConst(b, l, k));
-            Value nonneg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge,
-                                                 num, zero);
-            Value safe = arith::MaxSIOp::create(b, l, num, zero);
-            Value o = arith::DivUIOp::create(b, l, safe, indexConst(b, l, stride));
-            Value exact = arith::CmpIOp::create(
-                b, l, arith::CmpIPredicate::eq,
-                arith::RemUIOp::create(b, l, safe, indexConst(b, l, stride)), zero);
-            Value inRange = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
-                                                  o, outSize);
-            Value valid = arith::AndIOp::create(
-                b, l, nonneg, arith::AndIOp::create(b, l, exact, inRange));
-            Value last = arith::SubIOp::create(b, l, outSize, indexConst(b, l, 1));
-            Value clamped = arith::MinSIOp::create(b, l, o, last);
-            return {valid, clamped};
-          };
-          for (int64_t kh = 0; kh < win[0]; ++kh) {
-            auto [vh, oh] = outIndex(ih, kh, s[0], p[0], ho);
-            for (int64_t kw = 0; kw < win[1]; ++kw) {
-              auto [vw, ow] = outIndex(iw, kw, s[1], p[2], wo);
-              Value valid = arith::AndIOp::create(b, l, vh, vw);
-              Value gv = tensor::ExtractOp::create(b, l, g, ValueRange{n, oh, ow, c});
-              if constexpr (isMax) {
-                Value k = tensor::ExtractOp::create(b, l, argmax,
-                                                    ValueRange{n, oh, ow, c});
-                Value hit = arith::CmpIOp::create(
-                    b, l, arith::CmpIPredicate::eq, k,
-                    arith::ConstantOp::create(b, l, b.getI32Type(),
-                                              b.getI32IntegerAttr(kh * win[1] + kw)));
-                valid = arith::AndIOp::create(b, l, valid, hit);
-              } else {
-                Value ch = windowCount(b, l, oh, s[0], p[0], win[0], H);
-                Value cw = windowCount(b, l, ow, s[1], p[2], win[1], W);
-                gv = arith::DivFOp::create(
-                    b, l, gv, indexToF32(b, l, arith::MulIOp::create(b, l, ch, cw)));
-              }
-              Value term = arith::SelectOp::create(b, l, valid, gv,
-                                                   floatConst(b, l, 0.0));
-              acc = arith::AddFOp::create(b, l, acc, term);
-            }
-          }
-          return acc;
-        });
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(
+        op, buildPoolGather(rewriter, loc, xt, sameDims(rewriter, loc, xt, x), g,
+                            argmax, win, s, p, dimOf(rewriter, loc, x, 1),
+                            dimOf(rewriter, loc, x, 2), dimOf(rewriter, loc, g, 1),
+                            dimOf(rewriter, loc, g, 2)));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Fused ops
+//===----------------------------------------------------------------------===//
+
+/// dl.fused_conv2d lowers to the ops of the unfused chain, tagged so that a
+/// target's schedule can tile the last one and pull the others into its
+/// tiles (the CPU's @schedule_conv_block_pool): the convolution; one generic
+/// for bias + activation (`dlc.fused_act`, there even when both are absent,
+/// so every block has the same form); and a max pool `dlc.fused_pool`, with
+/// its arg-max (the two-result generic) when the gradient uses it, else
+/// linalg.pooling_nhwc_max. Pools with padding, and average pools, are not
+/// tagged (their ops are scheduled one by one).
+struct FusedConv2DLowering : public OpRewritePattern<dl::FusedConv2DOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(dl::FusedConv2DOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = getContext();
+    RankedTensorType convType = op.getConvType();
+    if (!convType)
+      return rewriter.notifyMatchFailure(op, "needs ranked types");
+    Value conv = buildConv(rewriter, loc, op.getInput(), op.getFilter(), convType,
+                           op.getStrides(), op.getPads());
+    SmallVector<Value> dims = sameDims(rewriter, loc, convType, conv);
+    SmallVector<Value> inputs = {conv};
+    SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(4, ctx)};
+    if (Value bias = op.getBias()) {
+      inputs.push_back(bias);
+      maps.push_back(AffineMap::get(4, 0, {getAffineDimExpr(3, ctx)}, ctx));
+    }
+    dl::Activation kind = op.getActivation();
+    double alpha = op.getAlpha().convertToDouble();
+    Value act = buildMap(rewriter, loc, convType, dims, inputs, maps,
+                         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           Value z = a.size() > 1 ? arith::AddFOp::create(b, l, a[0], a[1])
+                                                  : a[0];
+                           return dl::buildActivation(b, l, kind, alpha, z);
+                         });
+    act.getDefiningOp()->setAttr("dlc.fused_act", rewriter.getUnitAttr());
+    if (op.getPool() == dl::PoolKind::none) {
+      rewriter.replaceOp(op, act);
+      return success();
+    }
+    auto type = cast<RankedTensorType>(op.getResult().getType());
+    ArrayRef<int64_t> win = op.getPoolWindow(), s = op.getPoolStrides(),
+                      p = op.getPoolPads();
+    bool padded = llvm::any_of(p, [](int64_t v) { return v != 0; });
+    SmallVector<Value> poolDims = windowDims(rewriter, loc, type, act, win, s, p);
+    if (op.getPool() == dl::PoolKind::avg) {
+      rewriter.replaceOp(op, dl::AvgPoolOp::create(rewriter, loc, act, win, s, p));
+      return success();
+    }
+    double ninf = -std::numeric_limits<float>::infinity();
+    Value input = padNHWC(rewriter, loc, act, p, ninf);
+    Operation *root;
+    Value pooled, indices;
+    if (op.getIndices().use_empty()) {
+      Value init = filledTensor(rewriter, loc, type, poolDims,
+                                floatConst(rewriter, loc, ninf));
+      Value window = tensor::EmptyOp::create(rewriter, loc, win, rewriter.getF32Type());
+      auto max = linalg::PoolingNhwcMaxOp::create(
+          rewriter, loc, TypeRange{type}, ValueRange{input, window}, ValueRange{init},
+          i64Vector(rewriter, s), i64Vector(rewriter, {1, 1}));
+      root = max;
+      pooled = max.getResult(0);
+      // Nobody reads the arg-max: an empty tensor stands for it.
+      indices = emptyTensor(rewriter, loc, cast<RankedTensorType>(op.getIndices().getType()),
+                            poolDims);
+    } else {
+      linalg::GenericOp generic;
+      std::tie(pooled, indices) =
+          buildArgMaxPool(rewriter, loc, input, type, poolDims,
+                          rewriter.getIntegerType(8), win, s, &generic);
+      root = generic;
+    }
+    if (!padded)
+      root->setAttr("dlc.fused_pool", rewriter.getUnitAttr());
+    rewriter.replaceOp(op, {pooled, indices});
+    return success();
+  }
+};
+
+/// dl.unpool: the pool gradient with the saved arg-max (a max pool) or
+/// spread evenly (an average pool), tagged `dlc.unpool` for the schedule,
+/// which computes it an image at a time inside the filter gradient's image
+/// loop.
+struct UnpoolLowering : public OpRewritePattern<dl::UnpoolOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(dl::UnpoolOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value g = op.getGrad();
+    auto xt = cast<RankedTensorType>(op.getType());
+    SmallVector<Value> dims = sameDims(rewriter, loc, xt, g);
+    linalg::GenericOp generic;
+    Value dz = buildPoolGather(
+        rewriter, loc, xt, dims, g, op.getIndices(), op.getWindow(), op.getStrides(),
+        op.getPads(), indexConst(rewriter, loc, op.getSize()[0]),
+        indexConst(rewriter, loc, op.getSize()[1]), dimOf(rewriter, loc, g, 1),
+        dimOf(rewriter, loc, g, 2), &generic);
+    generic->setAttr("dlc.unpool", rewriter.getUnitAttr());
+    rewriter.replaceOp(op, dz);
     return success();
   }
 };
@@ -1232,10 +1393,11 @@ void mlir::dlc::populateDLToLinalgPatterns(RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<ArgmaxLowering, BroadcastToLowering, ConstantLowering,
                Conv2DGradFilterLowering, Conv2DGradInputLowering, Conv2DLowering,
-               DropoutLowering, ElementwiseLowering, L2Lowering, MatmulLowering,
+               DropoutLowering, ElementwiseLowering, FusedConv2DLowering,
+               L2Lowering, MatmulLowering,
                MseLowering, OneHotLowering, PoolGradLowering<dl::AvgPoolGradOp>,
                PoolGradLowering<dl::MaxPoolGradOp>, PoolLowering<dl::AvgPoolOp>,
-               PoolLowering<dl::MaxPoolOp>, ReduceLowering<dl::MaxOp>,
+               PoolLowering<dl::MaxPoolOp>, ReduceLowering<dl::MaxOp>, UnpoolLowering,
                ReduceLowering<dl::MeanOp>, ReduceLowering<dl::SumOp>,
                ReshapeLowering<dl::FlattenOp>, ReshapeLowering<dl::ReshapeOp>,
                SizeLowering, SoftmaxCrossEntropyLowering,
