@@ -1,9 +1,10 @@
 //===- FuseElementwise.cpp - elementwise fusion that keeps matmuls intact -===//
 //
 // Upstream's linalg elementwise fusion, with a control function that leaves
-// the `dlc.matmul` contractions alone: no producer is fused into them and no
-// reshape is propagated through them, so they reach the CPU schedule as the
-// two-dimensional, tagged generics that it tiles.
+// the ops a target schedules by their tag alone (`dlc.matmul` contractions,
+// the ops of a fused convolution block): no producer is fused into them, they
+// are fused into nothing and no reshape is propagated through them, so they
+// reach the CPU schedule as the tagged generics that it tiles.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,7 +21,12 @@ namespace mlir::dlc {
 #include "passes/Passes.h.inc"
 
 namespace {
-bool isMatmul(Operation *op) { return op && op->hasAttr("dlc.matmul"); }
+/// An op that a target's schedule matches by its tag.
+bool isTagged(Operation *op) {
+  return op && llvm::any_of(ArrayRef<StringRef>{"dlc.matmul", "dlc.fused_act",
+                                                "dlc.fused_pool", "dlc.unpool"},
+                            [&](StringRef tag) { return op->hasAttr(tag); });
+}
 
 /// Fuses an elementwise producer into an elementwise consumer over the same
 /// static iteration space when the producer's result is also used elsewhere:
@@ -38,7 +44,7 @@ struct FuseSharedProducer : public OpRewritePattern<linalg::GenericOp> {
 
   LogicalResult matchAndRewrite(linalg::GenericOp consumer,
                                 PatternRewriter &rewriter) const override {
-    if (!allParallel(consumer) || isMatmul(consumer))
+    if (!allParallel(consumer) || isTagged(consumer))
       return failure();
     SmallVector<int64_t> ranges = consumer.getStaticLoopRanges();
     if (llvm::any_of(ranges, ShapedType::isDynamic))
@@ -46,7 +52,7 @@ struct FuseSharedProducer : public OpRewritePattern<linalg::GenericOp> {
     for (OpOperand *operand : consumer.getDpsInputOperands()) {
       auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
       if (!producer || producer->hasOneUse() || !allParallel(producer) ||
-          isMatmul(producer) || producer->getBlock() != consumer->getBlock() ||
+          isTagged(producer) || producer->getBlock() != consumer->getBlock() ||
           producer.getStaticLoopRanges() != ranges ||
           !consumer.getMatchingIndexingMap(operand).isIdentity() ||
           !producer.getIndexingMapMatchingResult(cast<OpResult>(operand->get()))
@@ -142,8 +148,8 @@ struct FuseElementwisePass
     // merges the two (or moves a reshape across them).
     linalg::ControlFusionFn control = [](OpOperand *operand) {
       Operation *producer = operand->get().getDefiningOp();
-      return producer && producer->hasOneUse() && !isMatmul(producer) &&
-             !isMatmul(operand->getOwner());
+      return producer && producer->hasOneUse() && !isTagged(producer) &&
+             !isTagged(operand->getOwner());
     };
     RewritePatternSet patterns(ctx);
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);

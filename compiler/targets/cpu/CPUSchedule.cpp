@@ -25,7 +25,9 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <array>
 #include <cstdlib>
+#include <optional>
 
 namespace mlir::dlc::cpu {
 #define GEN_PASS_DEF_CPUSCHEDULEPASS
@@ -37,65 +39,167 @@ constexpr const char kBuiltinSchedule[] =
 #include "compiler/targets/cpu/CPUSchedule.mlir.inc"
     ;
 
-/// An op that the schedule handles by calling one of its named sequences
-/// with the op and integer parameters that the transform dialect cannot
-/// compute itself (it has no arithmetic on shapes): tile sizes that divide
-/// the op's dimensions.
+/// Ops that the schedule handles by calling one of its named sequences with
+/// them (one handle each) and integer parameters that the transform dialect
+/// cannot compute itself (it has no arithmetic on shapes): tile sizes that
+/// divide the ops' dimensions.
 struct ScheduleCall {
-  Operation *op;
+  SmallVector<Operation *, 2> ops;
   StringRef sequence;
-  SmallVector<int64_t, 3> params;
+  SmallVector<int64_t, 5> params;
 };
 
-/// Convolutions with static output width and channels: @schedule_conv with a
-/// width tile (the largest of 8, 7, 4, 2, 1 that divides the output width)
-/// and a channel tile (32, 16 or 8, dividing the channels; 0, all of them,
-/// for up to 64 channels that none divides). Others keep the generic
-/// lowering.
-void convCalls(ModuleOp module, SmallVectorImpl<ScheduleCall> &calls) {
+/// Ops that a fused block's call transforms: no other call may name them
+/// (a sequence erases the ops it consumes).
+using Claimed = llvm::DenseSet<Operation *>;
+
+/// The register tile of a convolution with static output width and
+/// channels: (width tile, channel tile), the largest of 8, 7, 4, 2, 1 that
+/// divides the output width and 32, 16 or 8 dividing the channels (0, all of
+/// them, for up to 64 channels that none divides). None for other shapes.
+std::optional<std::array<int64_t, 2>> convTiles(linalg::Conv2DNhwcHwcfOp conv) {
+  auto type = dyn_cast<RankedTensorType>(conv.getResultTensors()[0].getType());
+  if (!type || !type.getElementType().isF32())
+    return std::nullopt;
+  int64_t ow = type.getDimSize(2), f = type.getDimSize(3);
+  if (ShapedType::isDynamic(ow) || ShapedType::isDynamic(f))
+    return std::nullopt;
+  auto pick = [](int64_t size, ArrayRef<int64_t> options) -> int64_t {
+    for (int64_t o : options)
+      if (size % o == 0)
+        return o;
+    return 0;
+  };
+  int64_t owTile = pick(ow, {8, 7, 4, 2, 1}), fTile = pick(f, {32, 16, 8});
+  // Few channels that no tile divides (3, 10, ...): one tile of all of
+  // them (0 = not tiled).
+  if (!fTile && f > 64)
+    return std::nullopt;
+  return std::array<int64_t, 2>{owTile, fTile};
+}
+
+/// Convolutions: @schedule_conv with their register tile. Others keep the
+/// generic lowering.
+void convCalls(ModuleOp module, const Claimed &claimed,
+               SmallVectorImpl<ScheduleCall> &calls) {
   module.walk([&](linalg::Conv2DNhwcHwcfOp conv) {
-    auto type = dyn_cast<RankedTensorType>(conv.getResultTensors()[0].getType());
-    if (!type || !type.getElementType().isF32())
+    if (claimed.contains(conv))
       return;
-    int64_t ow = type.getDimSize(2), f = type.getDimSize(3);
-    if (ShapedType::isDynamic(ow) || ShapedType::isDynamic(f))
-      return;
-    auto pick = [](int64_t size, ArrayRef<int64_t> options) -> int64_t {
-      for (int64_t o : options)
-        if (size % o == 0)
-          return o;
-      return 0;
-    };
-    int64_t owTile = pick(ow, {8, 7, 4, 2, 1}), fTile = pick(f, {32, 16, 8});
-    // Few channels that no tile divides (3, 10, ...): one tile of all of
-    // them (0 = not tiled).
-    if (!fTile && f > 64)
-      return;
-    calls.push_back({conv, "schedule_conv", {owTile, fTile}});
+    if (auto tiles = convTiles(conv))
+      calls.push_back({{conv}, "schedule_conv", {(*tiles)[0], (*tiles)[1]}});
   });
 }
 
-/// Filter gradients (`dlc.conv_filter_grad` generics over (kh, kw, c, f, n,
-/// oh, ow)): @schedule_filter_grad with register tiles of 8 input channels,
-/// or, when the input channels do not divide by 8 (1 for grayscale, 3 for
-/// RGB), of all the window's columns (0) by one channel; by 32, 16 or 8
-/// output channels, or all of them (0) up to 64, like convolutions. Others
-/// (more than 64 output channels that 8 does not divide) keep the generic
-/// lowering.
-void filterGradCalls(ModuleOp module, SmallVectorImpl<ScheduleCall> &calls) {
+/// The tiles of a filter gradient (`dlc.conv_filter_grad` generic over (kh,
+/// kw, c, f, n, oh, ow)): (window columns, input channels, output channels)
+/// per register tile: 8 input channels, or, when the input channels do not
+/// divide by 8 (1 for grayscale, 3 for RGB), all the window's columns (0) by
+/// one channel; by 32, 16 or 8 output channels, or all of them (0) up to 64,
+/// like convolutions. None for others (more than 64 output channels that 8
+/// does not divide).
+std::optional<std::array<int64_t, 3>> filterGradTiles(linalg::GenericOp op) {
+  if (!op->hasAttr("dlc.conv_filter_grad") || op.getNumLoops() != 7)
+    return std::nullopt;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t c = ranges[2], f = ranges[3];
+  if (ShapedType::isDynamic(c) || ShapedType::isDynamic(f))
+    return std::nullopt;
+  int64_t fTile = f % 32 == 0 ? 32 : f % 16 == 0 ? 16 : f % 8 == 0 ? 8 : f <= 64 ? 0 : -1;
+  if (fTile < 0)
+    return std::nullopt;
+  bool channels = c % 8 == 0;
+  return std::array<int64_t, 3>{channels ? 1 : 0, channels ? 8 : 1, fTile};
+}
+
+/// Filter gradients: @schedule_filter_grad, an image at a time.
+void filterGradCalls(ModuleOp module, const Claimed &claimed,
+                     SmallVectorImpl<ScheduleCall> &calls) {
   module.walk([&](linalg::GenericOp op) {
-    if (!op->hasAttr("dlc.conv_filter_grad") || op.getNumLoops() != 7)
+    if (claimed.contains(op))
       return;
-    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    int64_t c = ranges[2], f = ranges[3];
-    if (ShapedType::isDynamic(c) || ShapedType::isDynamic(f))
+    if (auto t = filterGradTiles(op))
+      calls.push_back({{op}, "schedule_filter_grad", {(*t)[0], (*t)[1], (*t)[2]}});
+  });
+}
+
+/// Fused blocks (dl.fused_conv2d, lowered to a convolution, its `dlc.fused_act`
+/// and a `dlc.fused_pool`): @schedule_conv_block_pool on the pool, or
+/// @schedule_conv_block on the activation without a pool, with the
+/// convolution's register tile. Their gradients, where the filter gradient
+/// reads a `dlc.unpool` that nothing else reads (but the padding of the
+/// input gradient's convolution): @schedule_conv_block_backward[_dx] on the
+/// filter gradient (and that convolution). The `_dx` calls go to `last`:
+/// they clean up the whole function, which may erase ops other calls hold.
+void blockCalls(ModuleOp module, Claimed &claimed,
+                SmallVectorImpl<ScheduleCall> &calls,
+                SmallVectorImpl<ScheduleCall> &last) {
+  auto claim = [&](std::initializer_list<Operation *> ops) {
+    claimed.insert(ops.begin(), ops.end());
+  };
+  auto convOf = [](linalg::GenericOp act) -> linalg::Conv2DNhwcHwcfOp {
+    if (!act || !act->hasAttr("dlc.fused_act"))
+      return nullptr;
+    return act->getOperand(0).getDefiningOp<linalg::Conv2DNhwcHwcfOp>();
+  };
+  module.walk([&](linalg::LinalgOp pool) {
+    if (!pool->hasAttr("dlc.fused_pool"))
       return;
-    int64_t fTile = f % 32 == 0 ? 32 : f % 16 == 0 ? 16 : f % 8 == 0 ? 8 : f <= 64 ? 0 : -1;
-    if (fTile < 0)
+    auto act = pool->getOperand(0).getDefiningOp<linalg::GenericOp>();
+    linalg::Conv2DNhwcHwcfOp conv = convOf(act);
+    auto tiles = conv ? convTiles(conv) : std::nullopt;
+    if (!tiles)
       return;
-    bool channels = c % 8 == 0;
-    calls.push_back({op, "schedule_filter_grad",
-                     {channels ? 1 : 0, channels ? 8 : 1, fTile}});
+    calls.push_back({{pool}, "schedule_conv_block_pool", {(*tiles)[0], (*tiles)[1]}});
+    claim({pool, act, conv});
+  });
+  module.walk([&](linalg::GenericOp act) {
+    linalg::Conv2DNhwcHwcfOp conv = convOf(act);
+    auto tiles = conv && !claimed.contains(act) ? convTiles(conv) : std::nullopt;
+    if (!tiles)
+      return;
+    calls.push_back({{act}, "schedule_conv_block", {(*tiles)[0], (*tiles)[1]}});
+    claim({act, conv});
+  });
+  module.walk([&](linalg::GenericOp dw) {
+    auto fg = filterGradTiles(dw);
+    if (!fg)
+      return;
+    auto dz = dw->getOperand(1).getDefiningOp<linalg::GenericOp>();
+    if (!dz || !dz->hasAttr("dlc.unpool"))
+      return;
+    linalg::Conv2DNhwcHwcfOp dx;
+    tensor::PadOp pad;
+    for (Operation *user : dz->getUsers()) {
+      if (user == dw)
+        continue;
+      pad = dyn_cast<tensor::PadOp>(user);
+      if (!pad || dx)
+        return;
+      // The convolution reading the padded dz (and the size queries of its
+      // output's batch dimension).
+      for (Operation *padUser : pad->getUsers()) {
+        if (isa<tensor::DimOp>(padUser))
+          continue;
+        auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(padUser);
+        if (!conv || dx || conv->getOperand(0) != pad.getResult())
+          return;
+        dx = conv;
+      }
+      if (!dx)
+        return;
+    }
+    SmallVector<int64_t, 5> params = {(*fg)[0], (*fg)[1], (*fg)[2]};
+    if (!dx) {
+      calls.push_back({{dw}, "schedule_conv_block_backward", params});
+      claim({dw, dz});
+      return;
+    }
+    auto tiles = convTiles(dx);
+    if (!tiles)
+      return;
+    params.append({(*tiles)[0], (*tiles)[1]});
+    last.push_back({{dw, dx}, "schedule_conv_block_backward_dx", params});
+    claim({dw, dz, pad, dx});
   });
 }
 
@@ -129,10 +233,11 @@ void markRaggedRows(ModuleOp module) {
 /// the innermost index is the innermost loop, else gathers). Left to the
 /// generic lowering, LLVM fully unrolls short innermost loops (32 channels)
 /// and then vectorizes the loop around them with gathers and scatters.
-void elementwiseCalls(ModuleOp module, SmallVectorImpl<ScheduleCall> &calls) {
+void elementwiseCalls(ModuleOp module, const Claimed &claimed,
+                      SmallVectorImpl<ScheduleCall> &calls) {
   module.walk([&](linalg::GenericOp op) {
     unsigned n = op.getNumLoops();
-    if (op->hasAttr("dlc.matmul") || op->hasAttr("dlc.conv_filter_grad") ||
+    if (claimed.contains(op) || op->hasAttr("dlc.matmul") || op->hasAttr("dlc.conv_filter_grad") ||
         n == 0 || n > 4 ||
         op.getIteratorTypesArray()[n - 1] != utils::IteratorType::parallel)
       return;
@@ -157,9 +262,9 @@ void elementwiseCalls(ModuleOp module, SmallVectorImpl<ScheduleCall> &calls) {
         "schedule_elementwise_1", "schedule_elementwise_2",
         "schedule_elementwise_3", "schedule_elementwise_4"};
     if (n == 1 && inner <= 64)
-      calls.push_back({op, "vectorize", {}});
+      calls.push_back({{op}, "vectorize", {}});
     else
-      calls.push_back({op, kByRank[n - 1], {inner <= 64 ? 0 : 64}});
+      calls.push_back({{op}, kByRank[n - 1], {inner <= 64 ? 0 : 64}});
   });
 }
 
@@ -249,31 +354,36 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     return transform::TransformOptions().enableExpensiveChecks(strict);
   }
 
-  /// Calls the schedule's named sequence `call.sequence` on `call.op` with
+  /// Calls the schedule's named sequence `call.sequence` on `call.ops` with
   /// `call.params` as its parameters.
   LogicalResult apply(const ScheduleCall &call) {
     auto sequence = dyn_cast_or_null<transform::TransformOpInterface>(
         SymbolTable::lookupSymbolIn(**schedule, call.sequence));
+    Operation *first = call.ops.front();
     if (!sequence)
-      return call.op->emitError() << "the CPU schedule has no @" << call.sequence;
-    Builder b(call.op->getContext());
+      return first->emitError() << "the CPU schedule has no @" << call.sequence;
+    Builder b(first->getContext());
     RaggedArray<transform::MappedValue> bindings;
-    bindings.push_back(ArrayRef<transform::MappedValue>{call.op});
+    for (Operation *op : call.ops)
+      bindings.push_back(ArrayRef<transform::MappedValue>{op});
     for (int64_t p : call.params)
       bindings.push_back(ArrayRef<transform::MappedValue>{b.getI64IntegerAttr(p)});
     return transform::applyTransformNamedSequence(bindings, sequence, **schedule,
                                                   options());
   }
 
-  /// Schedules `module` in place: the ops whose tile sizes the pass
-  /// computes, then `@__transform_main` (the matmul forms, which it matches
+  /// Schedules `module` in place: the fused blocks and the ops whose tile
+  /// sizes the pass computes, then `@__transform_main` (the matmul forms, which it matches
   /// itself), then the fold of zeroed tiles.
   LogicalResult scheduleModule(ModuleOp module) {
-    SmallVector<ScheduleCall> calls;
-    convCalls(module, calls);
-    filterGradCalls(module, calls);
-    elementwiseCalls(module, calls);
+    SmallVector<ScheduleCall> calls, last;
+    Claimed claimed;
+    blockCalls(module, claimed, calls, last);
+    convCalls(module, claimed, calls);
+    filterGradCalls(module, claimed, calls);
+    elementwiseCalls(module, claimed, calls);
     markRaggedRows(module);
+    calls.append(last);
     for (const ScheduleCall &call : calls)
       if (failed(apply(call)))
         return failure();

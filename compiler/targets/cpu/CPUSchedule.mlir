@@ -34,11 +34,23 @@
 //   Elementwise ops (@schedule_elementwise_<rank>): a vectorized row of the
 //     innermost dimension at a time.
 //
+//   Fused blocks (dl.fused_conv2d lowered to a convolution, a `dlc.fused_act`
+//     bias + activation and a `dlc.fused_pool` max pool): the pool is tiled
+//     by (image, pooled row) and the activation, the convolution and the
+//     fills are fused into its tiles (@schedule_conv_block_pool), so the
+//     activation before the pool exists only as one tile of conv rows;
+//     without a pool the activation is tiled like a convolution with the
+//     convolution fused in (@schedule_conv_block). Their gradients compute
+//     the unpooled gradient (`dlc.unpool`) one image at a time inside the
+//     filter gradient's image loop, shared with the input gradient's
+//     (@schedule_conv_block_backward[_dx]).
+//
 // In every form the accumulator of a tile is hoisted out of its reduction
 // loops (loop-invariant subset hoisting on tensors), so it lives in
-// registers, and contractions become broadcast-FMA outer products. Nothing
-// but zero fills is fused into tiles (producers are computed whole). Ops
-// that do not match keep the generic lowering.
+// registers, and contractions become broadcast-FMA outer products. Besides
+// zero fills, only the ops of fused blocks are fused into tiles (other
+// producers are computed whole). Ops that do not match keep the generic
+// lowering.
 module attributes {transform.with_named_sequence} {
 
   // ---- matchers ----------------------------------------------------------
@@ -418,6 +430,14 @@ module attributes {transform.with_named_sequence} {
   // as reduction loops with the accumulator in registers across them.
   transform.named_sequence @schedule_filter_grad(%op: !transform.any_op {transform.consumed}, %j: !transform.param<i64> {transform.readonly}, %c: !transform.param<i64> {transform.readonly}, %f: !transform.param<i64> {transform.readonly}) {
     %t1, %ln = transform.structured.tile_using_for %op tile_sizes [0, 0, 0, 0, 1, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.include @filter_grad_tiles failures(propagate) (%t1, %ln, %j, %c, %f) : (!transform.any_op, !transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
+    transform.yield
+  }
+
+  // The tiles of @schedule_filter_grad for %t1, the filter gradient of one
+  // image, inside the image loop %ln (which may also hold other per-image
+  // ops: a fused block's dz, the input gradient's conv).
+  transform.named_sequence @filter_grad_tiles(%t1: !transform.any_op {transform.consumed}, %ln: !transform.any_op {transform.readonly}, %j: !transform.param<i64> {transform.readonly}, %c: !transform.param<i64> {transform.readonly}, %f: !transform.param<i64> {transform.readonly}) {
     %t2, %l0, %l1, %l2, %l3 = transform.structured.tile_using_for %t1 tile_sizes [1, %j, %c, %f, 0, 0, 0] : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
     %t3, %k0, %k1 = transform.structured.tile_using_for %t2 tile_sizes [0, 0, 0, 0, 0, 1, 1] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
     // The window offsets (oh + i) are unit dims of the tile: folding them
@@ -427,6 +447,162 @@ module attributes {transform.with_named_sequence} {
       transform.apply_patterns.canonicalization
     } : !transform.any_op
     transform.include @vectorize_tiles failures(propagate) (%ln) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
+  // ---- fused conv blocks -------------------------------------------------
+  //
+  // A dl fused conv block (conv2d + bias + ReLU [+ 2x2/2 max pool, with or
+  // without its i8 arg-max]) lowers to today's ops, tagged: the bias+ReLU
+  // generic `dlc.fused_act`, the pool (`linalg.pooling_nhwc_max`, or the
+  // two-result arg-max generic) `dlc.fused_pool`; its gradient's per-pixel
+  // unpool generic `dlc.unpool`. dl-cpu-schedule calls these sequences on
+  // the block's root with the conv tile sizes it picks for @schedule_conv
+  // (and @schedule_filter_grad); the block's other ops must then be left out
+  // of its conv / elementwise calls (they are consumed here).
+
+  // No pool: the root is the bias+ReLU generic %act over the conv output.
+  // Tiles of one output row of %ow pixels by %f channels (0 = all), as
+  // @schedule_conv's, but of %act: the conv and its zero fill are fused into
+  // each tile, so bias and ReLU read the tile's accumulators straight after
+  // its reduction loops (through an 896 B stack tile, in L1) and only the
+  // activation is written: the full conv output never exists.
+  transform.named_sequence @schedule_conv_block(%act: !transform.any_op {transform.consumed}, %ow: !transform.param<i64> {transform.readonly}, %f: !transform.param<i64> {transform.readonly}) {
+    %conv = transform.get_producer_of_operand %act[0] : (!transform.any_op) -> !transform.any_op
+    %fill = transform.get_producer_of_operand %conv[2] : (!transform.any_op) -> !transform.any_op
+    %t, %tiles = transform.structured.tile_using_forall %act tile_sizes [1, 1, %ow, %f] : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+    %c2, %tiles2 = transform.structured.fuse_into_containing_op %conv into %tiles : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %f2, %tiles3 = transform.structured.fuse_into_containing_op %fill into %tiles2 : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
+    // The conv's zero fill writes a slice of the full-size tensor.empty:
+    // make it a tile-sized empty (else bufferization keeps the full buffer).
+    transform.apply_patterns to %tiles3 {
+      transform.apply_patterns.tensor.fold_tensor_empty
+    } : !transform.any_op
+    // Then exactly @schedule_conv's reduction loops and 1-D decomposition.
+    %t2, %k0, %k1, %k2 = transform.structured.tile_using_for %c2 tile_sizes [0, 0, 0, 0, 1, 1, 1] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    %d = transform.structured.decompose %t2 : (!transform.any_op) -> !transform.any_op
+    transform.include @vectorize_tiles failures(propagate) (%tiles3) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
+  // Pool tiles (inside a tile of one image and one pooled row): one pooled
+  // pixel by all channels, then the 2x2 window by 1 x 1. With every other
+  // dim a unit dim, folding them leaves a 1-D op over the channels, which
+  // vectorizes; the (max, arg-max) pair is hoisted out of the window loops
+  // into registers. Either form: the named max pool is generalized first.
+  transform.named_sequence @pool_tiles(%pool: !transform.any_op {transform.consumed}) {
+    %g = transform.structured.generalize %pool : (!transform.any_op) -> !transform.any_op
+    %t1, %ln, %lh, %lw = transform.structured.tile_using_for %g tile_sizes [1, 1, 1, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    %t2, %k0, %k1 = transform.structured.tile_using_for %t1 tile_sizes [0, 0, 0, 0, 1, 1] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+    transform.apply_patterns to %ln {
+      transform.apply_patterns.linalg.fold_unit_extent_dims_via_slices
+      transform.apply_patterns.canonicalization
+    } : !transform.any_op
+    transform.include @vectorize_tiles failures(propagate) (%ln) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
+  // conv + bias + ReLU + max pool, the root being the pool %pool (either
+  // form). The pool is tiled over (image, pooled row) in an scf.forall;
+  // bias+ReLU, the conv and the fills (the conv's zero fill and the pool's
+  // -inf / 0 inits) are fused into each tile: a tile computes the 2 conv
+  // rows its windows read (from 6 padded input rows; 2x2/2 windows do not
+  // overlap, so nothing is recomputed) and the pre-pool tensor exists only
+  // as one 2-row tile (7 KB on the stack after bufferization). Inside, the conv and bias+ReLU get
+  // @schedule_conv_block's register tiles (%ow pixels by %f channels, as
+  // @schedule_conv), the pool @pool_tiles.
+  transform.named_sequence @schedule_conv_block_pool(%pool: !transform.any_op {transform.consumed}, %ow: !transform.param<i64> {transform.readonly}, %f: !transform.param<i64> {transform.readonly}) {
+    %act = transform.get_producer_of_operand %pool[0] : (!transform.any_op) -> !transform.any_op
+    %conv = transform.get_producer_of_operand %act[0] : (!transform.any_op) -> !transform.any_op
+    %cfill = transform.get_producer_of_operand %conv[2] : (!transform.any_op) -> !transform.any_op
+    // The pool's inits: one fill (max pool) or two (max + arg-max).
+    %inits = transform.get_operand %pool[except(0, 1)] : (!transform.any_op) -> !transform.any_value
+    %pfills = transform.get_defining_op %inits : (!transform.any_value) -> !transform.any_op
+    %tp, %l0 = transform.structured.tile_using_forall %pool tile_sizes [1, 1] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %a2, %l1 = transform.structured.fuse_into_containing_op %act into %l0 : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %c2, %l2 = transform.structured.fuse_into_containing_op %conv into %l1 : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %f2, %l3 = transform.structured.fuse_into_containing_op %cfill into %l2 : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %pf2, %l4 = transform.structured.fuse_into_containing_op %pfills into %l3 : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
+    // Slices of full-size tensor.empty become tile-sized ones (else the
+    // full pre-pool buffer survives bufferization).
+    transform.apply_patterns to %l4 {
+      transform.apply_patterns.tensor.fold_tensor_empty
+      transform.apply_patterns.canonicalization
+    } : !transform.any_op
+    transform.include @pool_tiles failures(propagate) (%tp) : (!transform.any_op) -> ()
+    // The pool's init fills: one pooled row (14 x 32 here), small enough
+    // to vectorize whole.
+    transform.include @vectorize failures(propagate) (%pf2) : (!transform.any_op) -> ()
+    transform.include @schedule_conv_block failures(propagate) (%a2, %ow, %f) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    transform.yield
+  }
+
+  // The unpool %dz (`dlc.unpool`) of a fused block's gradient, already one
+  // image inside an image loop: tiled by pixel and vectorized along the
+  // channels (its gathers of the pooled gradient and arg-max become
+  // contiguous loads).
+  transform.named_sequence @unpool_tiles(%dz: !transform.any_op {transform.consumed}) {
+    %t, %l0, %l1, %l2 = transform.structured.tile_using_for %dz tile_sizes [1, 1, 1, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.include @vectorize_tiles failures(propagate) (%l0) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
+  // Gradient of a fused block without input gradient (the first conv): the
+  // filter gradient %dw walks the images outermost (as
+  // @schedule_filter_grad); the unpooled, ReLU-masked gradient dz of the
+  // image is computed inside that loop (a 1-image tile of dz, never the
+  // full-size dz), then @filter_grad_tiles. %j, %c, %f as
+  // @schedule_filter_grad.
+  transform.named_sequence @schedule_conv_block_backward(%dw: !transform.any_op {transform.consumed}, %j: !transform.param<i64> {transform.readonly}, %c: !transform.param<i64> {transform.readonly}, %f: !transform.param<i64> {transform.readonly}) {
+    %dz = transform.get_producer_of_operand %dw[1] : (!transform.any_op) -> !transform.any_op
+    %t1, %ln = transform.structured.tile_using_for %dw tile_sizes [0, 0, 0, 0, 1, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %dz2, %ln2 = transform.structured.fuse_into_containing_op %dz into %ln : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.apply_patterns to %ln2 {
+      transform.apply_patterns.tensor.fold_tensor_empty
+    } : !transform.any_op
+    transform.include @unpool_tiles failures(propagate) (%dz2) : (!transform.any_op) -> ()
+    transform.include @filter_grad_tiles failures(propagate) (%t1, %ln2, %j, %c, %f) : (!transform.any_op, !transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
+    transform.yield
+  }
+
+  // The same with the input gradient %dx (a conv of the padded dz with the
+  // flipped filter): dx is tiled by image with its zero fill, the padding
+  // of dz and dz fused in (structured.fuse: the pad's result is an
+  // scf.for iter_args init, which fuse_into_containing_op cannot fuse);
+  // dw's image loop is fused into the same loop (loop.fuse_sibling) and CSE
+  // merges the two per-image dz: one image loop computes dz once for both.
+  // Then @filter_grad_tiles for dw and @schedule_conv's tiles (%ow, %fx) for
+  // dx.
+  transform.named_sequence @schedule_conv_block_backward_dx(%dw: !transform.any_op {transform.consumed}, %dx: !transform.any_op {transform.consumed}, %j: !transform.param<i64> {transform.readonly}, %c: !transform.param<i64> {transform.readonly}, %f: !transform.param<i64> {transform.readonly}, %ow: !transform.param<i64> {transform.readonly}, %fx: !transform.param<i64> {transform.readonly}) {
+    %func = transform.get_parent_op %dw {op_name = "func.func"} : (!transform.any_op) -> !transform.any_op
+    %dz = transform.get_producer_of_operand %dw[1] : (!transform.any_op) -> !transform.any_op
+    %tx, %lx = transform.structured.fuse %dx tile_sizes [1, 0, 0, 0, 0, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %t1, %ln = transform.structured.tile_using_for %dw tile_sizes [0, 0, 0, 0, 1, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    // fuse_sibling needs identical loop bounds (the batch size as one SSA
+    // value): the tile loops took it from tensor.dim of different tensors
+    // (pads, the forward blocks' scf.forall results), which resolving the
+    // dims and canonicalizing (tensor.dim of a forall result is the dim of
+    // its shared output) traces back to one value.
+    transform.apply_patterns to %func {
+      transform.apply_patterns.memref.resolve_ranked_shaped_type_result_dims
+      transform.apply_patterns.canonicalization
+    } : !transform.any_op
+    transform.apply_cse to %func : !transform.any_op
+    %loop = transform.loop.fuse_sibling %ln into %lx : (!transform.any_op, !transform.any_op) -> !transform.any_op
+    %dz2, %loop2 = transform.structured.fuse_into_containing_op %dz into %loop : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.apply_patterns to %loop2 {
+      transform.apply_patterns.tensor.fold_tensor_empty
+      transform.apply_patterns.canonicalization
+    } : !transform.any_op
+    transform.apply_cse to %loop2 : !transform.any_op
+    %dzs = transform.structured.match ops{["linalg.generic"]} attributes{dlc.unpool} in %loop2 : (!transform.any_op) -> !transform.any_op
+    transform.include @unpool_tiles failures(propagate) (%dzs) : (!transform.any_op) -> ()
+    // dx's conv tiles first: @filter_grad_tiles vectorizes whatever is left
+    // in the loop, dx's zero fill included, which @schedule_conv must fuse.
+    %dxt = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} in %loop2 : (!transform.any_op) -> !transform.any_op
+    transform.include @schedule_conv failures(propagate) (%dxt, %ow, %fx) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
+    %dwt = transform.structured.match ops{["linalg.generic"]} attributes{dlc.conv_filter_grad} in %loop2 : (!transform.any_op) -> !transform.any_op
+    transform.include @filter_grad_tiles failures(propagate) (%dwt, %loop2, %j, %c, %f) : (!transform.any_op, !transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
     transform.yield
   }
 

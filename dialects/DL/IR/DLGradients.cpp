@@ -521,10 +521,13 @@ LogicalResult FusedConv2DOp::buildGradients(OpBuilder &b, Value g,
                           ArrayRef<int64_t>{conv.getDimSize(1), conv.getDimSize(2)},
                           getPoolWindow(), getPoolStrides(), getPoolPads());
   }
+  // The filter gradient first: the CPU schedule fuses the input gradient's
+  // image loop into the filter gradient's, which must come first.
+  Value dw = Conv2DGradFilterOp::create(b, gb.loc, getInput(), dz, getFilter(),
+                                        getStrides(), getPads());
   grads.push_back(Conv2DGradInputOp::create(b, gb.loc, dz, getFilter(),
                                             getInput(), getStrides(), getPads()));
-  grads.push_back(Conv2DGradFilterOp::create(b, gb.loc, getInput(), dz,
-                                             getFilter(), getStrides(), getPads()));
+  grads.push_back(dw);
   if (getBias())
     grads.push_back(gb.sum(gs, {0, 1, 2}, /*keepdims=*/false));
   return success();

@@ -1310,9 +1310,9 @@ struct FusedConv2DLowering : public OpRewritePattern<dl::FusedConv2DOp> {
 };
 
 /// dl.unpool: the pool gradient with the saved arg-max (a max pool) or
-/// spread evenly (an average pool), tagged `dlc.unpool` for the schedule,
-/// which computes it an image at a time inside the filter gradient's image
-/// loop.
+/// spread evenly (an average pool). The max pool's is tagged `dlc.unpool`
+/// for the schedule, which computes it an image at a time inside the filter
+/// gradient's image loop.
 struct UnpoolLowering : public OpRewritePattern<dl::UnpoolOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(dl::UnpoolOp op,
@@ -1320,14 +1320,20 @@ struct UnpoolLowering : public OpRewritePattern<dl::UnpoolOp> {
     Location loc = op.getLoc();
     Value g = op.getGrad();
     auto xt = cast<RankedTensorType>(op.getType());
-    SmallVector<Value> dims = sameDims(rewriter, loc, xt, g);
+    // The batch size from the saved arg-max, which the forward pass made
+    // from the block's input: the image loops of the filter and input
+    // gradients that this result feeds then have one bound, which the
+    // schedule needs to fuse them (loop.fuse_sibling).
+    Value indices = op.getIndices();
+    SmallVector<Value> dims = sameDims(rewriter, loc, xt, indices ? indices : g);
     linalg::GenericOp generic;
     Value dz = buildPoolGather(
         rewriter, loc, xt, dims, g, op.getIndices(), op.getWindow(), op.getStrides(),
         op.getPads(), indexConst(rewriter, loc, op.getSize()[0]),
         indexConst(rewriter, loc, op.getSize()[1]), dimOf(rewriter, loc, g, 1),
         dimOf(rewriter, loc, g, 2), &generic);
-    generic->setAttr("dlc.unpool", rewriter.getUnitAttr());
+    if (indices)
+      generic->setAttr("dlc.unpool", rewriter.getUnitAttr());
     rewriter.replaceOp(op, dz);
     return success();
   }
