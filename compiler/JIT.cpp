@@ -14,6 +14,7 @@
 #include "compiler/targets/cpu/CPUTarget.h"
 #include "frontend/MLIRGen.h"
 #include "passes/Passes.h"
+#include "runtime/Contracts.h"
 #include "runtime/Random.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -85,10 +86,12 @@ struct Model::Impl {
   }
 
   bool hasLoss() {
-    auto graph = module->lookupSymbol<mlir::func::FuncOp>(frontend::kGraphFunctionName);
+    auto graph =
+        module->lookupSymbol<mlir::func::FuncOp>(contract::kGraphEntry);
     for (unsigned i = 0; i < graph.getNumResults(); ++i)
-      if (auto role = graph.getResultAttrOfType<mlir::StringAttr>(i, "dl.role"))
-        if (role.getValue() == "loss")
+      if (auto role = graph.getResultAttrOfType<mlir::StringAttr>(
+              i, contract::kRoleAttr))
+        if (role.getValue() == contract::kRoleLoss)
           return true;
     return false;
   }
@@ -99,15 +102,15 @@ struct Model::Impl {
   buildEntries(const std::vector<std::string> &names,
                const std::set<std::string> *fed, Diagnostics &diags) {
     mlir::OwningOpRef<mlir::ModuleOp> clone = module->clone();
-    bool training = llvm::is_contained(names, "train_step") ||
-                    llvm::is_contained(names, "eval");
+    bool training = llvm::is_contained(names, contract::kTrainStepEntry) ||
+                    llvm::is_contained(names, contract::kEvalEntry);
     std::set<std::string> all;
     for (const runtime::InputSpec &in : spec.inputs)
       all.insert(in.name);
-    if (llvm::is_contained(names, "run") &&
+    if (llvm::is_contained(names, contract::kRunEntry) &&
         failed(buildRunFunction(*clone, fed ? *fed : all)))
       return diags.status("cannot build the run function");
-    if (training || llvm::is_contained(names, "graph_grad")) {
+    if (training || llvm::is_contained(names, contract::kGraphGradEntry)) {
       mlir::PassManager pm(&context);
       buildGradPipeline(pm, options);
       if (!training)
@@ -122,8 +125,9 @@ struct Model::Impl {
   /// The entry points an AOT module or --emit shows.
   std::vector<std::string> defaultEntries() {
     if (hasLoss())
-      return {"run", "train_step", "eval"};
-    return {"run"};
+      return {contract::kRunEntry, contract::kTrainStepEntry,
+              contract::kEvalEntry};
+    return {contract::kRunEntry};
   }
 
   StatusOr<std::shared_ptr<runtime::Executable>>
@@ -275,7 +279,8 @@ Status Model::emit(EmitKind kind, std::string &text, const std::string &path) co
   if (kind == EmitKind::Grad) {
     if (!impl->hasLoss())
       return Status::error(impl->spec.file + ": the model has no loss to differentiate");
-    auto clone = impl->buildEntries({"train_step", "eval"}, nullptr, diags);
+    auto clone = impl->buildEntries(
+        {contract::kTrainStepEntry, contract::kEvalEntry}, nullptr, diags);
     if (!clone.ok())
       return clone.status();
     (*clone)->print(os);
@@ -362,12 +367,12 @@ Model::run(const std::map<std::string, Tensor> &feeds) {
     key += n + ",";
   auto &exe = impl->runCache[key];
   if (!exe) {
-    auto compiled = impl->compile({"run"}, &fed);
+    auto compiled = impl->compile({contract::kRunEntry}, &fed);
     if (!compiled.ok())
       return compiled.status();
     exe = *compiled;
   }
-  return callNamed(*exe, "run", feeds, impl->params);
+  return callNamed(*exe, contract::kRunEntry, feeds, impl->params);
 }
 
 /// Calls entry `name` of `exe` with inputs from `feeds` and params from
@@ -408,12 +413,12 @@ Model::gradients(const std::map<std::string, Tensor> &feeds) {
     return Status::error(impl->spec.file + ": the model has no loss to differentiate");
   auto &exe = impl->runCache["<grad>"];
   if (!exe) {
-    auto compiled = impl->compile({"graph_grad"}, nullptr);
+    auto compiled = impl->compile({contract::kGraphGradEntry}, nullptr);
     if (!compiled.ok())
       return compiled.status();
     exe = *compiled;
   }
-  return callNamed(*exe, "graph_grad", feeds, impl->params);
+  return callNamed(*exe, contract::kGraphGradEntry, feeds, impl->params);
 }
 
 StatusOr<std::shared_ptr<runtime::Executable>> Model::compileTraining() {
@@ -421,7 +426,8 @@ StatusOr<std::shared_ptr<runtime::Executable>> Model::compileTraining() {
     return impl->training;
   if (!impl->hasLoss())
     return Status::error(impl->spec.file + ": the model has no loss to train");
-  auto compiled = impl->compile({"train_step", "eval"}, nullptr);
+  auto compiled =
+      impl->compile({contract::kTrainStepEntry, contract::kEvalEntry}, nullptr);
   if (!compiled.ok())
     return compiled.status();
   impl->training = *compiled;

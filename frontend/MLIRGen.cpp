@@ -12,6 +12,7 @@
 #include "frontend/MLIRGen.h"
 
 #include "dialects/DL/IR/DLOps.h"
+#include "runtime/Contracts.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -26,6 +27,7 @@
 #include <cstdio>
 
 using namespace dlc::frontend;
+namespace contract = dlc::contract;
 using llvm::cast;
 using llvm::dyn_cast;
 using llvm::isa;
@@ -1111,7 +1113,8 @@ private:
                                 builder.getArrayAttr(dimNames));
     }
     argAttrs.push_back(builder.getDictionaryAttr(
-        attr("dl.input", mlir::FlatSymbolRefAttr::get(&context, d.getName()))));
+        attr(contract::kInputAttr,
+             mlir::FlatSymbolRefAttr::get(&context, d.getName()))));
     inputTypes[d.getName()] = {d.getNameLoc(), *type};
     inputTypeASTs[d.getName()] = &d.getType();
     inputNames.push_back(d.getName());
@@ -1210,7 +1213,8 @@ private:
     }
     params.insert(d.getName());
     argAttrs.push_back(builder.getDictionaryAttr(
-        attr("dl.param", mlir::FlatSymbolRefAttr::get(&context, d.getName()))));
+        attr(contract::kParamAttr,
+             mlir::FlatSymbolRefAttr::get(&context, d.getName()))));
     return true;
   }
 
@@ -1542,20 +1546,22 @@ private:
       Value v = genExpr(l.getValue(), globals);
       if (!v || !checkScalar(v, l.getValue().loc(), "the loss"))
         return false;
-      loss = Result{v, "loss", "loss"};
+      loss = Result{v, contract::kRoleLoss, contract::kRoleLoss};
       return true;
     }
     case DeclAST::Kind::Metric: {
       auto &m = cast<MetricDeclAST>(decl);
-      if (llvm::any_of(metrics, [&](const Result &r) { return r.name == m.getName(); }) ||
-          m.getName() == "loss") {
+      if (llvm::any_of(
+              metrics,
+              [&](const Result &r) { return r.name == m.getName(); }) ||
+          m.getName() == contract::kRoleLoss) {
         error(m.getNameLoc()) << "metric '" << m.getName() << "' is defined twice";
         return false;
       }
       Value v = genExpr(m.getValue(), globals);
       if (!v || !checkScalar(v, m.getValue().loc(), "a metric"))
         return false;
-      metrics.push_back(Result{v, "metric", m.getName().str()});
+      metrics.push_back(Result{v, contract::kRoleMetric, m.getName().str()});
       return true;
     }
     case DeclAST::Kind::Output: {
@@ -1581,7 +1587,7 @@ private:
         if (!v)
           return false;
       }
-      outputs.push_back(Result{v, "output", o.getName().str()});
+      outputs.push_back(Result{v, contract::kRoleOutput, o.getName().str()});
       return true;
     }
     case DeclAST::Kind::Data:
@@ -1607,7 +1613,7 @@ mlir::OwningOpRef<mlir::ModuleOp> MLIRGenImpl::generate(const ModuleAST &ast) {
   module.setSymName(stem);
 
   builder.setInsertionPointToEnd(module.getBody());
-  graph = mlir::func::FuncOp::create(builder, moduleLoc, kGraphFunctionName,
+  graph = mlir::func::FuncOp::create(builder, moduleLoc, contract::kGraphEntry,
                                      builder.getFunctionType({}, {}));
   body = graph.addEntryBlock();
   builder.setInsertionPointToEnd(body);
@@ -1637,8 +1643,8 @@ mlir::OwningOpRef<mlir::ModuleOp> MLIRGenImpl::generate(const ModuleAST &ast) {
   auto addResult = [&](const Result &r) {
     results.push_back(r.value);
     resultAttrs.push_back(builder.getDictionaryAttr(
-        {attr("dl.role", builder.getStringAttr(r.role)),
-         attr("dl.name", builder.getStringAttr(r.name))}));
+        {attr(contract::kRoleAttr, builder.getStringAttr(r.role)),
+         attr(contract::kNameAttr, builder.getStringAttr(r.name))}));
   };
   if (loss)
     addResult(*loss);

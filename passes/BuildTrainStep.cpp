@@ -7,8 +7,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "runtime/Contracts.h"
 
 #include "mlir/IR/IRMapping.h"
+
+namespace contract = ::dlc::contract;
 
 namespace mlir::dlc {
 #define GEN_PASS_DEF_BUILDTRAINSTEPPASS
@@ -119,14 +122,15 @@ struct BuildTrainStepPass
       return signalPassFailure();
     ModuleOp module = getOperation();
     // An @eval built before (by dl-build-eval) stands when @graph is gone.
-    bool evalBuilt = !SymbolTable::lookupSymbolIn(module, "graph") &&
-                     SymbolTable::lookupSymbolIn(module, "eval");
+    bool evalBuilt =
+        !SymbolTable::lookupSymbolIn(module, contract::kGraphEntry) &&
+        SymbolTable::lookupSymbolIn(module, contract::kEvalEntry);
     if (eval && !evalBuilt && !buildEval(module))
       return signalPassFailure();
     if (keepGraphs)
       return;
     SymbolTable symbols(module);
-    for (StringRef name : {"graph", "graph_grad"})
+    for (StringRef name : {contract::kGraphEntry, contract::kGraphGradEntry})
       if (Operation *f = symbols.lookup(name))
         symbols.erase(f);
   }
@@ -135,7 +139,7 @@ struct BuildTrainStepPass
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
     SymbolTable symbols(module);
-    auto grad = symbols.lookup<func::FuncOp>("graph_grad");
+    auto grad = symbols.lookup<func::FuncOp>(contract::kGraphGradEntry);
     if (!grad || grad.isExternal()) {
       return module.emitError("expected a func.func @graph_grad (run "
                               "dl-derive-gradients first)");
@@ -147,12 +151,13 @@ struct BuildTrainStepPass
     // Param arguments by name, and the results of @graph_grad by role.
     llvm::DenseMap<StringAttr, unsigned> paramArg;
     for (unsigned i = 0, e = grad.getNumArguments(); i < e; ++i)
-      if (auto ref = grad.getArgAttrOfType<FlatSymbolRefAttr>(i, "dl.param"))
+      if (auto ref =
+              grad.getArgAttrOfType<FlatSymbolRefAttr>(i, contract::kParamAttr))
         paramArg[ref.getAttr()] = i;
     SmallVector<unsigned> gradResults, keptResults;
     for (unsigned i = 0, e = grad.getNumResults(); i < e; ++i) {
-      auto role = grad.getResultAttrOfType<StringAttr>(i, "dl.role");
-      if (role && role.getValue() == "grad")
+      auto role = grad.getResultAttrOfType<StringAttr>(i, contract::kRoleAttr);
+      if (role && role.getValue() == contract::kRoleGrad)
         gradResults.push_back(i);
       else
         keptResults.push_back(i);
@@ -171,7 +176,7 @@ struct BuildTrainStepPass
     grad.getAllArgAttrs(argAttrs);
     SmallVector<std::string> stateNames;
     for (unsigned r : gradResults) {
-      auto param = grad.getResultAttrOfType<StringAttr>(r, "dl.name");
+      auto param = grad.getResultAttrOfType<StringAttr>(r, contract::kNameAttr);
       auto it = param ? paramArg.find(param) : paramArg.end();
       if (it == paramArg.end()) {
         return grad.emitError("gradient result ")
@@ -180,20 +185,21 @@ struct BuildTrainStepPass
       for (StringRef s : opt->stateNames()) {
         stateNames.push_back(("opt." + param.getValue() + "." + s).str());
         argTypes.push_back(grad.getArgumentTypes()[it->second]);
-        argAttrs.push_back(
-            dict({{"dl.state", StringAttr::get(ctx, stateNames.back())}}));
+        argAttrs.push_back(dict(
+            {{contract::kStateAttr, StringAttr::get(ctx, stateNames.back())}}));
       }
     }
     argTypes.push_back(RankedTensorType::get({}, Float32Type::get(ctx)));
-    argAttrs.push_back(dict({{"dl.step", UnitAttr::get(ctx)}}));
+    argAttrs.push_back(dict({{contract::kStepAttr, UnitAttr::get(ctx)}}));
     argTypes.push_back(RankedTensorType::get({}, IntegerType::get(ctx, 64)));
-    argAttrs.push_back(dict({{"dl.seed", UnitAttr::get(ctx)}}));
+    argAttrs.push_back(dict({{contract::kSeedAttr, UnitAttr::get(ctx)}}));
 
-    if (Operation *old = symbols.lookup("train_step"))
+    if (Operation *old = symbols.lookup(contract::kTrainStepEntry))
       symbols.erase(old);
     OpBuilder b(ctx);
-    auto step = func::FuncOp::create(b, grad.getLoc(), "train_step",
-                                     FunctionType::get(ctx, argTypes, {}));
+    auto step =
+        func::FuncOp::create(b, grad.getLoc(), contract::kTrainStepEntry,
+                             FunctionType::get(ctx, argTypes, {}));
     symbols.insert(step, std::next(Block::iterator(grad)));
     Block *body = step.addEntryBlock();
     step.setAllArgAttrs(argAttrs);
@@ -220,7 +226,7 @@ struct BuildTrainStepPass
     unsigned nextState = grad.getNumArguments();
     for (unsigned r : gradResults) {
       TrainedParam p;
-      p.name = grad.getResultAttrOfType<StringAttr>(r, "dl.name");
+      p.name = grad.getResultAttrOfType<StringAttr>(r, contract::kNameAttr);
       p.value = body->getArgument(paramArg[p.name]);
       p.grad = map.lookup(gradReturn->getOperand(r));
       for (size_t s = 0; s < opt->stateNames().size(); ++s)
@@ -293,11 +299,13 @@ struct BuildTrainStepPass
 
     for (TrainedParam &p : params)
       resultAttrs.push_back(dict(
-          {{"dl.role", StringAttr::get(ctx, "param")}, {"dl.name", p.name}}));
+          {{contract::kRoleAttr, StringAttr::get(ctx, contract::kRoleParam)},
+           {contract::kNameAttr, p.name}}));
     for (auto [v, s] : llvm::zip(newState, stateNames)) {
       results.push_back(v);
-      resultAttrs.push_back(dict({{"dl.role", StringAttr::get(ctx, "state")},
-                                  {"dl.name", StringAttr::get(ctx, s)}}));
+      resultAttrs.push_back(dict(
+          {{contract::kRoleAttr, StringAttr::get(ctx, contract::kRoleState)},
+           {contract::kNameAttr, StringAttr::get(ctx, s)}}));
     }
     for (unsigned r : keptResults) {
       results.push_back(map.lookup(gradReturn->getOperand(r)));

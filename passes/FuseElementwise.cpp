@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "runtime/Contracts.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -15,12 +16,16 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+namespace contract = ::dlc::contract;
+
 namespace mlir::dlc {
 #define GEN_PASS_DEF_FUSEELEMENTWISEPASS
 #include "passes/Passes.h.inc"
 
 namespace {
-bool isMatmul(Operation *op) { return op && op->hasAttr("dlc.matmul"); }
+bool isMatmul(Operation *op) {
+  return op && op->hasAttr(contract::kMatmulMarker);
+}
 
 /// Fuses an elementwise producer into an elementwise consumer over the same
 /// static iteration space when the producer's result is also used elsewhere:

@@ -8,9 +8,12 @@
 
 #include "passes/Conversion/DLToLinalg/Patterns.h"
 #include "passes/Passes.h"
+#include "runtime/Contracts.h"
 
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace contract = ::dlc::contract;
 
 namespace mlir::dlc {
 #define GEN_PASS_DEF_CONVERTDLTOLINALGPASS
@@ -790,7 +793,7 @@ Value buildMatmul(OpBuilder &b, Location loc, Value a, bool transA, Value bm,
       b, loc, TypeRange{type}, ValueRange{a, bm}, ValueRange{init}, maps, iters,
       buildMulAddBody);
   // The CPU schedule (compiler/targets/cpu) tiles and vectorizes these.
-  generic->setAttr("dlc.matmul", b.getUnitAttr());
+  generic->setAttr(contract::kMatmulMarker, b.getUnitAttr());
   return generic.getResult(0);
 }
 
@@ -968,7 +971,7 @@ struct Conv2DGradFilterLowering
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type}, ValueRange{xpad, g}, ValueRange{init},
         maps, iters, buildMulAddBody);
-    generic->setAttr("dlc.conv_filter_grad", rewriter.getUnitAttr());
+    generic->setAttr(contract::kConvFilterGradMarker, rewriter.getUnitAttr());
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
   }
