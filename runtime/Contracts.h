@@ -89,6 +89,10 @@ inline constexpr char kRoleStep[] = "step";
 /// by the Executable.
 inline constexpr char kRoleSeed[] = "seed";
 
+/// The values `dl.role` may take on a function result.
+inline constexpr const char *kResultRoles[] = {
+    kRoleLoss, kRoleMetric, kRoleOutput, kRoleGrad, kRoleParam, kRoleState};
+
 //===----------------------------------------------------------------------===//
 // Entry points and symbols
 //===----------------------------------------------------------------------===//

@@ -1217,6 +1217,13 @@ struct ConvertDLToLinalgPass
         decls.push_back(&op);
     for (Operation *op : decls)
       op->erase();
+    // The argument attributes that named them would dangle (the dl verifier
+    // rejects that); the entry descriptions were taken before lowering.
+    for (auto func : module.getOps<FunctionOpInterface>())
+      for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
+        func.removeArgAttr(i, contract::kInputAttr);
+        func.removeArgAttr(i, contract::kParamAttr);
+      }
     WalkResult left = module.walk([](Operation *op) {
       if (isa<dl::DLDialect>(op->getDialect())) {
         op->emitOpError("could not be lowered to linalg");
