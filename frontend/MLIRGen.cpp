@@ -13,6 +13,7 @@
 
 #include "dialects/DL/IR/DLOps.h"
 #include "runtime/Contracts.h"
+#include "runtime/LanguageFacts.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -28,6 +29,7 @@
 
 using namespace dlc::frontend;
 namespace contract = dlc::contract;
+namespace language = dlc::language;
 using llvm::cast;
 using llvm::dyn_cast;
 using llvm::isa;
@@ -52,82 +54,7 @@ struct Binding {
 
 using Scope = llvm::StringMap<Binding>;
 
-/// The formal parameters of an op or initializer call: positional arguments
-/// fill them in order, keywords by name.
-struct Signature {
-  llvm::StringRef name;
-  llvm::SmallVector<llvm::StringRef, 4> params;
-  unsigned required;
-};
-
-const Signature *lookupOp(llvm::StringRef name) {
-  static const Signature ops[] = {
-      {"matmul", {"a", "b"}, 2},
-      {"conv2d", {"x", "w", "stride", "padding"}, 2},
-      {"max_pool", {"x", "window", "stride", "padding"}, 1},
-      {"avg_pool", {"x", "window", "stride", "padding"}, 1},
-      {"relu", {"x"}, 1},
-      {"sigmoid", {"x"}, 1},
-      {"tanh", {"x"}, 1},
-      {"exp", {"x"}, 1},
-      {"log", {"x"}, 1},
-      {"sqrt", {"x"}, 1},
-      {"square", {"x"}, 1},
-      {"abs", {"x"}, 1},
-      {"leaky_relu", {"x", "alpha"}, 1},
-      {"elu", {"x", "alpha"}, 1},
-      {"maximum", {"a", "b"}, 2},
-      {"minimum", {"a", "b"}, 2},
-      {"softmax", {"x", "axis"}, 1},
-      {"log_softmax", {"x", "axis"}, 1},
-      {"sum", {"x", "axis", "keepdims"}, 1},
-      {"mean", {"x", "axis", "keepdims"}, 1},
-      {"max", {"x", "axis", "keepdims"}, 1},
-      {"argmax", {"x", "axis"}, 1},
-      {"reshape", {"x", "shape"}, 2},
-      {"flatten", {"x"}, 1},
-      {"transpose", {"x", "perm"}, 1},
-      {"one_hot", {"labels", "depth"}, 2},
-      {"f32", {"x"}, 1},
-      {"i32", {"x"}, 1},
-      {"dropout", {"x", "rate"}, 1},
-      {"softmax_cross_entropy", {"logits", "labels"}, 2},
-      {"mse", {"pred", "target"}, 2},
-      {"l2", {"x"}, 1},
-  };
-  for (const Signature &s : ops)
-    if (s.name == name)
-      return &s;
-  return nullptr;
-}
-
-const Signature *lookupInitializer(llvm::StringRef name) {
-  static const Signature inits[] = {
-      {"zeros", {}, 0},
-      {"ones", {}, 0},
-      {"fill", {"value"}, 1},
-      {"normal", {"mean", "stddev"}, 0},
-      {"truncated_normal", {"mean", "stddev"}, 0},
-      {"uniform", {"low", "high"}, 0},
-      {"glorot_uniform", {}, 0},
-  };
-  for (const Signature &s : inits)
-    if (s.name == name)
-      return &s;
-  return nullptr;
-}
-
-const Signature *lookupOptimizer(llvm::StringRef name) {
-  static const Signature opts[] = {
-      {"sgd", {"lr"}, 0},
-      {"momentum", {"lr", "nu"}, 0},
-      {"adam", {"lr", "beta1", "beta2", "eps"}, 0},
-  };
-  for (const Signature &s : opts)
-    if (s.name == name)
-      return &s;
-  return nullptr;
-}
+using language::Signature;
 
 /// Formats a number for a diagnostic as `%g` does (`1.5`, not `1.500000e+00`).
 std::string formatNumber(double value) {
@@ -154,6 +81,22 @@ std::string joinNames(llvm::ArrayRef<llvm::StringRef> names) {
   std::string s;
   for (auto [i, n] : llvm::enumerate(names))
     s += (i ? ", " : "") + n.str();
+  return s;
+}
+
+/// Lists the optimizers as diagnostics show them: `sgd(lr=...),
+/// momentum(lr=..., nu=...) or adam(lr=...)`.
+std::string describeOptimizers() {
+  std::string s;
+  llvm::ArrayRef<language::Optimizer> all = language::optimizers();
+  for (auto [i, o] : llvm::enumerate(all)) {
+    if (i > 0)
+      s += i + 1 == all.size() ? " or " : ", ";
+    s += std::string(o.signature.name) + "(";
+    for (unsigned p = 0; p < o.shownParams; ++p)
+      s += (p ? ", " : "") + std::string(o.signature.params[p].name) + "=...";
+    s += ")";
+  }
   return s;
 }
 
@@ -484,7 +427,7 @@ private:
   /// Reports a name that is not in scope: an op used as a value, a name
   /// bound further down, or an unknown name.
   void reportUnknownName(const NameExprAST &n) {
-    if (lookupOp(n.getName())) {
+    if (language::findOp(n.getName())) {
       error(n.loc()) << "'" << n.getName()
                      << "' is an op; call it with arguments";
       return;
@@ -544,7 +487,8 @@ private:
     if (!call)
       return true;
     llvm::StringRef callee = call->getCallee();
-    if (!visible(callee) && !lookupOp(callee) && !lookupInitializer(callee)) {
+    if (!visible(callee) && !language::findOp(callee) &&
+        !language::findInitializer(callee)) {
       reportUnknownCallee(*call, &def);
       return false;
     }
@@ -666,14 +610,15 @@ private:
     for (auto [i, a] : llvm::enumerate(call.getArgs()))
       bound.args[i] = a.get();
     for (const NamedExprAST &kw : call.getKwargs()) {
-      auto it = llvm::find(sig.params, kw.name);
-      if (it == sig.params.end() ||
-          (unsigned)(it - sig.params.begin()) < sig.required) {
+      std::optional<unsigned> index = sig.indexOf(kw.name);
+      if (!index || *index < sig.required) {
         mlir::InFlightDiagnostic diag = error(kw.nameLoc);
         diag << "unknown keyword '" << kw.name << "' for " << kind << " '"
              << call.getCallee() << "'";
-        llvm::SmallVector<llvm::StringRef> keys(sig.params.begin() + sig.required,
-                                                sig.params.end());
+        llvm::SmallVector<llvm::StringRef> keys;
+        for (const language::Parameter &p :
+             llvm::drop_begin(sig.params, sig.required))
+          keys.push_back(p.name);
         if (keys.empty())
           diag << "; it takes no keyword arguments";
         else if (keys.size() == 1)
@@ -682,7 +627,7 @@ private:
           diag << "; expected one of " << joinNames(keys);
         return std::nullopt;
       }
-      unsigned i = it - sig.params.begin();
+      unsigned i = *index;
       if (bound.args[i]) {
         error(kw.nameLoc) << "argument '" << kw.name << "' of '"
                           << call.getCallee() << "' is given twice";
@@ -720,9 +665,9 @@ private:
                         << "' is a value, not an op or def";
       return nullptr;
     }
-    const Signature *sig = lookupOp(call.getCallee());
+    const Signature *sig = language::findOp(call.getCallee());
     if (!sig) {
-      if (lookupInitializer(call.getCallee()))
+      if (language::findInitializer(call.getCallee()))
         error(call.loc()) << "initializer '" << call.getCallee()
                           << "' can only initialize a param";
       else
@@ -769,7 +714,7 @@ private:
         name == "mse" || name == "softmax_cross_entropy")
       return create(name, l, in);
     if (name == "leaky_relu" || name == "elu") {
-      double alpha = name == "elu" ? 1.0 : 0.2;
+      double alpha = *sig->params[1].defaultValue;
       if (opt1) {
         auto v = constNumber(*opt1, "'alpha'");
         if (!v)
@@ -784,7 +729,7 @@ private:
       return create("cast", l, in, {attr("element_type", mlir::TypeAttr::get(t))});
     }
     if (name == "dropout") {
-      double rate = 0.5;
+      double rate = *sig->params[1].defaultValue;
       if (opt1) {
         auto v = constNumber(*opt1, "'rate'");
         if (!v)
@@ -806,7 +751,7 @@ private:
                      attr("salt", builder.getI64IntegerAttr(dropoutCount++))});
     }
     if (name == "softmax" || name == "log_softmax" || name == "argmax") {
-      int64_t axis = -1;
+      auto axis = static_cast<int64_t>(*sig->params[1].defaultValue);
       if (opt1) {
         auto v = constInt(*opt1, "'axis'");
         if (!v)
@@ -1046,9 +991,9 @@ private:
       error(l) << "'" << name << "' is already bound as a dimension symbol";
       return false;
     }
-    if (lookupOp(name) || lookupInitializer(name)) {
+    if (language::findOp(name) || language::findInitializer(name)) {
       error(l) << "'" << name << "' is the name of an "
-               << (lookupOp(name) ? "op" : "initializer")
+               << (language::findOp(name) ? "op" : "initializer")
                << " and cannot be rebound";
       return false;
     }
@@ -1137,7 +1082,7 @@ private:
     mlir::DenseElementsAttr value;
     const ExprAST &initE = d.getInit();
     if (isLiteral(initE)) {
-      init = "literal";
+      init = language::kLiteralInitializer;
       value = literalAttr(initE, type->getElementType());
       if (!value)
         return false;
@@ -1154,45 +1099,51 @@ private:
         value = value.reshape(*type);
       }
     } else if (auto *call = dyn_cast<CallExprAST>(&initE)) {
-      const Signature *sig = lookupInitializer(call->getCallee());
-      if (!sig) {
-        error(call->loc()) << "unknown initializer '" << call->getCallee()
-                           << "'; expected zeros, ones, fill, normal, "
-                              "truncated_normal, uniform, glorot_uniform or a "
-                              "literal tensor";
+      const language::Initializer *initializer =
+          language::findInitializer(call->getCallee());
+      if (!initializer) {
+        mlir::InFlightDiagnostic diag = error(call->loc());
+        diag << "unknown initializer '" << call->getCallee() << "'; expected ";
+        llvm::interleave(
+            language::initializers(),
+            [&](const language::Initializer &known) {
+              diag << llvm::StringRef(known.signature.name);
+            },
+            [&] { diag << ", "; });
+        diag << " or a literal tensor";
         return false;
       }
-      auto bound = bindArgs(*call, *sig, "initializer");
+      const Signature &sig = initializer->signature;
+      auto bound = bindArgs(*call, sig, "initializer");
       if (!bound)
         return false;
-      init = sig->name;
-      static const llvm::StringMap<std::vector<double>> defaults = {
-          {"fill", {0.0}}, {"normal", {0.0, 1.0}},
-          {"truncated_normal", {0.0, 1.0}}, {"uniform", {-1.0, 1.0}}};
-      auto def = defaults.find(init);
-      if (def != defaults.end())
-        args.assign(def->second.begin(), def->second.end());
-      for (unsigned i = 0; i < sig->params.size(); ++i)
+      init = sig.name;
+      std::vector<double> defaults = sig.defaults();
+      args.assign(defaults.begin(), defaults.end());
+      for (unsigned i = 0; i < sig.params.size(); ++i)
         if (const ExprAST *a = bound->get(i)) {
-          auto v = constNumber(*a, "'" + sig->params[i].str() + "' of '" +
-                                       call->getCallee().str() + "'");
+          auto v = constNumber(*a, "'" + llvm::StringRef(sig.params[i].name) +
+                                       "' of '" + call->getCallee() + "'");
           if (!v)
             return false;
           args[i] = *v;
         }
-      if ((init == "normal" || init == "truncated_normal") && args[1] < 0) {
+      using Kind = language::InitializerKind;
+      if ((initializer->kind == Kind::Normal ||
+           initializer->kind == Kind::TruncatedNormal) &&
+          args[1] < 0) {
         const ExprAST *stddev = bound->get(1);
         error(stddev ? stddev->loc() : call->loc())
             << "stddev must not be negative, got " << formatNumber(args[1]);
         return false;
       }
-      if (init == "uniform" && args[0] > args[1]) {
+      if (initializer->kind == Kind::Uniform && args[0] > args[1]) {
         error(call->loc()) << "uniform expects low <= high, got "
                            << formatNumber(args[0]) << " > "
                            << formatNumber(args[1]);
         return false;
       }
-      if (init == "glorot_uniform" && type->getRank() < 1) {
+      if (initializer->kind == Kind::GlorotUniform && type->getRank() < 1) {
         error(call->loc()) << "glorot_uniform needs a param of rank 1 or more";
         return false;
       }
@@ -1305,7 +1256,8 @@ private:
                                 "literal tensor";
           return false;
         }
-        static const Signature idxSig = {"idx", {"path", "scale"}, 1};
+        static const Signature idxSig = {
+            "idx", {{"path", std::nullopt}, {"scale", std::nullopt}}, 1};
         auto bound = bindArgs(*call, idxSig, "data source");
         if (!bound)
           return false;
@@ -1351,8 +1303,9 @@ private:
       return false;
     }
     sawTrain = true;
-    std::string optimizer = "sgd";
-    llvm::SmallVector<double> optArgs = {0.01};
+    const language::Optimizer &defaultOptimizer = language::defaultOptimizer();
+    std::string optimizer(defaultOptimizer.signature.name);
+    std::vector<double> optArgs = defaultOptimizer.signature.defaults();
     std::optional<int64_t> batch, steps, epochs, evalEvery;
     std::optional<bool> shuffle;
     int64_t validation = 0, logEvery = 100, seed = 0;
@@ -1390,37 +1343,35 @@ private:
       };
       if (e.name == "optimizer") {
         auto *call = dyn_cast<CallExprAST>(&v);
-        const Signature *sig = call ? lookupOptimizer(call->getCallee()) : nullptr;
-        if (!sig) {
+        const language::Optimizer *found =
+            call ? language::findOptimizer(call->getCallee()) : nullptr;
+        if (!found) {
           mlir::InFlightDiagnostic diag = error(v.loc());
           if (call)
             diag << "unknown optimizer '" << call->getCallee() << "'; expected ";
           else
             diag << "expected an optimizer ";
-          diag << "sgd(lr=...), momentum(lr=..., nu=...) or adam(lr=...)";
+          diag << describeOptimizers();
           if (!call)
             diag << ", got " << describeExpr(v);
           return false;
         }
-        auto bound = bindArgs(*call, *sig, "optimizer");
+        const Signature &sig = found->signature;
+        auto bound = bindArgs(*call, sig, "optimizer");
         if (!bound)
           return false;
-        optimizer = sig->name.str();
-        if (optimizer == "sgd")
-          optArgs = {0.01};
-        else if (optimizer == "momentum")
-          optArgs = {0.01, 0.9};
-        else
-          optArgs = {0.001, 0.9, 0.999, 1e-8};
-        for (unsigned i = 0; i < sig->params.size(); ++i)
+        optimizer = std::string(sig.name);
+        optArgs = sig.defaults();
+        for (unsigned i = 0; i < sig.params.size(); ++i)
           if (const ExprAST *a = bound->get(i)) {
-            auto n = constNumber(*a, "'" + sig->params[i].str() + "' of '" +
-                                         call->getCallee().str() + "'");
+            llvm::StringRef param = sig.params[i].name;
+            auto n = constNumber(*a, "'" + param + "' of '" +
+                                         call->getCallee() + "'");
             if (!n)
               return false;
             if (*n < 0 || (i == 0 && *n == 0)) {
-              error(a->loc()) << "'" << sig->params[i]
-                              << "' must be positive, got " << formatNumber(*n);
+              error(a->loc()) << "'" << param << "' must be positive, got "
+                              << formatNumber(*n);
               return false;
             }
             optArgs[i] = *n;

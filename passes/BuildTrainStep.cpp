@@ -8,10 +8,12 @@
 
 #include "passes/Passes.h"
 #include "runtime/Contracts.h"
+#include "runtime/LanguageFacts.h"
 
 #include "mlir/IR/IRMapping.h"
 
 namespace contract = ::dlc::contract;
+namespace language = ::dlc::language;
 
 namespace mlir::dlc {
 #define GEN_PASS_DEF_BUILDTRAINSTEPPASS
@@ -21,51 +23,39 @@ namespace {
 
 /// The optimizer of `dl.train_config` with every hyperparameter filled in.
 struct Optimizer {
-  enum Kind { SGD, Momentum, Adam } kind = SGD;
+  const language::Optimizer *facts = &language::defaultOptimizer();
   SmallVector<double, 4> args;
 
+  /// The update it applies.
+  language::OptimizerKind kind() const { return facts->kind; }
   /// The state each trained param carries, in argument order.
-  ArrayRef<StringRef> stateNames() const {
-    static const StringRef momentum[] = {"d"};
-    static const StringRef adam[] = {"m", "v"};
-    switch (kind) {
-    case SGD:
-      return {};
-    case Momentum:
-      return momentum;
-    case Adam:
-      return adam;
-    }
-    llvm_unreachable("unknown optimizer");
-  }
+  ArrayRef<std::string_view> stateNames() const { return facts->stateSlots; }
 };
 
-/// Reads the optimizer from `dl.train_config` (sgd with lr = 0.01 without one).
+/// Reads the optimizer from `dl.train_config` (the default optimizer with
+/// its default hyperparameters without one).
 FailureOr<Optimizer> readOptimizer(ModuleOp module) {
   Optimizer opt;
   auto configs = module.getOps<dl::TrainConfigOp>();
   if (configs.empty()) {
-    opt.args = {0.01};
+    std::vector<double> defaults = opt.facts->signature.defaults();
+    opt.args.assign(defaults.begin(), defaults.end());
     return opt;
   }
   dl::TrainConfigOp config = *configs.begin();
   StringRef name = config.getOptimizer();
-  ArrayRef<double> defaults;
-  static const double sgd[] = {0.01}, momentum[] = {0.01, 0.9},
-                      adam[] = {0.001, 0.9, 0.999, 1e-8};
-  if (name == "sgd") {
-    opt.kind = Optimizer::SGD;
-    defaults = sgd;
-  } else if (name == "momentum") {
-    opt.kind = Optimizer::Momentum;
-    defaults = momentum;
-  } else if (name == "adam") {
-    opt.kind = Optimizer::Adam;
-    defaults = adam;
-  } else {
-    return config.emitOpError("expected optimizer sgd, momentum or adam, got ")
-           << name;
+  opt.facts = language::findOptimizer(name);
+  if (!opt.facts) {
+    InFlightDiagnostic diag = config.emitOpError("expected optimizer ");
+    ArrayRef<language::Optimizer> all = language::optimizers();
+    for (auto [i, known] : llvm::enumerate(all)) {
+      if (i > 0)
+        diag << (i + 1 == all.size() ? " or " : ", ");
+      diag << known.signature.name;
+    }
+    return diag << ", got " << name;
   }
+  std::vector<double> defaults = opt.facts->signature.defaults();
   ArrayRef<double> given = config.getOptimizerArgs();
   if (given.size() > defaults.size())
     return config.emitOpError("expected at most ")
@@ -240,15 +230,15 @@ struct BuildTrainStepPass
     Location loc = NameLoc::get(name("optimizer"), grad.getLoc());
     UpdateBuilder u(b, loc);
     ArrayRef<double> a = opt->args;
-    switch (opt->kind) {
-    case Optimizer::SGD: {
+    switch (opt->kind()) {
+    case language::OptimizerKind::SGD: {
       // a -= lr * g
       Value lr = u.scalar(a[0]);
       for (TrainedParam &p : params)
         results.push_back(u.sub(p.value, u.mul(lr, p.grad)));
       break;
     }
-    case Optimizer::Momentum: {
+    case language::OptimizerKind::Momentum: {
       // d = -(1 - nu) * lr * g + nu * d; a += d
       Value scaledLr = u.scalar(-(1.0 - a[1]) * a[0]);
       Value nu = u.scalar(a[1]);
@@ -263,7 +253,7 @@ struct BuildTrainStepPass
       }
       break;
     }
-    case Optimizer::Adam: {
+    case language::OptimizerKind::Adam: {
       // lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
       // m = beta1 * m + (1 - beta1) * g; v = beta2 * v + (1 - beta2) * g * g
       // a -= lr_t * m / (sqrt(v) + eps)

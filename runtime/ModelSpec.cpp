@@ -8,6 +8,7 @@
 #include "runtime/ModelSpec.h"
 
 #include "runtime/Contracts.h"
+#include "runtime/LanguageFacts.h"
 #include "runtime/Random.h"
 
 #include <nlohmann/json.hpp>
@@ -180,7 +181,7 @@ dlc::runtime::initializeParams(const ModelSpec &spec, int64_t seed) {
   std::map<std::string, Tensor> params;
   for (const ParamSpec &p : spec.params) {
     Tensor t(p.dtype, p.shape);
-    if (p.init == "literal") {
+    if (p.init == language::kLiteralInitializer) {
       for (int64_t i = 0; i < t.numElements(); ++i) {
         double v = p.literal.size() == 1 ? p.literal[0] : p.literal[i];
         if (p.dtype == DType::F32)
