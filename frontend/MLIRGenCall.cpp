@@ -177,16 +177,19 @@ Value MLIRGenImpl::genFloatOp(const OpCall &op) {
   return create(op.name, op.l, op.in);
 }
 
+std::optional<double> MLIRGenImpl::firstOptionalNumber(const OpCall &op) {
+  const language::Parameter &param = op.sig.params[op.in.size()];
+  if (!op.opt1)
+    return *param.defaultValue;
+  return constNumber(*op.opt1, "'" + llvm::StringRef(param.name) + "'");
+}
+
 Value MLIRGenImpl::genAlphaOp(const OpCall &op) {
-  double alpha = *op.sig.params[1].defaultValue;
-  if (op.opt1) {
-    auto v = constNumber(*op.opt1, "'alpha'");
-    if (!v)
-      return nullptr;
-    alpha = *v;
-  }
+  std::optional<double> alpha = firstOptionalNumber(op);
+  if (!alpha)
+    return nullptr;
   return create(op.name, op.l, op.in,
-                {attr("alpha", builder.getF64FloatAttr(alpha))});
+                {attr("alpha", builder.getF64FloatAttr(*alpha))});
 }
 
 Value MLIRGenImpl::genCastOp(const OpCall &op) {
@@ -197,13 +200,10 @@ Value MLIRGenImpl::genCastOp(const OpCall &op) {
 }
 
 Value MLIRGenImpl::genDropoutOp(const OpCall &op) {
-  double rate = *op.sig.params[1].defaultValue;
-  if (op.opt1) {
-    auto v = constNumber(*op.opt1, "'rate'");
-    if (!v)
-      return nullptr;
-    rate = *v;
-  }
+  std::optional<double> given = firstOptionalNumber(op);
+  if (!given)
+    return nullptr;
+  double rate = *given;
   if (rate < 0 || rate >= 1) {
     error(op.opt1 ? op.opt1->loc() : op.call.loc())
         << "dropout rate must be in [0, 1), got " << formatNumber(rate);

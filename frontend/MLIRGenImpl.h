@@ -266,6 +266,9 @@ private:
   /// The builder of every op of language::ops(), by name.
   static const llvm::StringMap<OpBuilderEntry> &opBuilders();
 
+  /// The number given for the first parameter after the tensor operands,
+  /// or its default from the table; null after reporting a non-number.
+  std::optional<double> firstOptionalNumber(const OpCall &op);
   /// Reports unless the first operand of `op` is an f32 tensor.
   bool checkFloatOperand(const OpCall &op);
   /// The op named as called, on the tensor operands alone.

@@ -80,6 +80,17 @@ LogicalResult verifyDeclRef(Operation *op, unsigned argIndex,
   return success();
 }
 
+/// Reports attribute `name` of argument or result `index`, none of `known`.
+LogicalResult unknownAttr(Operation *op, StringRef what, unsigned index,
+                          StringRef name, ArrayRef<StringRef> known) {
+  InFlightDiagnostic diag = op->emitOpError() << what << " " << index
+                                              << " has unknown attribute '"
+                                              << name << "'; expected ";
+  for (auto [i, k] : llvm::enumerate(known))
+    diag << (i == 0 ? "" : i + 1 == known.size() ? " or " : ", ") << k;
+  return diag;
+}
+
 /// Checks that `attr` holds a string.
 LogicalResult verifyString(Operation *op, StringRef what, unsigned index,
                            NamedAttribute attr) {
@@ -115,13 +126,10 @@ LogicalResult DLDialect::verifyRegionArgAttribute(Operation *op,
     return attrError(op, "argument", argIndex, name)
            << "expects a unit attribute, got " << attr.getValue();
   }
-  return op->emitOpError() << "argument " << argIndex
-                           << " has unknown attribute '" << name
-                           << "'; expected " << contract::kInputAttr << ", "
-                           << contract::kParamAttr << ", "
-                           << contract::kStateAttr << ", "
-                           << contract::kStepAttr << " or "
-                           << contract::kSeedAttr;
+  return unknownAttr(op, "argument", argIndex, name,
+                     {contract::kInputAttr, contract::kParamAttr,
+                      contract::kStateAttr, contract::kStepAttr,
+                      contract::kSeedAttr});
 }
 
 LogicalResult DLDialect::verifyRegionResultAttribute(Operation *op,
@@ -132,10 +140,8 @@ LogicalResult DLDialect::verifyRegionResultAttribute(Operation *op,
   if (name == contract::kNameAttr)
     return verifyString(op, "result", resultIndex, attr);
   if (name != contract::kRoleAttr)
-    return op->emitOpError()
-           << "result " << resultIndex << " has unknown attribute '" << name
-           << "'; expected " << contract::kRoleAttr << " or "
-           << contract::kNameAttr;
+    return unknownAttr(op, "result", resultIndex, name,
+                       {contract::kRoleAttr, contract::kNameAttr});
   if (failed(verifyString(op, "result", resultIndex, attr)))
     return failure();
   StringRef role = cast<StringAttr>(attr.getValue()).getValue();
