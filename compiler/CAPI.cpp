@@ -10,6 +10,7 @@
 #include "compiler/dlc.h"
 
 #include "compiler/JIT.h"
+#include "runtime/Contracts.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -364,8 +365,9 @@ dlc_status_t dlc_model_get_param(dlc_model_t *model, const char *name,
   if (!param.ok())
     return fail(param.status());
   size_t count = 0;
-  return exportTensors({NamedTensor{"param", name, std::move(*param)}}, value,
-                       &count);
+  return exportTensors(
+      {NamedTensor{contract::kRoleParam, name, std::move(*param)}}, value,
+      &count);
 }
 
 dlc_status_t dlc_model_run(dlc_model_t *model, const dlc_tensor_t *feeds,

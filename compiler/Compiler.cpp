@@ -11,6 +11,7 @@
 #include "frontend/MLIRGen.h"
 #include "frontend/Parser.h"
 #include "passes/Passes.h"
+#include "runtime/Contracts.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -181,23 +182,26 @@ runtime::EntrySpec describeEntry(ModuleOp module, StringRef name) {
   for (unsigned i = 0; i < f.getNumArguments(); ++i) {
     runtime::ValueSpec v;
     Type t = f.getArgument(i).getType();
-    if (auto s = f.getArgAttrOfType<FlatSymbolRefAttr>(i, "dl.input")) {
-      v.role = "input";
+    if (auto s =
+            f.getArgAttrOfType<FlatSymbolRefAttr>(i, contract::kInputAttr)) {
+      v.role = contract::kRoleInput;
       v.name = s.getValue().str();
-    } else if (auto s = f.getArgAttrOfType<FlatSymbolRefAttr>(i, "dl.param")) {
-      v.role = "param";
+    } else if (auto s = f.getArgAttrOfType<FlatSymbolRefAttr>(
+                   i, contract::kParamAttr)) {
+      v.role = contract::kRoleParam;
       v.name = s.getValue().str();
-    } else if (auto s = f.getArgAttrOfType<StringAttr>(i, "dl.state")) {
-      v.role = "state";
+    } else if (auto s =
+                   f.getArgAttrOfType<StringAttr>(i, contract::kStateAttr)) {
+      v.role = contract::kRoleState;
       v.name = s.str();
-    } else if (f.getArgAttr(i, "dl.step")) {
-      v.role = "step";
-      v.name = "step";
+    } else if (f.getArgAttr(i, contract::kStepAttr)) {
+      v.role = contract::kRoleStep;
+      v.name = contract::kRoleStep;
     } else {
-      v.role = "seed";
-      v.name = "seed";
+      v.role = contract::kRoleSeed;
+      v.name = contract::kRoleSeed;
     }
-    if (v.role != "seed") {
+    if (v.role != contract::kRoleSeed) {
       v.dtype = dtypeOf(t);
       v.shape = shapeOf(t);
     }
@@ -205,9 +209,9 @@ runtime::EntrySpec describeEntry(ModuleOp module, StringRef name) {
   }
   for (unsigned i = 0; i < f.getNumResults(); ++i) {
     runtime::ValueSpec v;
-    if (auto role = f.getResultAttrOfType<StringAttr>(i, "dl.role"))
+    if (auto role = f.getResultAttrOfType<StringAttr>(i, contract::kRoleAttr))
       v.role = role.str();
-    if (auto n = f.getResultAttrOfType<StringAttr>(i, "dl.name"))
+    if (auto n = f.getResultAttrOfType<StringAttr>(i, contract::kNameAttr))
       v.name = n.str();
     v.dtype = dtypeOf(f.getResultTypes()[i]);
     v.shape = shapeOf(f.getResultTypes()[i]);

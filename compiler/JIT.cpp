@@ -14,6 +14,7 @@
 #include "compiler/targets/Target.h"
 #include "frontend/MLIRGen.h"
 #include "passes/Passes.h"
+#include "runtime/Contracts.h"
 #include "runtime/Random.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -99,10 +100,12 @@ struct Model::Impl {
   }
 
   bool hasLoss() {
-    auto graph = module->lookupSymbol<mlir::func::FuncOp>(frontend::kGraphFunctionName);
+    auto graph =
+        module->lookupSymbol<mlir::func::FuncOp>(contract::kGraphEntry);
     for (unsigned i = 0; i < graph.getNumResults(); ++i)
-      if (auto role = graph.getResultAttrOfType<mlir::StringAttr>(i, "dl.role"))
-        if (role.getValue() == "loss")
+      if (auto role = graph.getResultAttrOfType<mlir::StringAttr>(
+              i, contract::kRoleAttr))
+        if (role.getValue() == contract::kRoleLoss)
           return true;
     return false;
   }
@@ -146,8 +149,9 @@ struct Model::Impl {
   /// The entry points an AOT module or --emit shows.
   std::vector<std::string> defaultEntries() {
     if (hasLoss())
-      return {"run", "train_step", "eval"};
-    return {"run"};
+      return {contract::kRunEntry, contract::kTrainStepEntry,
+              contract::kEvalEntry};
+    return {contract::kRunEntry};
   }
 
   StatusOr<std::shared_ptr<runtime::Executable>>
@@ -309,7 +313,7 @@ Status Model::emit(Stage stage, std::string &text, const std::string &path) cons
   if (stage == Stage::Grad) {
     if (!impl->hasLoss())
       return Status::error(impl->spec.file + ": the model has no loss to differentiate");
-    names = {"train_step", "eval"};
+    names = {contract::kTrainStepEntry, contract::kEvalEntry};
   }
   runtime::ModelSpec entrySpec;
   auto clone = impl->lower(impl->makeRequest(names, nullptr),
@@ -385,12 +389,12 @@ Model::run(const std::map<std::string, Tensor> &feeds) {
     key += n + ",";
   auto &exe = impl->runCache[key];
   if (!exe) {
-    auto compiled = impl->compile({"run"}, &fed);
+    auto compiled = impl->compile({contract::kRunEntry}, &fed);
     if (!compiled.ok())
       return compiled.status();
     exe = *compiled;
   }
-  return callNamed(*exe, "run", feeds, impl->params);
+  return callNamed(*exe, contract::kRunEntry, feeds, impl->params);
 }
 
 /// Calls entry `name` of `exe` with inputs from `feeds` and params from
@@ -431,12 +435,12 @@ Model::gradients(const std::map<std::string, Tensor> &feeds) {
     return Status::error(impl->spec.file + ": the model has no loss to differentiate");
   auto &exe = impl->runCache["<grad>"];
   if (!exe) {
-    auto compiled = impl->compile({"graph_grad"}, nullptr);
+    auto compiled = impl->compile({contract::kGraphGradEntry}, nullptr);
     if (!compiled.ok())
       return compiled.status();
     exe = *compiled;
   }
-  return callNamed(*exe, "graph_grad", feeds, impl->params);
+  return callNamed(*exe, contract::kGraphGradEntry, feeds, impl->params);
 }
 
 StatusOr<std::shared_ptr<runtime::Executable>> Model::compileTraining() {
@@ -444,7 +448,8 @@ StatusOr<std::shared_ptr<runtime::Executable>> Model::compileTraining() {
     return impl->training;
   if (!impl->hasLoss())
     return Status::error(impl->spec.file + ": the model has no loss to train");
-  auto compiled = impl->compile({"train_step", "eval"}, nullptr);
+  auto compiled =
+      impl->compile({contract::kTrainStepEntry, contract::kEvalEntry}, nullptr);
   if (!compiled.ok())
     return compiled.status();
   impl->training = *compiled;

@@ -9,12 +9,14 @@
 
 #include "compiler/targets/Target.h"
 #include "passes/Passes.h"
+#include "runtime/Contracts.h"
 
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 
 using namespace dlc;
+namespace contract = ::dlc::contract;
 using mlir::dlc::addPassPipeline;
 
 void dlc::buildDLPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
@@ -33,12 +35,12 @@ void dlc::buildEntryPipeline(mlir::OpPassManager &pm, const CompileOptions &,
   auto wants = [&](llvm::StringRef name) {
     return llvm::is_contained(request.entries, name);
   };
-  if (wants("run"))
+  if (wants(contract::kRunEntry))
     addPassPipeline(pm, request.unfed.empty()
                             ? std::string("dl-build-run")
                             : "dl-build-run{unfed=" + llvm::join(request.unfed, ",") + "}");
-  bool training = wants("train_step") || wants("eval");
-  if (training || wants("graph_grad")) {
+  bool training = wants(contract::kTrainStepEntry) || wants(contract::kEvalEntry);
+  if (training || wants(contract::kGraphGradEntry)) {
     addPassPipeline(pm, "dl-derive-gradients,dl-build-train-step{keep-graphs=1}");
     // @graph_grad alone (Model::gradients) is the gradient without dropout.
     if (!training)

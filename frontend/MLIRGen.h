@@ -17,9 +17,6 @@
 
 namespace dlc::frontend {
 
-/// The name of the function holding a model's computation.
-inline constexpr llvm::StringLiteral kGraphFunctionName = "graph";
-
 /// Builds the dl module of `model`. Reports errors through the context's
 /// diagnostic handler and returns null on the first one.
 mlir::OwningOpRef<mlir::ModuleOp> mlirGen(mlir::MLIRContext &context,

@@ -7,6 +7,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "runtime/Contracts.h"
+
+namespace contract = ::dlc::contract;
 
 namespace mlir::dlc {
 #define GEN_PASS_DEF_BUILDEVALPASS
@@ -14,15 +17,15 @@ namespace mlir::dlc {
 
 func::FuncOp buildEval(ModuleOp module) {
   SymbolTable symbols(module);
-  auto graph = symbols.lookup<func::FuncOp>("graph");
+  auto graph = symbols.lookup<func::FuncOp>(contract::kGraphEntry);
   if (!graph || graph.isExternal()) {
     module.emitError("expected a func.func @graph with a body");
     return nullptr;
   }
-  if (Operation *old = symbols.lookup("eval"))
+  if (Operation *old = symbols.lookup(contract::kEvalEntry))
     symbols.erase(old);
   auto eval = cast<func::FuncOp>(graph->clone());
-  eval.setSymName("eval");
+  eval.setSymName(contract::kEvalEntry);
   symbols.insert(eval, std::next(Block::iterator(graph)));
   stripTrainingOps(eval);
   return eval;
@@ -36,7 +39,8 @@ struct BuildEvalPass : public impl::BuildEvalPassBase<BuildEvalPass> {
     if (!buildEval(module))
       return signalPassFailure();
     if (!keepGraph)
-      SymbolTable(module).erase(SymbolTable::lookupSymbolIn(module, "graph"));
+      SymbolTable(module).erase(
+          SymbolTable::lookupSymbolIn(module, contract::kGraphEntry));
   }
 };
 } // namespace

@@ -7,8 +7,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "runtime/Contracts.h"
 
 #include "llvm/ADT/BitVector.h"
+
+namespace contract = ::dlc::contract;
 
 namespace mlir::dlc {
 #define GEN_PASS_DEF_BUILDRUNPASS
@@ -21,15 +24,15 @@ struct BuildRunPass : public impl::BuildRunPassBase<BuildRunPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
-    auto graph = symbols.lookup<func::FuncOp>("graph");
+    auto graph = symbols.lookup<func::FuncOp>(contract::kGraphEntry);
     if (!graph || graph.isExternal()) {
       module.emitError("expected a func.func @graph with a body");
       return signalPassFailure();
     }
-    if (Operation *old = symbols.lookup("run"))
+    if (Operation *old = symbols.lookup(contract::kRunEntry))
       symbols.erase(old);
     auto run = cast<func::FuncOp>(graph->clone());
-    run.setSymName("run");
+    run.setSymName(contract::kRunEntry);
     symbols.insert(run, std::next(Block::iterator(graph)));
     stripTrainingOps(run);
 
@@ -38,7 +41,7 @@ struct BuildRunPass : public impl::BuildRunPassBase<BuildRunPass> {
     llvm::BitVector unfedArgs(run.getNumArguments());
     for (BlockArgument arg : run.getArguments()) {
       auto input = run.getArgAttrOfType<FlatSymbolRefAttr>(arg.getArgNumber(),
-                                                           "dl.input");
+                                                           contract::kInputAttr);
       if (input && llvm::is_contained(unfed, input.getValue().str())) {
         missing.insert(arg);
         unfedArgs.set(arg.getArgNumber());

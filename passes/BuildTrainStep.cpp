@@ -7,8 +7,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "runtime/Contracts.h"
+#include "runtime/LanguageFacts.h"
 
 #include "mlir/IR/IRMapping.h"
+
+namespace contract = ::dlc::contract;
+namespace language = ::dlc::language;
 
 namespace mlir::dlc {
 #define GEN_PASS_DEF_BUILDTRAINSTEPPASS
@@ -18,51 +23,39 @@ namespace {
 
 /// The optimizer of `dl.train_config` with every hyperparameter filled in.
 struct Optimizer {
-  enum Kind { SGD, Momentum, Adam } kind = SGD;
+  const language::Optimizer *facts = &language::defaultOptimizer();
   SmallVector<double, 4> args;
 
+  /// The update it applies.
+  language::OptimizerKind kind() const { return facts->kind; }
   /// The state each trained param carries, in argument order.
-  ArrayRef<StringRef> stateNames() const {
-    static const StringRef momentum[] = {"d"};
-    static const StringRef adam[] = {"m", "v"};
-    switch (kind) {
-    case SGD:
-      return {};
-    case Momentum:
-      return momentum;
-    case Adam:
-      return adam;
-    }
-    llvm_unreachable("unknown optimizer");
-  }
+  ArrayRef<std::string_view> stateNames() const { return facts->stateSlots; }
 };
 
-/// Reads the optimizer from `dl.train_config` (sgd with lr = 0.01 without one).
+/// Reads the optimizer from `dl.train_config` (the default optimizer with
+/// its default hyperparameters without one).
 FailureOr<Optimizer> readOptimizer(ModuleOp module) {
   Optimizer opt;
   auto configs = module.getOps<dl::TrainConfigOp>();
   if (configs.empty()) {
-    opt.args = {0.01};
+    std::vector<double> defaults = opt.facts->signature.defaults();
+    opt.args.assign(defaults.begin(), defaults.end());
     return opt;
   }
   dl::TrainConfigOp config = *configs.begin();
   StringRef name = config.getOptimizer();
-  ArrayRef<double> defaults;
-  static const double sgd[] = {0.01}, momentum[] = {0.01, 0.9},
-                      adam[] = {0.001, 0.9, 0.999, 1e-8};
-  if (name == "sgd") {
-    opt.kind = Optimizer::SGD;
-    defaults = sgd;
-  } else if (name == "momentum") {
-    opt.kind = Optimizer::Momentum;
-    defaults = momentum;
-  } else if (name == "adam") {
-    opt.kind = Optimizer::Adam;
-    defaults = adam;
-  } else {
-    return config.emitOpError("expected optimizer sgd, momentum or adam, got ")
-           << name;
+  opt.facts = language::findOptimizer(name);
+  if (!opt.facts) {
+    InFlightDiagnostic diag = config.emitOpError("expected optimizer ");
+    ArrayRef<language::Optimizer> all = language::optimizers();
+    for (auto [i, known] : llvm::enumerate(all)) {
+      if (i > 0)
+        diag << (i + 1 == all.size() ? " or " : ", ");
+      diag << known.signature.name;
+    }
+    return diag << ", got " << name;
   }
+  std::vector<double> defaults = opt.facts->signature.defaults();
   ArrayRef<double> given = config.getOptimizerArgs();
   if (given.size() > defaults.size())
     return config.emitOpError("expected at most ")
@@ -119,14 +112,15 @@ struct BuildTrainStepPass
       return signalPassFailure();
     ModuleOp module = getOperation();
     // An @eval built before (by dl-build-eval) stands when @graph is gone.
-    bool evalBuilt = !SymbolTable::lookupSymbolIn(module, "graph") &&
-                     SymbolTable::lookupSymbolIn(module, "eval");
+    bool evalBuilt =
+        !SymbolTable::lookupSymbolIn(module, contract::kGraphEntry) &&
+        SymbolTable::lookupSymbolIn(module, contract::kEvalEntry);
     if (eval && !evalBuilt && !buildEval(module))
       return signalPassFailure();
     if (keepGraphs)
       return;
     SymbolTable symbols(module);
-    for (StringRef name : {"graph", "graph_grad"})
+    for (StringRef name : {contract::kGraphEntry, contract::kGraphGradEntry})
       if (Operation *f = symbols.lookup(name))
         symbols.erase(f);
   }
@@ -135,7 +129,7 @@ struct BuildTrainStepPass
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
     SymbolTable symbols(module);
-    auto grad = symbols.lookup<func::FuncOp>("graph_grad");
+    auto grad = symbols.lookup<func::FuncOp>(contract::kGraphGradEntry);
     if (!grad || grad.isExternal()) {
       return module.emitError("expected a func.func @graph_grad (run "
                               "dl-derive-gradients first)");
@@ -147,12 +141,13 @@ struct BuildTrainStepPass
     // Param arguments by name, and the results of @graph_grad by role.
     llvm::DenseMap<StringAttr, unsigned> paramArg;
     for (unsigned i = 0, e = grad.getNumArguments(); i < e; ++i)
-      if (auto ref = grad.getArgAttrOfType<FlatSymbolRefAttr>(i, "dl.param"))
+      if (auto ref =
+              grad.getArgAttrOfType<FlatSymbolRefAttr>(i, contract::kParamAttr))
         paramArg[ref.getAttr()] = i;
     SmallVector<unsigned> gradResults, keptResults;
     for (unsigned i = 0, e = grad.getNumResults(); i < e; ++i) {
-      auto role = grad.getResultAttrOfType<StringAttr>(i, "dl.role");
-      if (role && role.getValue() == "grad")
+      auto role = grad.getResultAttrOfType<StringAttr>(i, contract::kRoleAttr);
+      if (role && role.getValue() == contract::kRoleGrad)
         gradResults.push_back(i);
       else
         keptResults.push_back(i);
@@ -171,7 +166,7 @@ struct BuildTrainStepPass
     grad.getAllArgAttrs(argAttrs);
     SmallVector<std::string> stateNames;
     for (unsigned r : gradResults) {
-      auto param = grad.getResultAttrOfType<StringAttr>(r, "dl.name");
+      auto param = grad.getResultAttrOfType<StringAttr>(r, contract::kNameAttr);
       auto it = param ? paramArg.find(param) : paramArg.end();
       if (it == paramArg.end()) {
         return grad.emitError("gradient result ")
@@ -180,20 +175,21 @@ struct BuildTrainStepPass
       for (StringRef s : opt->stateNames()) {
         stateNames.push_back(("opt." + param.getValue() + "." + s).str());
         argTypes.push_back(grad.getArgumentTypes()[it->second]);
-        argAttrs.push_back(
-            dict({{"dl.state", StringAttr::get(ctx, stateNames.back())}}));
+        argAttrs.push_back(dict(
+            {{contract::kStateAttr, StringAttr::get(ctx, stateNames.back())}}));
       }
     }
     argTypes.push_back(RankedTensorType::get({}, Float32Type::get(ctx)));
-    argAttrs.push_back(dict({{"dl.step", UnitAttr::get(ctx)}}));
+    argAttrs.push_back(dict({{contract::kStepAttr, UnitAttr::get(ctx)}}));
     argTypes.push_back(RankedTensorType::get({}, IntegerType::get(ctx, 64)));
-    argAttrs.push_back(dict({{"dl.seed", UnitAttr::get(ctx)}}));
+    argAttrs.push_back(dict({{contract::kSeedAttr, UnitAttr::get(ctx)}}));
 
-    if (Operation *old = symbols.lookup("train_step"))
+    if (Operation *old = symbols.lookup(contract::kTrainStepEntry))
       symbols.erase(old);
     OpBuilder b(ctx);
-    auto step = func::FuncOp::create(b, grad.getLoc(), "train_step",
-                                     FunctionType::get(ctx, argTypes, {}));
+    auto step =
+        func::FuncOp::create(b, grad.getLoc(), contract::kTrainStepEntry,
+                             FunctionType::get(ctx, argTypes, {}));
     symbols.insert(step, std::next(Block::iterator(grad)));
     Block *body = step.addEntryBlock();
     step.setAllArgAttrs(argAttrs);
@@ -220,7 +216,7 @@ struct BuildTrainStepPass
     unsigned nextState = grad.getNumArguments();
     for (unsigned r : gradResults) {
       TrainedParam p;
-      p.name = grad.getResultAttrOfType<StringAttr>(r, "dl.name");
+      p.name = grad.getResultAttrOfType<StringAttr>(r, contract::kNameAttr);
       p.value = body->getArgument(paramArg[p.name]);
       p.grad = map.lookup(gradReturn->getOperand(r));
       for (size_t s = 0; s < opt->stateNames().size(); ++s)
@@ -234,15 +230,15 @@ struct BuildTrainStepPass
     Location loc = NameLoc::get(name("optimizer"), grad.getLoc());
     UpdateBuilder u(b, loc);
     ArrayRef<double> a = opt->args;
-    switch (opt->kind) {
-    case Optimizer::SGD: {
+    switch (opt->kind()) {
+    case language::OptimizerKind::SGD: {
       // a -= lr * g
       Value lr = u.scalar(a[0]);
       for (TrainedParam &p : params)
         results.push_back(u.sub(p.value, u.mul(lr, p.grad)));
       break;
     }
-    case Optimizer::Momentum: {
+    case language::OptimizerKind::Momentum: {
       // d = -(1 - nu) * lr * g + nu * d; a += d
       Value scaledLr = u.scalar(-(1.0 - a[1]) * a[0]);
       Value nu = u.scalar(a[1]);
@@ -257,7 +253,7 @@ struct BuildTrainStepPass
       }
       break;
     }
-    case Optimizer::Adam: {
+    case language::OptimizerKind::Adam: {
       // lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
       // m = beta1 * m + (1 - beta1) * g; v = beta2 * v + (1 - beta2) * g * g
       // a -= lr_t * m / (sqrt(v) + eps)
@@ -293,11 +289,13 @@ struct BuildTrainStepPass
 
     for (TrainedParam &p : params)
       resultAttrs.push_back(dict(
-          {{"dl.role", StringAttr::get(ctx, "param")}, {"dl.name", p.name}}));
+          {{contract::kRoleAttr, StringAttr::get(ctx, contract::kRoleParam)},
+           {contract::kNameAttr, p.name}}));
     for (auto [v, s] : llvm::zip(newState, stateNames)) {
       results.push_back(v);
-      resultAttrs.push_back(dict({{"dl.role", StringAttr::get(ctx, "state")},
-                                  {"dl.name", StringAttr::get(ctx, s)}}));
+      resultAttrs.push_back(dict(
+          {{contract::kRoleAttr, StringAttr::get(ctx, contract::kRoleState)},
+           {contract::kNameAttr, StringAttr::get(ctx, s)}}));
     }
     for (unsigned r : keptResults) {
       results.push_back(map.lookup(gradReturn->getOperand(r)));

@@ -9,9 +9,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "runtime/Contracts.h"
 
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/DenseSet.h"
+
+namespace contract = ::dlc::contract;
 
 namespace mlir::dlc {
 #define GEN_PASS_DEF_DERIVEGRADIENTSPASS
@@ -131,8 +134,9 @@ private:
     SmallVector<Value> results;
     SmallVector<DictionaryAttr> resultAttrs;
     for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
-      auto role = func.getResultAttrOfType<StringAttr>(i, "dl.role");
-      if (role && (role.getValue() == "loss" || role.getValue() == "metric")) {
+      auto role = func.getResultAttrOfType<StringAttr>(i, contract::kRoleAttr);
+      if (role && (role.getValue() == contract::kRoleLoss ||
+                   role.getValue() == contract::kRoleMetric)) {
         results.push_back(v);
         resultAttrs.push_back(func.getResultAttrDict(i));
       }
@@ -144,13 +148,14 @@ private:
         g = dl::ConstantOp::create(b, arg.getLoc(),
                                    DenseElementsAttr::get(type, 0.0f));
       }
-      auto name = func.getArgAttrOfType<FlatSymbolRefAttr>(arg.getArgNumber(),
-                                                           "dl.param");
+      auto name = func.getArgAttrOfType<FlatSymbolRefAttr>(
+          arg.getArgNumber(), contract::kParamAttr);
       results.push_back(g);
       NamedAttribute attrs[] = {
-          NamedAttribute(StringAttr::get(ctx, "dl.role"),
-                         StringAttr::get(ctx, "grad")),
-          NamedAttribute(StringAttr::get(ctx, "dl.name"), name.getAttr())};
+          NamedAttribute(StringAttr::get(ctx, contract::kRoleAttr),
+                         StringAttr::get(ctx, contract::kRoleGrad)),
+          NamedAttribute(StringAttr::get(ctx, contract::kNameAttr),
+                         name.getAttr())};
       resultAttrs.push_back(DictionaryAttr::get(ctx, attrs));
     }
     func::ReturnOp::create(b, ret.getLoc(), results);
@@ -181,7 +186,7 @@ struct DeriveGradientsPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
-    auto graph = symbols.lookup<func::FuncOp>("graph");
+    auto graph = symbols.lookup<func::FuncOp>(contract::kGraphEntry);
     if (!graph || graph.isExternal()) {
       module.emitError("expected a func.func @graph with a body");
       return signalPassFailure();
@@ -189,8 +194,8 @@ struct DeriveGradientsPass
 
     std::optional<unsigned> lossIndex;
     for (unsigned i = 0, e = graph.getNumResults(); i < e; ++i) {
-      auto role = graph.getResultAttrOfType<StringAttr>(i, "dl.role");
-      if (role && role.getValue() == "loss") {
+      auto role = graph.getResultAttrOfType<StringAttr>(i, contract::kRoleAttr);
+      if (role && role.getValue() == contract::kRoleLoss) {
         lossIndex = i;
         break;
       }
@@ -209,17 +214,17 @@ struct DeriveGradientsPass
       return signalPassFailure();
     }
 
-    if (Operation *old = symbols.lookup("graph_grad"))
+    if (Operation *old = symbols.lookup(contract::kGraphGradEntry))
       symbols.erase(old);
     auto grad = cast<func::FuncOp>(graph->clone());
-    grad.setSymName("graph_grad");
+    grad.setSymName(contract::kGraphGradEntry);
     symbols.insert(grad, std::next(Block::iterator(graph)));
 
     llvm::DenseSet<StringAttr> frozen = frozenParams(module);
     SmallVector<BlockArgument> trained;
     for (BlockArgument arg : grad.getArguments()) {
-      auto name = grad.getArgAttrOfType<FlatSymbolRefAttr>(arg.getArgNumber(),
-                                                           "dl.param");
+      auto name = grad.getArgAttrOfType<FlatSymbolRefAttr>(
+          arg.getArgNumber(), contract::kParamAttr);
       auto type = dyn_cast<RankedTensorType>(arg.getType());
       if (name && type && type.getElementType().isF32() &&
           !frozen.contains(name.getAttr()))

@@ -9,12 +9,15 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "runtime/Contracts.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace contract = ::dlc::contract;
 
 namespace mlir::dlc {
 #define GEN_PASS_DEF_FUSEELEMENTWISEPASS
@@ -23,8 +26,10 @@ namespace mlir::dlc {
 namespace {
 /// An op that a target's schedule matches by its tag.
 bool isTagged(Operation *op) {
-  return op && llvm::any_of(ArrayRef<StringRef>{"dlc.matmul", "dlc.fused_act",
-                                                "dlc.fused_pool", "dlc.unpool"},
+  return op && llvm::any_of(ArrayRef<StringRef>{contract::kMatmulMarker,
+                                                contract::kFusedActMarker,
+                                                contract::kFusedPoolMarker,
+                                                contract::kUnpoolMarker},
                             [&](StringRef tag) { return op->hasAttr(tag); });
 }
 

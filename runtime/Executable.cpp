@@ -8,12 +8,15 @@
 
 #include "runtime/Executable.h"
 
+#include "runtime/Contracts.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <set>
 #include <dlfcn.h>
 
 using namespace dlc::runtime;
+namespace contract = dlc::contract;
 
 Executable::Executable(ModelSpec spec,
                        std::map<std::string, PackedFunction> functions,
@@ -27,15 +30,17 @@ Executable::loadShared(const std::string &path) {
   if (!handle)
     return makeError(path, ": cannot load compiled module: ", dlerror());
   std::shared_ptr<void> keep(handle, [](void *h) { dlclose(h); });
-  auto *json = static_cast<const char *const *>(dlsym(handle, "dlc_model_spec"));
+  auto *json = static_cast<const char *const *>(
+      dlsym(handle, contract::kModelSpecSymbol));
   if (!json)
-    return makeError(path, ": not a dlc module (no dlc_model_spec symbol)");
+    return makeError(path, ": not a dlc module (no ",
+                     contract::kModelSpecSymbol, " symbol)");
   auto spec = ModelSpec::fromJSON(*json);
   if (!spec.ok())
     return spec.status().withPrefix(path + ": ");
   std::map<std::string, PackedFunction> fns;
   for (const EntrySpec &e : spec->entries) {
-    void *fn = dlsym(handle, ("dlc_" + e.name).c_str());
+    void *fn = dlsym(handle, (contract::kEntryWrapperPrefix + e.name).c_str());
     if (!fn)
       return makeError(path, ": entry point '", e.name, "' is missing");
     fns[e.name] = reinterpret_cast<PackedFunction>(fn);
@@ -57,12 +62,13 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
   std::map<std::string, std::pair<int64_t, std::string>> symbols;
   for (size_t i = 0; i < args.size(); ++i) {
     const ValueSpec &vs = entry->args[i];
-    if (vs.role == "seed")
+    if (vs.role == contract::kRoleSeed)
       continue;
     const Tensor *t = args[i].tensor;
     if (!t)
       return makeError("argument '", vs.name, "' of '", name, "' is missing");
-    const InputSpec *input = vs.role == "input" ? spec_.findInput(vs.name) : nullptr;
+    const InputSpec *input =
+        vs.role == contract::kRoleInput ? spec_.findInput(vs.name) : nullptr;
     // The declared type as the user wrote it: symbols instead of -1.
     auto declared = [&] {
       std::string s = std::string(dtypeName(vs.dtype)) + "[";
@@ -99,7 +105,7 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
   std::vector<int64_t> seeds(args.size());
   std::vector<void *> packed;
   for (size_t i = 0; i < args.size(); ++i) {
-    if (entry->args[i].role == "seed") {
+    if (entry->args[i].role == contract::kRoleSeed) {
       seeds[i] = args[i].i64;
       int64_t *p = &seeds[i];
       descriptors[i] = {reinterpret_cast<int64_t>(p), reinterpret_cast<int64_t>(p), 0};

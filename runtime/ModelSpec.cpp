@@ -7,6 +7,8 @@
 
 #include "runtime/ModelSpec.h"
 
+#include "runtime/Contracts.h"
+#include "runtime/LanguageFacts.h"
 #include "runtime/Random.h"
 
 #include <nlohmann/json.hpp>
@@ -15,6 +17,7 @@
 
 using namespace dlc::runtime;
 using nlohmann::json;
+using namespace dlc::contract::modelspec;
 
 std::string SourceLoc::prefix() const {
   if (file.empty())
@@ -64,55 +67,55 @@ SourceLoc locFrom(const json &j) {
                    j.at(2).get<unsigned>()};
 }
 json valueJSON(const ValueSpec &v) {
-  return {{"role", v.role}, {"name", v.name}, {"dtype", dtypeName(v.dtype)},
-          {"shape", v.shape}};
+  return {{kRole, v.role}, {kName, v.name}, {kDType, dtypeName(v.dtype)},
+          {kShape, v.shape}};
 }
 DType dtypeFrom(const json &j) {
   return j.get<std::string>() == "i32" ? DType::I32 : DType::F32;
 }
 ValueSpec valueFrom(const json &j) {
-  return ValueSpec{j.at("role"), j.at("name"), dtypeFrom(j.at("dtype")),
-                   j.at("shape").get<std::vector<int64_t>>()};
+  return ValueSpec{j.at(kRole), j.at(kName), dtypeFrom(j.at(kDType)),
+                   j.at(kShape).get<std::vector<int64_t>>()};
 }
 } // namespace
 
 std::string ModelSpec::toJSON() const {
   json j;
-  j["name"] = name;
-  j["file"] = file;
+  j[kName] = name;
+  j[kFile] = file;
   for (const InputSpec &i : inputs)
-    j["inputs"].push_back({{"name", i.name}, {"dtype", dtypeName(i.dtype)},
-                           {"shape", i.shape}, {"dims", i.dimNames},
-                           {"loc", locJSON(i.loc)}});
+    j[kInputs].push_back({{kName, i.name}, {kDType, dtypeName(i.dtype)},
+                           {kShape, i.shape}, {kDims, i.dimNames},
+                           {kLoc, locJSON(i.loc)}});
   for (const ParamSpec &p : params)
-    j["params"].push_back({{"name", p.name}, {"dtype", dtypeName(p.dtype)},
-                           {"shape", p.shape}, {"init", p.init},
-                           {"args", p.initArgs}, {"literal", p.literal},
-                           {"loc", locJSON(p.loc)}});
+    j[kParams].push_back({{kName, p.name}, {kDType, dtypeName(p.dtype)},
+                           {kShape, p.shape}, {kInit, p.init},
+                           {kArgs, p.initArgs}, {kLiteral, p.literal},
+                           {kLoc, locJSON(p.loc)}});
   for (const DataSourceSpec &d : data)
-    j["data"].push_back({{"set", d.set}, {"input", d.input}, {"kind", d.kind},
-                         {"path", d.path}, {"scale", d.scale},
-                         {"literal", d.literal}, {"literal_shape", d.literalShape},
-                         {"loc", locJSON(d.loc)}});
+    j[kData].push_back({{kSet, d.set}, {kInput, d.input}, {kKind, d.kind},
+                         {kPath, d.path}, {kScale, d.scale},
+                         {kLiteral, d.literal}, {kLiteralShape, d.literalShape},
+                         {kLoc, locJSON(d.loc)}});
   if (train) {
-    json t = {{"optimizer", train->optimizer}, {"args", train->optimizerArgs},
-              {"validation", train->validation}, {"log_every", train->logEvery},
-              {"seed", train->seed}, {"freeze", train->freeze},
-              {"loc", locJSON(train->loc)}};
-    if (train->batch) t["batch"] = *train->batch;
-    if (train->steps) t["steps"] = *train->steps;
-    if (train->epochs) t["epochs"] = *train->epochs;
-    if (train->evalEvery) t["eval_every"] = *train->evalEvery;
-    if (train->shuffle) t["shuffle"] = *train->shuffle;
-    j["train"] = t;
+    json t = {{kOptimizer, train->optimizer}, {kArgs, train->optimizerArgs},
+              {kValidation, train->validation}, {kLogEvery, train->logEvery},
+              {kSeed, train->seed}, {kFreeze, train->freeze},
+              {kLoc, locJSON(train->loc)}};
+    if (train->batch) t[kBatch] = *train->batch;
+    if (train->steps) t[kSteps] = *train->steps;
+    if (train->epochs) t[kEpochs] = *train->epochs;
+    if (train->evalEvery) t[kEvalEvery] = *train->evalEvery;
+    if (train->shuffle) t[kShuffle] = *train->shuffle;
+    j[kTrain] = t;
   }
   for (const EntrySpec &e : entries) {
-    json ej = {{"name", e.name}, {"args", json::array()}, {"results", json::array()}};
+    json ej = {{kName, e.name}, {kArgs, json::array()}, {kResults, json::array()}};
     for (const ValueSpec &v : e.args)
-      ej["args"].push_back(valueJSON(v));
+      ej[kArgs].push_back(valueJSON(v));
     for (const ValueSpec &v : e.results)
-      ej["results"].push_back(valueJSON(v));
-    j["entries"].push_back(ej);
+      ej[kResults].push_back(valueJSON(v));
+    j[kEntries].push_back(ej);
   }
   return j.dump();
 }
@@ -121,48 +124,48 @@ StatusOr<ModelSpec> ModelSpec::fromJSON(const std::string &text) {
   try {
     json j = json::parse(text);
     ModelSpec s;
-    s.name = j.at("name");
-    s.file = j.value("file", "");
-    for (const json &i : j.value("inputs", json::array()))
-      s.inputs.push_back(InputSpec{i.at("name"), dtypeFrom(i.at("dtype")),
-                                   i.at("shape").get<std::vector<int64_t>>(),
-                                   i.at("dims").get<std::vector<std::string>>(),
-                                   locFrom(i.at("loc"))});
-    for (const json &p : j.value("params", json::array()))
-      s.params.push_back(ParamSpec{p.at("name"), dtypeFrom(p.at("dtype")),
-                                   p.at("shape").get<std::vector<int64_t>>(),
-                                   p.at("init"),
-                                   p.at("args").get<std::vector<double>>(),
-                                   p.at("literal").get<std::vector<double>>(),
-                                   locFrom(p.at("loc"))});
-    for (const json &d : j.value("data", json::array()))
+    s.name = j.at(kName);
+    s.file = j.value(kFile, "");
+    for (const json &i : j.value(kInputs, json::array()))
+      s.inputs.push_back(InputSpec{i.at(kName), dtypeFrom(i.at(kDType)),
+                                   i.at(kShape).get<std::vector<int64_t>>(),
+                                   i.at(kDims).get<std::vector<std::string>>(),
+                                   locFrom(i.at(kLoc))});
+    for (const json &p : j.value(kParams, json::array()))
+      s.params.push_back(ParamSpec{p.at(kName), dtypeFrom(p.at(kDType)),
+                                   p.at(kShape).get<std::vector<int64_t>>(),
+                                   p.at(kInit),
+                                   p.at(kArgs).get<std::vector<double>>(),
+                                   p.at(kLiteral).get<std::vector<double>>(),
+                                   locFrom(p.at(kLoc))});
+    for (const json &d : j.value(kData, json::array()))
       s.data.push_back(DataSourceSpec{
-          d.at("set"), d.at("input"), d.at("kind"), d.at("path"), d.at("scale"),
-          d.at("literal").get<std::vector<double>>(),
-          d.at("literal_shape").get<std::vector<int64_t>>(), locFrom(d.at("loc"))});
-    if (j.contains("train")) {
-      const json &t = j.at("train");
+          d.at(kSet), d.at(kInput), d.at(kKind), d.at(kPath), d.at(kScale),
+          d.at(kLiteral).get<std::vector<double>>(),
+          d.at(kLiteralShape).get<std::vector<int64_t>>(), locFrom(d.at(kLoc))});
+    if (j.contains(kTrain)) {
+      const json &t = j.at(kTrain);
       TrainSpec ts;
-      ts.optimizer = t.at("optimizer");
-      ts.optimizerArgs = t.at("args").get<std::vector<double>>();
-      ts.validation = t.at("validation");
-      ts.logEvery = t.at("log_every");
-      ts.seed = t.at("seed");
-      ts.freeze = t.at("freeze").get<std::vector<std::string>>();
-      ts.loc = locFrom(t.at("loc"));
-      if (t.contains("batch")) ts.batch = t.at("batch").get<int64_t>();
-      if (t.contains("steps")) ts.steps = t.at("steps").get<int64_t>();
-      if (t.contains("epochs")) ts.epochs = t.at("epochs").get<int64_t>();
-      if (t.contains("eval_every")) ts.evalEvery = t.at("eval_every").get<int64_t>();
-      if (t.contains("shuffle")) ts.shuffle = t.at("shuffle").get<bool>();
+      ts.optimizer = t.at(kOptimizer);
+      ts.optimizerArgs = t.at(kArgs).get<std::vector<double>>();
+      ts.validation = t.at(kValidation);
+      ts.logEvery = t.at(kLogEvery);
+      ts.seed = t.at(kSeed);
+      ts.freeze = t.at(kFreeze).get<std::vector<std::string>>();
+      ts.loc = locFrom(t.at(kLoc));
+      if (t.contains(kBatch)) ts.batch = t.at(kBatch).get<int64_t>();
+      if (t.contains(kSteps)) ts.steps = t.at(kSteps).get<int64_t>();
+      if (t.contains(kEpochs)) ts.epochs = t.at(kEpochs).get<int64_t>();
+      if (t.contains(kEvalEvery)) ts.evalEvery = t.at(kEvalEvery).get<int64_t>();
+      if (t.contains(kShuffle)) ts.shuffle = t.at(kShuffle).get<bool>();
       s.train = ts;
     }
-    for (const json &e : j.value("entries", json::array())) {
+    for (const json &e : j.value(kEntries, json::array())) {
       EntrySpec es;
-      es.name = e.at("name");
-      for (const json &v : e.at("args"))
+      es.name = e.at(kName);
+      for (const json &v : e.at(kArgs))
         es.args.push_back(valueFrom(v));
-      for (const json &v : e.at("results"))
+      for (const json &v : e.at(kResults))
         es.results.push_back(valueFrom(v));
       s.entries.push_back(std::move(es));
     }
@@ -178,7 +181,7 @@ dlc::runtime::initializeParams(const ModelSpec &spec, int64_t seed) {
   std::map<std::string, Tensor> params;
   for (const ParamSpec &p : spec.params) {
     Tensor t(p.dtype, p.shape);
-    if (p.init == "literal") {
+    if (p.init == language::kLiteralInitializer) {
       for (int64_t i = 0; i < t.numElements(); ++i) {
         double v = p.literal.size() == 1 ? p.literal[0] : p.literal[i];
         if (p.dtype == DType::F32)

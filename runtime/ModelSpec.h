@@ -11,6 +11,7 @@
 #ifndef DLC_RUNTIME_MODELSPEC_H
 #define DLC_RUNTIME_MODELSPEC_H
 
+#include "runtime/LanguageFacts.h"
 #include "runtime/Status.h"
 #include "runtime/Tensor.h"
 
@@ -54,7 +55,7 @@ struct ParamSpec {
   std::string name;
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
-  /// zeros, ones, fill, normal, truncated_normal, uniform, glorot_uniform or literal.
+  /// An initializer of LanguageFacts.h or language::kLiteralInitializer.
   std::string init;
   std::vector<double> initArgs;
   /// The value of a literal initializer, as doubles in row-major order.
@@ -74,8 +75,9 @@ struct DataSourceSpec {
 };
 
 struct TrainSpec {
-  std::string optimizer = "sgd";
-  std::vector<double> optimizerArgs = {0.01};
+  std::string optimizer = language::kDefaultOptimizer;
+  std::vector<double> optimizerArgs =
+      language::defaultOptimizer().signature.defaults();
   std::optional<int64_t> batch, steps, epochs, evalEvery;
   std::optional<bool> shuffle;
   int64_t validation = 0, logEvery = 100, seed = 0;

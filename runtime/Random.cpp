@@ -8,6 +8,8 @@
 
 #include "runtime/Random.h"
 
+#include "runtime/LanguageFacts.h"
+
 #include <cmath>
 #include <utility>
 
@@ -122,29 +124,34 @@ Status fillConstant(Tensor &tensor, double value, const std::string &kind) {
 } // namespace
 
 Status initialize(Tensor &tensor, const InitSpec &spec, Generator &generator) {
+  using Kind = language::InitializerKind;
   const std::string &kind = spec.kind;
-  if (kind == "zeros")
-    return fillConstant(tensor, 0, kind);
-  if (kind == "ones")
-    return fillConstant(tensor, 1, kind);
-  if (kind == "fill")
-    return fillConstant(tensor, spec.a, kind);
-
-  bool known = kind == "normal" || kind == "truncated_normal" ||
-               kind == "uniform" || kind == "glorot_uniform";
-  if (!known)
+  const language::Initializer *initializer = language::findInitializer(kind);
+  if (!initializer)
     return makeError("unknown initializer '", kind, "'");
+  switch (initializer->kind) {
+  case Kind::Zeros:
+    return fillConstant(tensor, 0, kind);
+  case Kind::Ones:
+    return fillConstant(tensor, 1, kind);
+  case Kind::Fill:
+    return fillConstant(tensor, spec.a, kind);
+  default:
+    break;
+  }
+
   if (tensor.dtype() != DType::F32)
     return makeError(kind, "() needs an f32 tensor, got ",
                      tensor.typeString());
   if (!std::isfinite(spec.a) || !std::isfinite(spec.b))
     return makeError(kind, "() parameters must be finite");
 
-  if (kind == "normal" || kind == "truncated_normal") {
+  if (initializer->kind == Kind::Normal ||
+      initializer->kind == Kind::TruncatedNormal) {
     double mean = spec.a, stddev = spec.b;
     if (stddev < 0)
       return makeError(kind, "() needs stddev >= 0, got ", stddev);
-    if (kind == "normal") {
+    if (initializer->kind == Kind::Normal) {
       fillF32(tensor, [&] { return mean + stddev * generator.nextNormal(); });
     } else {
       fillF32(tensor, [&] {
@@ -159,17 +166,17 @@ Status initialize(Tensor &tensor, const InitSpec &spec, Generator &generator) {
   }
 
   double low, high;
-  if (kind == "uniform") {
+  if (initializer->kind == Kind::Uniform) {
     low = spec.a;
     high = spec.b;
     if (low > high)
-      return makeError("uniform() needs low <= high, got low=", low,
+      return makeError(kind, "() needs low <= high, got low=", low,
                        " high=", high);
   } else {
     double fanIn, fanOut;
     computeFans(tensor.shape(), fanIn, fanOut);
     if (fanIn + fanOut <= 0)
-      return makeError("glorot_uniform() needs a non-empty shape, got ",
+      return makeError(kind, "() needs a non-empty shape, got ",
                        tensor.typeString());
     high = std::sqrt(6.0 / (fanIn + fanOut));
     low = -high;

@@ -10,6 +10,7 @@
 #ifndef DLC_RUNTIME_RANDOM_H
 #define DLC_RUNTIME_RANDOM_H
 
+#include "runtime/LanguageFacts.h"
 #include "runtime/Status.h"
 #include "runtime/Tensor.h"
 
@@ -74,26 +75,33 @@ struct InitSpec {
   /// Second parameter (stddev or high), see above.
   double b = 0;
 
+  /// The initializer kinds of LanguageFacts.h.
+  using Kind = language::InitializerKind;
+  /// Returns the language's name of `kind`.
+  static std::string named(Kind kind) {
+    return std::string(language::nameOf(kind));
+  }
+
   /// Returns zeros().
-  static InitSpec zeros() { return {"zeros", 0, 0}; }
+  static InitSpec zeros() { return {named(Kind::Zeros), 0, 0}; }
   /// Returns ones().
-  static InitSpec ones() { return {"ones", 0, 0}; }
+  static InitSpec ones() { return {named(Kind::Ones), 0, 0}; }
   /// Returns fill(value).
-  static InitSpec fill(double value) { return {"fill", value, 0}; }
+  static InitSpec fill(double value) { return {named(Kind::Fill), value, 0}; }
   /// Returns normal(mean, stddev).
   static InitSpec normal(double mean = 0, double stddev = 1) {
-    return {"normal", mean, stddev};
+    return {named(Kind::Normal), mean, stddev};
   }
   /// Returns truncated_normal(mean, stddev).
   static InitSpec truncatedNormal(double mean = 0, double stddev = 1) {
-    return {"truncated_normal", mean, stddev};
+    return {named(Kind::TruncatedNormal), mean, stddev};
   }
   /// Returns uniform(low, high).
   static InitSpec uniform(double low = -1, double high = 1) {
-    return {"uniform", low, high};
+    return {named(Kind::Uniform), low, high};
   }
   /// Returns glorot_uniform().
-  static InitSpec glorotUniform() { return {"glorot_uniform", 0, 0}; }
+  static InitSpec glorotUniform() { return {named(Kind::GlorotUniform), 0, 0}; }
 };
 
 /// Computes Keras' fans of a weight shape: rank 0 -> (1, 1); rank 1 -> (n, n);

@@ -9,6 +9,7 @@
 
 #include "runtime/Trainer.h"
 
+#include "runtime/Contracts.h"
 #include "runtime/Idx.h"
 
 #include <chrono>
@@ -18,6 +19,7 @@
 #include <cmath>
 
 using namespace dlc::runtime;
+namespace contract = dlc::contract;
 
 namespace {
 std::string dirName(const std::string &path) {
@@ -58,9 +60,9 @@ Trainer::Trainer(std::shared_ptr<const Executable> exe,
     : exe_(std::move(exe)), spec_(exe_->spec()), params_(params),
       options_(std::move(options)) {
   // Optimizer state starts at zero.
-  if (const EntrySpec *step = spec_.findEntry("train_step"))
+  if (const EntrySpec *step = spec_.findEntry(contract::kTrainStepEntry))
     for (const ValueSpec &a : step->args)
-      if (a.role == "state")
+      if (a.role == contract::kRoleState)
         state_.emplace(a.name, Tensor::zeros(a.shape, a.dtype));
 }
 
@@ -191,16 +193,16 @@ std::vector<ArgValue> Trainer::argsFor(const EntrySpec &entry,
                                        int64_t seed) const {
   std::vector<ArgValue> args;
   for (const ValueSpec &a : entry.args) {
-    if (a.role == "input") {
+    if (a.role == contract::kRoleInput) {
       size_t i = 0;
       while (spec_.inputs[i].name != a.name)
         ++i;
       args.push_back(ArgValue::of(batch[i]));
-    } else if (a.role == "param") {
+    } else if (a.role == contract::kRoleParam) {
       args.push_back(ArgValue::of(params_.at(a.name)));
-    } else if (a.role == "state") {
+    } else if (a.role == contract::kRoleState) {
       args.push_back(ArgValue::of(state_.at(a.name)));
-    } else if (a.role == "step") {
+    } else if (a.role == contract::kRoleStep) {
       args.push_back(ArgValue::of(*stepTensor));
     } else {
       args.push_back(ArgValue::scalarI64(seed));
@@ -213,7 +215,7 @@ StatusOr<SetResult> Trainer::evaluate(const std::string &set) {
   auto it = sets_.find(set);
   if (it == sets_.end())
     return makeError("there is no ", set, " data");
-  const EntrySpec *entry = spec_.findEntry("eval");
+  const EntrySpec *entry = spec_.findEntry(contract::kEvalEntry);
   // Batches of 100 bound the memory of the intermediates (activations grow
   // with the batch) at little cost in speed.
   int64_t batch = std::min<int64_t>(it->second.size(), 100);
@@ -225,17 +227,18 @@ StatusOr<SetResult> Trainer::evaluate(const std::string &set) {
   result.set = set;
   std::vector<double> sums;
   while (iter->next()) {
-    auto out = exe_->call("eval", argsFor(*entry, iter->batch(), nullptr, 0));
+    auto out = exe_->call(contract::kEvalEntry,
+                          argsFor(*entry, iter->batch(), nullptr, 0));
     if (!out.ok())
       return out.status();
     sums.resize(out->size(), 0.0);
     for (size_t i = 0; i < out->size(); ++i)
-      if (entry->results[i].role != "output")
+      if (entry->results[i].role != contract::kRoleOutput)
         sums[i] += scalarOf((*out)[i]) * iter->rows();
     result.examples += iter->rows();
   }
   for (size_t i = 0; i < entry->results.size(); ++i)
-    if (entry->results[i].role != "output")
+    if (entry->results[i].role != contract::kRoleOutput)
       result.values.emplace_back(entry->results[i].name,
                                  sums[i] / std::max<int64_t>(result.examples, 1));
   return result;
@@ -291,7 +294,7 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
     generator.nextU64();
   }
 
-  const EntrySpec *entry = spec_.findEntry("train_step");
+  const EntrySpec *entry = spec_.findEntry(contract::kTrainStepEntry);
   TrainResult result;
   auto start = Clock::now();
   double trainSeconds = 0;
@@ -305,7 +308,9 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
     Tensor stepTensor = Tensor::scalar<float>(static_cast<float>(step_));
     int64_t stepSeed = static_cast<int64_t>(generator.nextU64());
     auto t0 = Clock::now();
-    auto out = exe_->call("train_step", argsFor(*entry, iter->batch(), &stepTensor, stepSeed));
+    auto out =
+        exe_->call(contract::kTrainStepEntry,
+                   argsFor(*entry, iter->batch(), &stepTensor, stepSeed));
     trainSeconds += secondsSince(t0);
     if (!out.ok())
       return out.status();
@@ -313,13 +318,13 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
     for (size_t i = 0; i < entry->results.size(); ++i) {
       const ValueSpec &r = entry->results[i];
       Tensor &value = (*out)[i];
-      if (r.role == "param")
+      if (r.role == contract::kRoleParam)
         params_[r.name] = std::move(value);
-      else if (r.role == "state")
+      else if (r.role == contract::kRoleState)
         state_[r.name] = std::move(value);
-      else if (r.role == "loss")
+      else if (r.role == contract::kRoleLoss)
         progress.loss = scalarOf(value);
-      else if (r.role == "metric")
+      else if (r.role == contract::kRoleMetric)
         progress.metrics.emplace_back(r.name, scalarOf(value));
     }
     if (!std::isfinite(progress.loss))

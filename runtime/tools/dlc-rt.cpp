@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Checkpoint.h"
+#include "runtime/Contracts.h"
 #include "runtime/Executable.h"
 #include "runtime/Trainer.h"
 
@@ -20,6 +21,7 @@
 #include <cstring>
 
 using namespace dlc::runtime;
+namespace contract = dlc::contract;
 
 namespace {
 int fail(const Status &s) {
@@ -97,7 +99,7 @@ int main(int argc, char **argv) {
     return fail(params.status());
 
   if (command == "train") {
-    if (!exe->hasEntry("train_step"))
+    if (!exe->hasEntry(contract::kTrainStepEntry))
       return fail(makeError(modulePath, ": the model has no loss to train"));
     options.restore = restore;
     Trainer trainer(exe, *params, options);
@@ -151,12 +153,12 @@ int main(int argc, char **argv) {
     else
       fed[name] = std::move(*value);
   }
-  const EntrySpec *entry = spec.findEntry("run");
+  const EntrySpec *entry = spec.findEntry(contract::kRunEntry);
   if (!entry)
     return fail(makeError(modulePath, ": the module has no run entry point"));
   std::vector<ArgValue> args;
   for (const ValueSpec &a : entry->args) {
-    if (a.role == "input") {
+    if (a.role == contract::kRoleInput) {
       auto it = fed.find(a.name);
       if (it == fed.end())
         return fail(makeError("input '", a.name, "' is not fed (use --feed ", a.name,
@@ -166,10 +168,11 @@ int main(int argc, char **argv) {
       args.push_back(ArgValue::of(params->at(a.name)));
     }
   }
-  auto results = exe->call("run", args);
+  auto results = exe->call(contract::kRunEntry, args);
   if (!results.ok())
     return fail(results.status());
-  for (const char *role : {"output", "loss", "metric"})
+  for (const char *role :
+       {contract::kRoleOutput, contract::kRoleLoss, contract::kRoleMetric})
     for (size_t i = 0; i < entry->results.size(); ++i)
       if (entry->results[i].role == role)
         std::printf("%s = %s\n", entry->results[i].name.c_str(),

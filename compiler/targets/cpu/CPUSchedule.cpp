@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/targets/cpu/Passes.h"
+#include "runtime/Contracts.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -28,6 +29,8 @@
 #include <array>
 #include <cstdlib>
 #include <optional>
+
+namespace contract = ::dlc::contract;
 
 namespace mlir::dlc::cpu {
 #define GEN_PASS_DEF_CPUSCHEDULEPASS
@@ -98,7 +101,7 @@ void convCalls(ModuleOp module, const Claimed &claimed,
 /// like convolutions. None for others (more than 64 output channels that 8
 /// does not divide).
 std::optional<std::array<int64_t, 3>> filterGradTiles(linalg::GenericOp op) {
-  if (!op->hasAttr("dlc.conv_filter_grad") || op.getNumLoops() != 7)
+  if (!op->hasAttr(contract::kConvFilterGradMarker) || op.getNumLoops() != 7)
     return std::nullopt;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   int64_t c = ranges[2], f = ranges[3];
@@ -137,12 +140,12 @@ void blockCalls(ModuleOp module, Claimed &claimed,
     claimed.insert(ops.begin(), ops.end());
   };
   auto convOf = [](linalg::GenericOp act) -> linalg::Conv2DNhwcHwcfOp {
-    if (!act || !act->hasAttr("dlc.fused_act"))
+    if (!act || !act->hasAttr(contract::kFusedActMarker))
       return nullptr;
     return act->getOperand(0).getDefiningOp<linalg::Conv2DNhwcHwcfOp>();
   };
   module.walk([&](linalg::LinalgOp pool) {
-    if (!pool->hasAttr("dlc.fused_pool"))
+    if (!pool->hasAttr(contract::kFusedPoolMarker))
       return;
     auto act = pool->getOperand(0).getDefiningOp<linalg::GenericOp>();
     linalg::Conv2DNhwcHwcfOp conv = convOf(act);
@@ -165,7 +168,7 @@ void blockCalls(ModuleOp module, Claimed &claimed,
     if (!fg)
       return;
     auto dz = dw->getOperand(1).getDefiningOp<linalg::GenericOp>();
-    if (!dz || !dz->hasAttr("dlc.unpool"))
+    if (!dz || !dz->hasAttr(contract::kUnpoolMarker))
       return;
     linalg::Conv2DNhwcHwcfOp dx;
     tensor::PadOp pad;
@@ -211,14 +214,14 @@ void blockCalls(ModuleOp module, Claimed &claimed,
 /// that start from zero registers (an scf.forall, which cannot be peeled).
 void markRaggedRows(ModuleOp module) {
   module.walk([](linalg::GenericOp op) {
-    if (!op->hasAttr("dlc.matmul") || op.getNumLoops() != 3)
+    if (!op->hasAttr(contract::kMatmulMarker) || op.getNumLoops() != 3)
       return;
     auto iters = op.getIteratorTypesArray();
     int64_t tile = iters[2] == utils::IteratorType::reduction ? 4 : 8;
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     int64_t m = ranges[0];
     if (ShapedType::isDynamic(m) || (m >= 16 && m % tile != 0))
-      op->setAttr("dlc.ragged_m", UnitAttr::get(op.getContext()));
+      op->setAttr(contract::kRaggedRowsMarker, UnitAttr::get(op.getContext()));
   });
 }
 
@@ -237,7 +240,7 @@ void elementwiseCalls(ModuleOp module, const Claimed &claimed,
                       SmallVectorImpl<ScheduleCall> &calls) {
   module.walk([&](linalg::GenericOp op) {
     unsigned n = op.getNumLoops();
-    if (claimed.contains(op) || op->hasAttr("dlc.matmul") || op->hasAttr("dlc.conv_filter_grad") ||
+    if (claimed.contains(op) || op->hasAttr(contract::kMatmulMarker) || op->hasAttr(contract::kConvFilterGradMarker) ||
         n == 0 || n > 4 ||
         op.getIteratorTypesArray()[n - 1] != utils::IteratorType::parallel)
       return;
@@ -270,7 +273,7 @@ void elementwiseCalls(ModuleOp module, const Claimed &claimed,
 
 /// Drops the hint above once the schedule has used it.
 void dropScheduleHints(ModuleOp module) {
-  module.walk([](Operation *op) { op->removeAttr("dlc.ragged_m"); });
+  module.walk([](Operation *op) { op->removeAttr(contract::kRaggedRowsMarker); });
 }
 
 /// A tile whose zero fill the schedule fused into it (a tile of an

@@ -11,6 +11,7 @@
 #include "compiler/targets/cpu/CPUTarget.h"
 
 #include "compiler/targets/cpu/Passes.h"
+#include "runtime/Contracts.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 using namespace dlc;
+namespace contract = ::dlc::contract;
 using llvm::Error;
 using llvm::Expected;
 
@@ -75,7 +77,7 @@ void addPackedWrapper(llvm::Module &module, const runtime::EntrySpec &entry) {
   auto *ptrTy = llvm::PointerType::get(ctx, 0);
   auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy}, false);
   auto *wrapper = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
-                                         "dlc_" + entry.name, module);
+                                         std::string(contract::kEntryWrapperPrefix) + entry.name, module);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", wrapper));
   llvm::Value *args = wrapper->getArg(0);
   auto load = [&](unsigned i) -> llvm::Value * {
@@ -110,7 +112,7 @@ std::unique_ptr<llvm::Module> buildLLVMModule(mlir::Operation *op,
                                            "dlc_model_spec_text");
   new llvm::GlobalVariable(*module, llvm::PointerType::get(ctx, 0), true,
                            llvm::GlobalValue::ExternalLinkage, textVar,
-                           "dlc_model_spec");
+                           contract::kModelSpecSymbol);
   return module;
 }
 
@@ -154,7 +156,7 @@ jitCompileModule(mlir::ModuleOp module, runtime::ModelSpec spec,
   std::shared_ptr<mlir::ExecutionEngine> owned(std::move(*engine));
   std::map<std::string, runtime::PackedFunction> functions;
   for (const runtime::EntrySpec &entry : spec.entries) {
-    auto fn = owned->lookup("dlc_" + entry.name);
+    auto fn = owned->lookup(std::string(contract::kEntryWrapperPrefix) + entry.name);
     if (!fn)
       return fn.takeError();
     functions[entry.name] = reinterpret_cast<runtime::PackedFunction>(*fn);

@@ -10,11 +10,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/targets/cpu/Passes.h"
+#include "runtime/Contracts.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace contract = ::dlc::contract;
 
 namespace mlir::dlc::cpu {
 #define GEN_PASS_DEF_PREFETCHPANELSPASS
@@ -88,7 +91,7 @@ struct PrefetchPanelsPass
     : public impl::PrefetchPanelsPassBase<PrefetchPanelsPass> {
   void runOnOperation() override {
     getOperation().walk([](scf::ForOp loop) {
-      if (!loop->removeAttr("dlc.panel_loop"))
+      if (!loop->removeAttr(contract::kPanelLoopMarker))
         return;
       prefetchNextPanel(loop);
     });

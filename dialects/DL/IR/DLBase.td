@@ -43,6 +43,11 @@ def DL_Dialect : Dialect {
     dtypes other than f32/i32.
   }];
   let hasConstantMaterializer = 1;
+  // The function argument and result attributes (dl.input, dl.role, ...) are
+  // a contract between the frontend, the passes and the runtime: check them.
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
 }
 
 //===----------------------------------------------------------------------===//

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/DL/IR/DLOps.h"
+#include "runtime/LanguageFacts.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -215,26 +216,12 @@ LogicalResult ParamOp::verify() {
   auto type = cast<RankedTensorType>(getType());
   if (!type.getElementType().isF32() && !type.getElementType().isInteger(32))
     return emitOpError("expects an f32 or i32 tensor type, got ") << type;
+  namespace language = ::dlc::language;
   StringRef init = getInit();
-  size_t want;
-  if (init == "zeros" || init == "ones" || init == "glorot_uniform" ||
-      init == "literal")
-    want = 0;
-  else if (init == "fill")
-    want = 1;
-  else if (init == "normal" || init == "truncated_normal" || init == "uniform")
-    want = 2;
-  else
-    return emitOpError("unknown initializer '") << init << "'";
-  if (getInitArgs().size() != want)
-    return emitOpError("initializer '")
-           << init << "' expects " << want << " arguments, got "
-           << getInitArgs().size();
-  if ((init == "normal" || init == "truncated_normal") && getInitArgs()[1] < 0)
-    return emitOpError("initializer '") << init << "' expects stddev >= 0";
-  if (init == "glorot_uniform" && type.getRank() < 1)
-    return emitOpError("glorot_uniform needs a param of rank 1 or more");
-  if (init == "literal") {
+  if (init == language::kLiteralInitializer) {
+    if (!getInitArgs().empty())
+      return emitOpError("initializer '")
+             << init << "' expects 0 arguments, got " << getInitArgs().size();
     if (!getValue())
       return emitOpError("a literal initializer needs a value");
     auto vt = cast<ShapedType>(getValue()->getType());
@@ -243,7 +230,24 @@ LogicalResult ParamOp::verify() {
       return emitOpError("literal initializer has ")
              << vt.getNumElements() << " elements but the param has "
              << type.getNumElements();
+    return success();
   }
+  const language::Initializer *initializer = language::findInitializer(init);
+  if (!initializer)
+    return emitOpError("unknown initializer '") << init << "'";
+  // One init_args value per parameter of the initializer.
+  size_t want = initializer->signature.params.size();
+  if (getInitArgs().size() != want)
+    return emitOpError("initializer '")
+           << init << "' expects " << want << " arguments, got "
+           << getInitArgs().size();
+  using Kind = language::InitializerKind;
+  if ((initializer->kind == Kind::Normal ||
+       initializer->kind == Kind::TruncatedNormal) &&
+      getInitArgs()[1] < 0)
+    return emitOpError("initializer '") << init << "' expects stddev >= 0";
+  if (initializer->kind == Kind::GlorotUniform && type.getRank() < 1)
+    return emitOpError("glorot_uniform needs a param of rank 1 or more");
   return success();
 }
 
@@ -266,9 +270,12 @@ LogicalResult DataSourceOp::verify() {
 
 LogicalResult TrainConfigOp::verify() {
   StringRef opt = getOptimizer();
-  size_t want = opt == "sgd" ? 1 : opt == "momentum" ? 2 : opt == "adam" ? 4 : 0;
-  if (!want)
+  const ::dlc::language::Optimizer *optimizer =
+      ::dlc::language::findOptimizer(opt);
+  if (!optimizer)
     return emitOpError("unknown optimizer '") << opt << "'";
+  // One optimizer_args value per hyperparameter.
+  size_t want = optimizer->signature.params.size();
   if (getOptimizerArgs().size() != want)
     return emitOpError("optimizer '") << opt << "' expects " << want
                                       << " arguments, got "

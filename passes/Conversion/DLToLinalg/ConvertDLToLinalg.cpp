@@ -8,9 +8,12 @@
 
 #include "passes/Conversion/DLToLinalg/Patterns.h"
 #include "passes/Passes.h"
+#include "runtime/Contracts.h"
 
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace contract = ::dlc::contract;
 
 namespace mlir::dlc {
 #define GEN_PASS_DEF_CONVERTDLTOLINALGPASS
@@ -790,7 +793,7 @@ Value buildMatmul(OpBuilder &b, Location loc, Value a, bool transA, Value bm,
       b, loc, TypeRange{type}, ValueRange{a, bm}, ValueRange{init}, maps, iters,
       buildMulAddBody);
   // The CPU schedule (compiler/targets/cpu) tiles and vectorizes these.
-  generic->setAttr("dlc.matmul", b.getUnitAttr());
+  generic->setAttr(contract::kMatmulMarker, b.getUnitAttr());
   return generic.getResult(0);
 }
 
@@ -975,7 +978,7 @@ struct Conv2DGradFilterLowering
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type}, ValueRange{xpad, g}, ValueRange{init},
         maps, iters, buildMulAddBody);
-    generic->setAttr("dlc.conv_filter_grad", rewriter.getUnitAttr());
+    generic->setAttr(contract::kConvFilterGradMarker, rewriter.getUnitAttr());
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
   }
@@ -1265,7 +1268,7 @@ struct FusedConv2DLowering : public OpRewritePattern<dl::FusedConv2DOp> {
                                                   : a[0];
                            return dl::buildActivation(b, l, kind, alpha, z);
                          });
-    act.getDefiningOp()->setAttr("dlc.fused_act", rewriter.getUnitAttr());
+    act.getDefiningOp()->setAttr(contract::kFusedActMarker, rewriter.getUnitAttr());
     if (op.getPool() == dl::PoolKind::none) {
       rewriter.replaceOp(op, act);
       return success();
@@ -1303,7 +1306,7 @@ struct FusedConv2DLowering : public OpRewritePattern<dl::FusedConv2DOp> {
       root = generic;
     }
     if (!padded)
-      root->setAttr("dlc.fused_pool", rewriter.getUnitAttr());
+      root->setAttr(contract::kFusedPoolMarker, rewriter.getUnitAttr());
     rewriter.replaceOp(op, {pooled, indices});
     return success();
   }
@@ -1333,7 +1336,7 @@ struct UnpoolLowering : public OpRewritePattern<dl::UnpoolOp> {
         indexConst(rewriter, loc, op.getSize()[1]), dimOf(rewriter, loc, g, 1),
         dimOf(rewriter, loc, g, 2), &generic);
     if (indices)
-      generic->setAttr("dlc.unpool", rewriter.getUnitAttr());
+      generic->setAttr(contract::kUnpoolMarker, rewriter.getUnitAttr());
     rewriter.replaceOp(op, dz);
     return success();
   }
@@ -1381,6 +1384,13 @@ struct ConvertDLToLinalgPass
         decls.push_back(&op);
     for (Operation *op : decls)
       op->erase();
+    // The argument attributes that named them would dangle (the dl verifier
+    // rejects that); the entry descriptions were taken before lowering.
+    for (auto func : module.getOps<FunctionOpInterface>())
+      for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
+        func.removeArgAttr(i, contract::kInputAttr);
+        func.removeArgAttr(i, contract::kParamAttr);
+      }
     WalkResult left = module.walk([](Operation *op) {
       if (isa<dl::DLDialect>(op->getDialect())) {
         op->emitOpError("could not be lowered to linalg");

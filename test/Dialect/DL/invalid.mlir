@@ -656,3 +656,87 @@ func.func @mse_broadcast(%a: tensor<?x10xf32>, %b: tensor<?x9xf32>) {
   %0 = dl.mse %a, %b : (tensor<?x10xf32>, tensor<?x9xf32>) -> tensor<f32>
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Function argument and result attributes
+//===----------------------------------------------------------------------===//
+
+// expected-error @+1 {{'func.func' op has unknown attribute 'dl.rol'; the dl dialect defines only function argument and result attributes}}
+func.func @op_attr() attributes {dl.rol = "loss"} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op argument 0 has unknown attribute 'dl.inputs'; expected dl.input, dl.param, dl.state, dl.step or dl.seed}}
+func.func @arg_unknown(%x: tensor<3xf32> {dl.inputs = @x}) {
+  return
+}
+
+// -----
+
+dl.input @x : tensor<3xf32> {dim_names = [""]}
+// expected-error @+1 {{'func.func' op argument 0: 'dl.input' expects a flat symbol reference, got "x"}}
+func.func @input_not_ref(%x: tensor<3xf32> {dl.input = "x"}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op argument 0: 'dl.input' expects a dl.input declaration, got @x, which the module does not declare}}
+func.func @input_undeclared(%x: tensor<3xf32> {dl.input = @x}) {
+  return
+}
+
+// -----
+
+dl.param @W : tensor<3xf32> {init = "zeros"}
+// expected-error @+1 {{'func.func' op argument 0: 'dl.input' expects a dl.input declaration, got @W naming a 'dl.param'}}
+func.func @input_names_param(%x: tensor<3xf32> {dl.input = @W}) {
+  return
+}
+
+// -----
+
+dl.param @W : tensor<3xf32> {init = "zeros"}
+// expected-error @+1 {{'func.func' op argument 0: 'dl.param' expects the type of @W, 'tensor<3xf32>', got 'tensor<4xf32>'}}
+func.func @param_type(%w: tensor<4xf32> {dl.param = @W}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op argument 0: 'dl.state' expects a string, got 1 : i64}}
+func.func @state_not_string(%s: tensor<3xf32> {dl.state = 1}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op argument 0: 'dl.step' expects a unit attribute, got true}}
+func.func @step_not_unit(%s: tensor<f32> {dl.step = true}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op result 0 has unknown attribute 'dl.kind'; expected dl.role or dl.name}}
+func.func @result_unknown(%x: tensor<f32>) -> (tensor<f32> {dl.kind = "loss"}) {
+  return %x : tensor<f32>
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op result 0: 'dl.role' expects a string, got 1 : i64}}
+func.func @role_not_string(%x: tensor<f32>) -> (tensor<f32> {dl.role = 1}) {
+  return %x : tensor<f32>
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op result 0: 'dl.role' expects one of loss, metric, output, grad, param, state, got "losses"}}
+func.func @role_unknown(%x: tensor<f32>) -> (tensor<f32> {dl.role = "losses"}) {
+  return %x : tensor<f32>
+}

@@ -1,0 +1,193 @@
+//===- Contracts.h - names that cross the compiler's layers -----*- C++ -*-===//
+//
+// Every attribute, role, entry-point, symbol and JSON key name that one layer
+// writes and another reads, in one place. The runtime includes it too, so it
+// holds plain `char` arrays: no MLIR, no LLVM. Each name says who writes it
+// and who reads it; renaming one here renames it everywhere.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_RUNTIME_CONTRACTS_H
+#define DLC_RUNTIME_CONTRACTS_H
+
+namespace dlc::contract {
+
+//===----------------------------------------------------------------------===//
+// Function argument and result attributes (verified by the dl dialect)
+//===----------------------------------------------------------------------===//
+
+/// The prefix of every attribute the dl dialect owns; the dialect verifier
+/// rejects unknown ones.
+inline constexpr char kDialectAttrPrefix[] = "dl.";
+/// Argument attribute naming the `dl.input` an argument feeds (a symbol
+/// reference). Written by MLIRGen; read by DeriveGradients, BuildTrainStep,
+/// Compiler.cpp (the run entry and the model spec) and the verifier.
+inline constexpr char kInputAttr[] = "dl.input";
+/// Argument attribute naming the `dl.param` an argument holds (a symbol
+/// reference). Written by MLIRGen; read by DeriveGradients, BuildTrainStep,
+/// Compiler.cpp and the verifier.
+inline constexpr char kParamAttr[] = "dl.param";
+/// Argument attribute of an optimizer state slot of @train_step (a string,
+/// `opt.PARAM.SLOT`). Written by BuildTrainStep; read by Compiler.cpp.
+inline constexpr char kStateAttr[] = "dl.state";
+/// Argument attribute (unit) of @train_step's 1-based step number. Written by
+/// BuildTrainStep; read by Compiler.cpp.
+inline constexpr char kStepAttr[] = "dl.step";
+/// Argument attribute (unit) of @train_step's dropout seed. Written by
+/// BuildTrainStep; read by Compiler.cpp (the argument that has no other
+/// attribute).
+inline constexpr char kSeedAttr[] = "dl.seed";
+/// Result attribute: what a result is (one of the role values below).
+/// Written by MLIRGen, DeriveGradients and BuildTrainStep; read by them, by
+/// Compiler.cpp and by JIT.cpp.
+inline constexpr char kRoleAttr[] = "dl.role";
+/// Result attribute: the user-visible name of a result (a string). Written by
+/// MLIRGen, DeriveGradients and BuildTrainStep; read by BuildTrainStep and
+/// Compiler.cpp.
+inline constexpr char kNameAttr[] = "dl.name";
+
+//===----------------------------------------------------------------------===//
+// Linalg markers
+//===----------------------------------------------------------------------===//
+
+/// Unit attribute on a linalg.generic that is a matmul. Written by
+/// convert-dl-to-linalg; read by dl-fuse-elementwise and dl-cpu-schedule.
+inline constexpr char kMatmulMarker[] = "dlc.matmul";
+/// Unit attribute on a linalg.generic that is a convolution's filter
+/// gradient. Written by convert-dl-to-linalg; read by dl-cpu-schedule.
+inline constexpr char kConvFilterGradMarker[] = "dlc.conv_filter_grad";
+/// Unit attribute on the bias + activation generic of a fused convolution
+/// block. Written by convert-dl-to-linalg; read by dl-fuse-elementwise (which
+/// leaves it alone) and dl-cpu-schedule (which fuses the block's tiles).
+inline constexpr char kFusedActMarker[] = "dlc.fused_act";
+/// Unit attribute on the max pool that ends a fused convolution block (the
+/// root of its tiles). Written and read as kFusedActMarker.
+inline constexpr char kFusedPoolMarker[] = "dlc.fused_pool";
+/// Unit attribute on the unpooled gradient of a fused block (computed an
+/// image at a time inside the filter gradient). Written and read as
+/// kFusedActMarker.
+inline constexpr char kUnpoolMarker[] = "dlc.unpool";
+/// Unit attribute on a loop over 32-column panels of a large matrix.
+/// Written by the CPU schedule (CPUSchedule.mlir); read by
+/// dl-prefetch-panels.
+inline constexpr char kPanelLoopMarker[] = "dlc.panel_loop";
+/// Unit attribute on a matmul whose rows do not divide into register tiles.
+/// Written and read by dl-cpu-schedule (CPUSchedule.mlir matches it).
+inline constexpr char kRaggedRowsMarker[] = "dlc.ragged_m";
+
+//===----------------------------------------------------------------------===//
+// Roles (values of `dl.role`, and of runtime::ValueSpec::role)
+//===----------------------------------------------------------------------===//
+
+/// The scalar training minimises. Written by MLIRGen; read by
+/// DeriveGradients, JIT.cpp and the runtime's Trainer.
+inline constexpr char kRoleLoss[] = "loss";
+/// A reported scalar. Written by MLIRGen; read by DeriveGradients and the
+/// Trainer.
+inline constexpr char kRoleMetric[] = "metric";
+/// A value `dlc run` prints. Written by MLIRGen; read by the Trainer and
+/// dlc-rt.
+inline constexpr char kRoleOutput[] = "output";
+/// A param's gradient in @graph_grad. Written by DeriveGradients; read by
+/// BuildTrainStep.
+inline constexpr char kRoleGrad[] = "grad";
+/// An updated param (result of @train_step) or a param argument (model
+/// spec). Written by BuildTrainStep and Compiler.cpp; read by the Trainer.
+inline constexpr char kRoleParam[] = "param";
+/// An optimizer state slot (argument or result of @train_step). Written by
+/// BuildTrainStep and Compiler.cpp; read by the Trainer.
+inline constexpr char kRoleState[] = "state";
+/// A fed input argument in the model spec. Written by Compiler.cpp; read by
+/// the Executable, the Trainer and dlc-rt.
+inline constexpr char kRoleInput[] = "input";
+/// The step-number argument in the model spec. Written by Compiler.cpp; read
+/// by the Trainer.
+inline constexpr char kRoleStep[] = "step";
+/// The dropout-seed argument in the model spec. Written by Compiler.cpp; read
+/// by the Executable.
+inline constexpr char kRoleSeed[] = "seed";
+
+/// The values `dl.role` may take on a function result.
+inline constexpr const char *kResultRoles[] = {
+    kRoleLoss, kRoleMetric, kRoleOutput, kRoleGrad, kRoleParam, kRoleState};
+
+//===----------------------------------------------------------------------===//
+// Entry points and symbols
+//===----------------------------------------------------------------------===//
+
+/// The function holding a model's computation. Written by MLIRGen; read by
+/// DeriveGradients, BuildEval, BuildTrainStep, Compiler.cpp and JIT.cpp.
+inline constexpr char kGraphEntry[] = "graph";
+/// @graph with the gradients of the loss. Written by DeriveGradients; read
+/// by BuildTrainStep and JIT.cpp.
+inline constexpr char kGraphGradEntry[] = "graph_grad";
+/// One optimizer step. Written by BuildTrainStep; read by JIT.cpp, the
+/// Trainer and dlc-rt.
+inline constexpr char kTrainStepEntry[] = "train_step";
+/// The loss and metrics of a batch without training. Written by BuildEval;
+/// read by BuildTrainStep, JIT.cpp and the Trainer.
+inline constexpr char kEvalEntry[] = "eval";
+/// The outputs of fed inputs. Written by Compiler.cpp; read by JIT.cpp and
+/// dlc-rt.
+inline constexpr char kRunEntry[] = "run";
+/// The prefix of the packed wrapper `void dlc_NAME(void **args)` of each
+/// entry. Written by the CPU target; read by the runtime's Executable.
+inline constexpr char kEntryWrapperPrefix[] = "dlc_";
+/// The symbol of the JSON model spec in an AOT module. Written by the CPU
+/// target; read by the runtime's Executable.
+inline constexpr char kModelSpecSymbol[] = "dlc_model_spec";
+
+//===----------------------------------------------------------------------===//
+// Model-spec JSON keys (runtime::ModelSpec::toJSON writes, fromJSON reads)
+//===----------------------------------------------------------------------===//
+
+namespace modelspec {
+/// Model, input, param and entry name; a value's name.
+inline constexpr char kName[] = "name";
+/// The model's source file.
+inline constexpr char kFile[] = "file";
+/// The lists of inputs, params, data sources and entries.
+inline constexpr char kInputs[] = "inputs";
+inline constexpr char kParams[] = "params";
+inline constexpr char kData[] = "data";
+inline constexpr char kEntries[] = "entries";
+/// The training configuration object.
+inline constexpr char kTrain[] = "train";
+/// A value's element type ("f32" or "i32"), shape and dimension symbols.
+inline constexpr char kDType[] = "dtype";
+inline constexpr char kShape[] = "shape";
+inline constexpr char kDims[] = "dims";
+/// A source location, `[file, line, col]`.
+inline constexpr char kLoc[] = "loc";
+/// A param's initializer name and literal value.
+inline constexpr char kInit[] = "init";
+inline constexpr char kLiteral[] = "literal";
+/// A param's initializer arguments, the optimizer's arguments, an entry's
+/// arguments.
+inline constexpr char kArgs[] = "args";
+/// A data source's set, input, kind, path, scale and literal shape.
+inline constexpr char kSet[] = "set";
+inline constexpr char kInput[] = "input";
+inline constexpr char kKind[] = "kind";
+inline constexpr char kPath[] = "path";
+inline constexpr char kScale[] = "scale";
+inline constexpr char kLiteralShape[] = "literal_shape";
+/// The training configuration's keys.
+inline constexpr char kOptimizer[] = "optimizer";
+inline constexpr char kValidation[] = "validation";
+inline constexpr char kLogEvery[] = "log_every";
+inline constexpr char kSeed[] = "seed";
+inline constexpr char kFreeze[] = "freeze";
+inline constexpr char kBatch[] = "batch";
+inline constexpr char kSteps[] = "steps";
+inline constexpr char kEpochs[] = "epochs";
+inline constexpr char kEvalEvery[] = "eval_every";
+inline constexpr char kShuffle[] = "shuffle";
+/// An entry's results and a value's role.
+inline constexpr char kResults[] = "results";
+inline constexpr char kRole[] = "role";
+} // namespace modelspec
+
+} // namespace dlc::contract
+
+#endif // DLC_RUNTIME_CONTRACTS_H
