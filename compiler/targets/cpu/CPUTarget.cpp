@@ -274,7 +274,14 @@ public:
                               : "dl-cpu-schedule,canonicalize,cse");
     mlir::dlc::addPassPipeline(pm, "one-shot-bufferize{bufferize-function-boundaries "
                         "function-boundary-type-conversion=identity-layout-map},"
-                        "canonicalize,scf-forall-to-for,dl-prefetch-panels,"
+                        "canonicalize,cse,drop-equivalent-buffer-results,"
+                        "scf-forall-to-for,dl-prefetch-panels,"
+                        // A fused block's tile buffer is allocated once per
+                        // call, on the stack, not once per tile. (Threads
+                        // will need one per thread instead: hoist from the
+                        // serial loops only.)
+                        "func.func(buffer-loop-hoisting),"
+                        "func.func(promote-buffers-to-stack{max-alloc-size-in-bytes=65536}),"
                         "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
                         "dl-lower-strided-copies,convert-linalg-to-loops");
   }
