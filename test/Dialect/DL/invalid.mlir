@@ -740,3 +740,75 @@ func.func @role_not_string(%x: tensor<f32>) -> (tensor<f32> {dl.role = 1}) {
 func.func @role_unknown(%x: tensor<f32>) -> (tensor<f32> {dl.role = "losses"}) {
   return %x : tensor<f32>
 }
+
+// -----
+
+func.func @fused_bias_shape(%x: tensor<?x8x8x1xf32>, %w: tensor<3x3x1x4xf32>, %b: tensor<5xf32>) {
+  // expected-error @+1 {{'dl.fused_conv2d' op expected a bias of shape [4], got [5]}}
+  %0 = dl.fused_conv2d relu none %x, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>}
+      : (tensor<?x8x8x1xf32>, tensor<3x3x1x4xf32>, tensor<5xf32>) -> tensor<?x8x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @fused_leaky_alpha(%x: tensor<?x8x8x1xf32>, %w: tensor<3x3x1x4xf32>) {
+  // expected-error @+1 {{'dl.fused_conv2d' op expected leaky_relu alpha >= 0, got -1.000000e-01}}
+  %0 = dl.fused_conv2d leaky_relu none %x, %w {alpha = -0.1 : f64, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>}
+      : (tensor<?x8x8x1xf32>, tensor<3x3x1x4xf32>) -> tensor<?x8x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @fused_elu_alpha(%x: tensor<?x8x8x1xf32>, %w: tensor<3x3x1x4xf32>) {
+  // expected-error @+1 {{'dl.fused_conv2d' op expected elu alpha > 0, got 0.000000e+00}}
+  %0 = dl.fused_conv2d elu none %x, %w {alpha = 0.0 : f64, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>}
+      : (tensor<?x8x8x1xf32>, tensor<3x3x1x4xf32>) -> tensor<?x8x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @fused_pool_attrs(%x: tensor<?x8x8x1xf32>, %w: tensor<3x3x1x4xf32>) {
+  // expected-error @+1 {{'dl.fused_conv2d' op expected 2 values in pool_window, got 0}}
+  %0 = dl.fused_conv2d relu avg %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, pool_strides = array<i64: 2, 2>, pool_pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<?x8x8x1xf32>, tensor<3x3x1x4xf32>) -> tensor<?x4x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @fused_no_pool_attrs(%x: tensor<?x8x8x1xf32>, %w: tensor<3x3x1x4xf32>) {
+  // expected-error @+1 {{'dl.fused_conv2d' op expected no pool_window without a pool}}
+  %0 = dl.fused_conv2d relu none %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, pool_window = array<i64: 2, 2>}
+      : (tensor<?x8x8x1xf32>, tensor<3x3x1x4xf32>) -> tensor<?x8x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @unpool_none(%g: tensor<?x4x4x4xf32>) {
+  // expected-error @+1 {{'dl.unpool' op expected a max or avg pool}}
+  %0 = dl.unpool none %g {size = array<i64: 8, 8>, window = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<?x4x4x4xf32>) -> tensor<?x8x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @unpool_max_without_indices(%g: tensor<?x4x4x4xf32>) {
+  // expected-error @+1 {{'dl.unpool' op expected indices exactly when the pool is max}}
+  %0 = dl.unpool max %g {size = array<i64: 8, 8>, window = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<?x4x4x4xf32>) -> tensor<?x8x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @unpool_size(%g: tensor<?x4x4x4xf32>) {
+  // expected-error @+1 {{'dl.unpool' op expected a gradient of the pooled size [?, 5, 5, 4], got [?, 4, 4, 4]}}
+  %0 = dl.unpool avg %g {size = array<i64: 10, 10>, window = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<?x4x4x4xf32>) -> tensor<?x10x10x4xf32>
+  return
+}

@@ -180,3 +180,27 @@ func.func @grads(%x: tensor<?x28x28x1xf32>, %f: tensor<5x5x1x32xf32>,
       : (tensor<?x28x28x32xf32>, tensor<?x14x14x32xf32>) -> tensor<?x28x28x32xf32>
   return
 }
+
+// -----
+
+// Fused ops: a conv block with bias, ReLU and a max pool (whose arg-max is a
+// second result), a partial chain without a pool or bias, and the unpool of
+// the gradients.
+
+// CHECK-LABEL: func.func @fused(
+// CHECK-SAME: %[[X:[^:]+]]: tensor<?x28x28x1xf32>, %[[W:[^:]+]]: tensor<5x5x1x32xf32>, %[[B:[^:]+]]: tensor<32xf32>, %[[G:[^:]+]]: tensor<?x14x14x32xf32>
+func.func @fused(%x: tensor<?x28x28x1xf32>, %w: tensor<5x5x1x32xf32>, %b: tensor<32xf32>, %g: tensor<?x14x14x32xf32>) {
+  // CHECK: %[[P:.+]], %[[I:.+]] = dl.fused_conv2d relu max %[[X]], %[[W]], %[[B]] {pads = array<i64: 2, 2, 2, 2>, pool_pads = array<i64: 0, 0, 0, 0>, pool_strides = array<i64: 2, 2>, pool_window = array<i64: 2, 2>, strides = array<i64: 1, 1>} : (tensor<?x28x28x1xf32>, tensor<5x5x1x32xf32>, tensor<32xf32>) -> (tensor<?x14x14x32xf32>, tensor<?x14x14x32xi8>)
+  %p, %i = dl.fused_conv2d relu max %x, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 2, 2, 2, 2>, pool_window = array<i64: 2, 2>, pool_strides = array<i64: 2, 2>, pool_pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<?x28x28x1xf32>, tensor<5x5x1x32xf32>, tensor<32xf32>) -> (tensor<?x14x14x32xf32>, tensor<?x14x14x32xi8>)
+  // CHECK: dl.fused_conv2d leaky_relu none %[[X]], %[[W]] {alpha = 1.000000e-01 : f64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<?x28x28x1xf32>, tensor<5x5x1x32xf32>) -> tensor<?x24x24x32xf32>
+  %c = dl.fused_conv2d leaky_relu none %x, %w {alpha = 0.1 : f64, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<?x28x28x1xf32>, tensor<5x5x1x32xf32>) -> tensor<?x24x24x32xf32>
+  // CHECK: dl.unpool max %[[G]], %[[I]] {pads = array<i64: 0, 0, 0, 0>, size = array<i64: 28, 28>, strides = array<i64: 2, 2>, window = array<i64: 2, 2>} : (tensor<?x14x14x32xf32>, tensor<?x14x14x32xi8>) -> tensor<?x28x28x32xf32>
+  %u = dl.unpool max %g, %i {size = array<i64: 28, 28>, window = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<?x14x14x32xf32>, tensor<?x14x14x32xi8>) -> tensor<?x28x28x32xf32>
+  // CHECK: dl.unpool avg %[[G]] {pads = array<i64: 0, 0, 0, 0>, size = array<i64: 28, 28>, strides = array<i64: 2, 2>, window = array<i64: 2, 2>} : (tensor<?x14x14x32xf32>) -> tensor<?x28x28x32xf32>
+  %v = dl.unpool avg %g {size = array<i64: 28, 28>, window = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<?x14x14x32xf32>) -> tensor<?x28x28x32xf32>
+  return
+}
