@@ -46,8 +46,8 @@ struct Model::Impl {
   Impl() : context(mlir::MLIRContext::Threading::DISABLED) {}
 
   /// Collects diagnostics while alive; `status()` turns them into an error.
-  /// What is left when it ends without an error (remarks) goes to the
-  /// model's remarks.
+  /// With CompileOptions::remarks, what is left when it ends without an
+  /// error (the remarks) goes to the model's remarks.
   struct Diagnostics {
     Impl &impl;
     std::string text;
@@ -56,7 +56,8 @@ struct Model::Impl {
     Diagnostics(Impl &impl) : impl(impl), handler(impl.sourceMgr, &impl.context, os) {}
     ~Diagnostics() {
       os.flush();
-      impl.remarks += text;
+      if (!impl.options.remarks.empty())
+        impl.remarks += text;
     }
     Status status(const std::string &fallback) {
       os.flush();

@@ -1384,13 +1384,24 @@ struct ConvertDLToLinalgPass
         decls.push_back(&op);
     for (Operation *op : decls)
       op->erase();
-    // The argument attributes that named them would dangle (the dl verifier
-    // rejects that); the entry descriptions were taken before lowering.
-    for (auto func : module.getOps<FunctionOpInterface>())
-      for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
-        func.removeArgAttr(i, contract::kInputAttr);
-        func.removeArgAttr(i, contract::kParamAttr);
-      }
+    // So do the dl attributes of the functions' arguments and results: those
+    // that named the declarations would dangle (the dl verifier rejects
+    // that), and no later stage reads any of them (the entry descriptions
+    // were taken before lowering; LLVM's translation warns about attributes
+    // of dialects it cannot translate).
+    auto isDL = [](NamedAttribute a) {
+      return a.getName().getValue().starts_with(contract::kDialectAttrPrefix);
+    };
+    for (auto func : module.getOps<FunctionOpInterface>()) {
+      for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+        for (NamedAttribute a : llvm::to_vector(func.getArgAttrs(i)))
+          if (isDL(a))
+            func.removeArgAttr(i, a.getName());
+      for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
+        for (NamedAttribute a : llvm::to_vector(func.getResultAttrs(i)))
+          if (isDL(a))
+            func.removeResultAttr(i, a.getName());
+    }
     WalkResult left = module.walk([](Operation *op) {
       if (isa<dl::DLDialect>(op->getDialect())) {
         op->emitOpError("could not be lowered to linalg");
