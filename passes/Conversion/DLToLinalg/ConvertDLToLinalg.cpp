@@ -1238,10 +1238,11 @@ struct PoolGradLowering : public OpRewritePattern<OpTy> {
 /// target's schedule can tile the last one and pull the others into its
 /// tiles (the CPU's @schedule_conv_block_pool): the convolution; one generic
 /// for bias + activation (`dlc.fused_act`, there even when both are absent,
-/// so every block has the same form); and a max pool `dlc.fused_pool`, with
-/// its arg-max (the two-result generic) when the gradient uses it, else
-/// linalg.pooling_nhwc_max. Pools with padding, and average pools, are not
-/// tagged (their ops are scheduled one by one).
+/// so every block has the same form); and a pool `dlc.fused_pool`: a max
+/// pool with its arg-max (the two-result generic) when the gradient uses it,
+/// else linalg.pooling_nhwc_max; an average pool as one reduction of
+/// x / (KH * KW). Pools with padding are not tagged (their ops are
+/// scheduled one by one).
 struct FusedConv2DLowering : public OpRewritePattern<dl::FusedConv2DOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(dl::FusedConv2DOp op,
@@ -1279,7 +1280,32 @@ struct FusedConv2DLowering : public OpRewritePattern<dl::FusedConv2DOp> {
     bool padded = llvm::any_of(p, [](int64_t v) { return v != 0; });
     SmallVector<Value> poolDims = windowDims(rewriter, loc, type, act, win, s, p);
     if (op.getPool() == dl::PoolKind::avg) {
-      rewriter.replaceOp(op, dl::AvgPoolOp::create(rewriter, loc, act, win, s, p));
+      if (padded) {
+        // Windows of different sizes at the border: avg_pool's lowering.
+        rewriter.replaceOp(op, dl::AvgPoolOp::create(rewriter, loc, act, win, s, p));
+        return success();
+      }
+      // Every window is whole: one reduction of x / (KH * KW), which the
+      // schedule fuses like a max pool.
+      MLIRContext *ctx = getContext();
+      Value init = filledTensor(rewriter, loc, type, poolDims, floatConst(rewriter, loc, 0.0));
+      Value window = tensor::EmptyOp::create(rewriter, loc, win, rewriter.getF32Type());
+      AffineExpr n, oh, ow, c, kh, kw;
+      bindDims(ctx, n, oh, ow, c, kh, kw);
+      SmallVector<AffineMap> maps = {
+          AffineMap::get(6, 0, {n, oh * s[0] + kh, ow * s[1] + kw, c}, ctx),
+          AffineMap::get(6, 0, {kh, kw}, ctx), AffineMap::get(6, 0, {n, oh, ow, c}, ctx)};
+      SmallVector<IteratorType> iters(4, IteratorType::parallel);
+      iters.append(2, IteratorType::reduction);
+      double scale = 1.0 / static_cast<double>(win[0] * win[1]);
+      auto avg = linalg::GenericOp::create(
+          rewriter, loc, TypeRange{type}, ValueRange{act, window}, ValueRange{init}, maps,
+          iters, [&](OpBuilder &b, Location l, ValueRange a) {
+            Value scaled = arith::MulFOp::create(b, l, a[0], floatConst(b, l, scale));
+            linalg::YieldOp::create(b, l, ValueRange{arith::AddFOp::create(b, l, a[2], scaled)});
+          });
+      avg->setAttr(contract::kFusedPoolMarker, rewriter.getUnitAttr());
+      rewriter.replaceOp(op, avg.getResult(0));
       return success();
     }
     double ninf = -std::numeric_limits<float>::infinity();
