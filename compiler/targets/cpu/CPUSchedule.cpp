@@ -378,10 +378,11 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
   /// Schedules `module` in place: the fused blocks and the ops whose tile
   /// sizes the pass computes, then `@__transform_main` (the matmul forms, which it matches
   /// itself), then the fold of zeroed tiles.
-  LogicalResult scheduleModule(ModuleOp module) {
+  LogicalResult scheduleModule(ModuleOp module, bool fuseBlocks = true) {
     SmallVector<ScheduleCall> calls, last;
     Claimed claimed;
-    blockCalls(module, claimed, calls, last);
+    if (fuseBlocks)
+      blockCalls(module, claimed, calls, last);
     convCalls(module, claimed, calls);
     filterGradCalls(module, claimed, calls);
     elementwiseCalls(module, claimed, calls);
@@ -407,17 +408,20 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     }
     // Schedule a copy; keep it only if the whole schedule succeeded. A
     // schedule is an optimization: when it cannot handle some shape, the
-    // untouched module still compiles through the generic lowering.
-    OwningOpRef<ModuleOp> copy(cast<ModuleOp>(module->clone()));
-    LogicalResult result = success();
-    {
-      ScopedDiagnosticHandler silence(&getContext(), [](Diagnostic &) {
-        return success();
-      });
-      result = scheduleModule(*copy);
+    // module is scheduled again with its fused blocks' ops scheduled one by
+    // one (the block sequences are the newest and most shape-sensitive), and
+    // if that fails too the untouched module still compiles through the
+    // generic lowering.
+    ScopedDiagnosticHandler silence(&getContext(), [](Diagnostic &) {
+      return success();
+    });
+    for (bool fuseBlocks : {true, false}) {
+      OwningOpRef<ModuleOp> copy(cast<ModuleOp>(module->clone()));
+      if (succeeded(scheduleModule(*copy, fuseBlocks))) {
+        module.getBodyRegion().takeBody(copy->getBodyRegion());
+        return;
+      }
     }
-    if (succeeded(result))
-      module.getBodyRegion().takeBody(copy->getBodyRegion());
   }
 
   std::shared_ptr<OwningOpRef<ModuleOp>> schedule;

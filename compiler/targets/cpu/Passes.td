@@ -46,11 +46,20 @@ def CPUSchedulePass : Pass<"dl-cpu-schedule", "ModuleOp"> {
     those it marks the matmuls whose rows do not divide into tiles
     (`dlc.ragged_m`).
 
+    Fused convolution blocks (the ops dl.fused_conv2d lowers to, tagged
+    `dlc.fused_act`, `dlc.fused_pool`, `dlc.unpool`) are scheduled first, as
+    units: @schedule_conv_block_pool tiles the pool and fuses the activation
+    and the convolution into its tiles, @schedule_conv_block does the same
+    without a pool, @schedule_conv_block_backward[_dx] computes the unpooled
+    gradient an image at a time inside the filter (and input) gradient's
+    image loop. No other call names their ops.
+
     `schedule-file` replaces the built-in schedule, for experiments; it
-    must define `@__transform_main` and the sequences above. A schedule that fails on some module
-    leaves that module as it was (the generic lowering still compiles it,
-    only slower); `strict` makes such a failure an error instead, which is
-    how the tests run it.
+    must define `@__transform_main` and the sequences above. A schedule that
+    fails on some module is tried again without the fused blocks (their ops
+    scheduled one by one), and if that fails too the module is left as it
+    was (the generic lowering still compiles it, only slower); `strict`
+    makes the first failure an error instead, which is how the tests run it.
   }];
   let options = [
     Option<"scheduleFile", "schedule-file", "std::string", "\"\"",
