@@ -30,9 +30,11 @@ struct ConvChain {
   double alpha = 0.0;
   Operation *pool = nullptr;
   dl::PoolKind poolKind = dl::PoolKind::none;
-  /// Why the chain ended (empty when it reached a pool), and where.
+  /// Why the chain ended (empty when it reached a pool), and where; for a
+  /// pool that could not join, why (without naming the pool).
   std::string stop;
   Operation *stopAt = nullptr;
+  std::string poolWhy;
 
   SmallVector<Operation *> ops() const {
     SmallVector<Operation *> all = {conv};
@@ -70,6 +72,30 @@ bool isChannelBias(Value v, int64_t channels) {
 
 std::string describe(Operation *op) {
   return "'" + op->getName().getStringRef().str() + "'";
+}
+
+/// Why a pool after a convolution of type `conv` cannot join the fused op
+/// ("" if it can): the unpooled gradient needs the convolution's static
+/// height and width, the arg-max is an i8 (windows of at most 256 cells),
+/// and a window lying wholly in the padding would have no value to route
+/// its gradient through.
+std::string poolLimit(RankedTensorType conv, Operation *pool) {
+  if (!conv || conv.isDynamicDim(1) || conv.isDynamicDim(2))
+    return "pools a convolution of symbolic height or width";
+  ArrayRef<int64_t> window, pads;
+  if (auto max = dyn_cast<dl::MaxPoolOp>(pool))
+    window = max.getWindow(), pads = max.getPads();
+  else
+    window = cast<dl::AvgPoolOp>(pool).getWindow(), pads = cast<dl::AvgPoolOp>(pool).getPads();
+  if (window.size() != 2 || pads.size() != 4)
+    return "has malformed window attributes";
+  if (isa<dl::MaxPoolOp>(pool) && window[0] * window[1] > 256)
+    return "has a window of more than 256 cells (the fused op keeps each "
+           "window's arg-max in 8 bits)";
+  for (int i = 0; i < 2; ++i)
+    if (pads[2 * i] >= window[i] || pads[2 * i + 1] >= window[i])
+      return "has windows that lie wholly in the padding";
+  return "";
 }
 
 /// Follows the single-use chain after `conv`: bias, activation, pool.
@@ -125,6 +151,14 @@ ConvChain analyze(dl::Conv2DOp conv) {
     if (!(user = next()))
       return chain;
   }
+  if (isa<dl::MaxPoolOp, dl::AvgPoolOp>(user)) {
+    if (std::string why = poolLimit(type, user); !why.empty()) {
+      chain.stop = describe(user) + " " + why;
+      chain.stopAt = user;
+      chain.poolWhy = "it " + why;
+      return chain;
+    }
+  }
   if (isa<dl::MaxPoolOp>(user)) {
     chain.pool = user;
     chain.poolKind = dl::PoolKind::max;
@@ -132,8 +166,9 @@ ConvChain analyze(dl::Conv2DOp conv) {
   }
   if (isa<dl::AvgPoolOp>(user)) {
     if (chain.act) {
-      chain.stop = "'dl.avg_pool' follows an activation (its gradient would "
-                   "need every activation value, which the fused op does not keep)";
+      chain.poolWhy = "it follows an activation (its gradient would need every "
+                      "activation value, which the fused op does not keep)";
+      chain.stop = "'dl.avg_pool' follows an activation";
       chain.stopAt = user;
       return chain;
     }
@@ -198,10 +233,14 @@ struct FuseConvReluPoolPass
   /// One remark per convolution, and one per pool that does not end a chain.
   void emitRemarks(ModuleOp module) {
     llvm::DenseSet<Operation *> inChains;
+    // The pools a chain stopped at, and why.
+    llvm::DenseMap<Operation *, std::string> stoppedAt;
     module.walk([&](dl::Conv2DOp conv) {
       ConvChain chain = analyze(conv);
       for (Operation *op : chain.ops())
         inChains.insert(op);
+      if (!chain.poolWhy.empty())
+        stoppedAt[chain.stopAt] = chain.poolWhy;
       InFlightDiagnostic remark = mlir::emitRemark(conv.getLoc());
       if (chain.fuses())
         remark << "fused " << summary(chain) << " into 'dl.fused_conv2d'";
@@ -219,13 +258,12 @@ struct FuseConvReluPoolPass
       Operation *producer = input.getDefiningOp();
       InFlightDiagnostic remark = mlir::emitRemark(op->getLoc());
       remark << describe(op) << " not fused: ";
-      if (producer && inChains.contains(producer) && !input.hasOneUse())
+      if (auto it = stoppedAt.find(op); it != stoppedAt.end())
+        remark << it->second;
+      else if (producer && inChains.contains(producer) && !input.hasOneUse())
         remark << "its input, the result of " << describe(producer) << ", has "
                << std::distance(input.use_begin(), input.use_end())
                << " uses and must be kept whole";
-      else if (producer && inChains.contains(producer))
-        remark << "it follows an activation (its gradient would need every "
-                  "activation value, which the fused op does not keep)";
       else
         remark << "its input is "
                << (producer ? "the result of " + describe(producer) : "an argument")

@@ -95,3 +95,32 @@ func.func @not_fused(%x: tensor<?x8x8x1xf32>, %w: tensor<3x3x1x4xf32>, %b: tenso
   %8 = dl.leaky_relu %7 {alpha = -0.5 : f64} : (tensor<?x8x8x4xf32>) -> tensor<?x8x8x4xf32>
   return %p, %1, %5, %8 : tensor<?x4x4x1xf32>, tensor<?x8x8x4xf32>, tensor<?x4x4x4xf32>, tensor<?x8x8x4xf32>
 }
+
+// -----
+
+// Pools the fused op cannot take (its gradient unpools to the convolution's
+// static size, through an i8 arg-max): after a convolution of symbolic height
+// and width, with a window of more than 256 cells, with windows wholly in the
+// padding. The rest of each chain fuses.
+
+// CHECK-LABEL: func.func @pool_limits(
+// CHECK: %[[A:.+]] = dl.fused_conv2d relu none
+// CHECK: dl.max_pool %[[A]]
+// CHECK: %[[B:.+]] = dl.fused_conv2d relu none
+// CHECK: dl.max_pool %[[B]]
+// CHECK: %[[C:.+]] = dl.fused_conv2d none none
+// CHECK: dl.max_pool %[[C]]
+func.func @pool_limits(%x: tensor<?x?x?x1xf32>, %y: tensor<?x20x20x1xf32>, %w: tensor<3x3x1x4xf32>, %b: tensor<4xf32>) -> (tensor<?x?x?x4xf32>, tensor<?x1x1x4xf32>, tensor<?x11x11x4xf32>) {
+  %0 = dl.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : (tensor<?x?x?x1xf32>, tensor<3x3x1x4xf32>) -> tensor<?x?x?x4xf32>
+  %1 = dl.add %0, %b : (tensor<?x?x?x4xf32>, tensor<4xf32>) -> tensor<?x?x?x4xf32>
+  %2 = dl.relu %1 : (tensor<?x?x?x4xf32>) -> tensor<?x?x?x4xf32>
+  %3 = dl.max_pool %2 {window = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : (tensor<?x?x?x4xf32>) -> tensor<?x?x?x4xf32>
+  %4 = dl.conv2d %y, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>} : (tensor<?x20x20x1xf32>, tensor<3x3x1x4xf32>) -> tensor<?x20x20x4xf32>
+  %5 = dl.add %4, %b : (tensor<?x20x20x4xf32>, tensor<4xf32>) -> tensor<?x20x20x4xf32>
+  %6 = dl.relu %5 : (tensor<?x20x20x4xf32>) -> tensor<?x20x20x4xf32>
+  %7 = dl.max_pool %6 {window = array<i64: 20, 20>, strides = array<i64: 20, 20>, pads = array<i64: 0, 0, 0, 0>} : (tensor<?x20x20x4xf32>) -> tensor<?x1x1x4xf32>
+  %8 = dl.conv2d %y, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>} : (tensor<?x20x20x1xf32>, tensor<3x3x1x4xf32>) -> tensor<?x20x20x4xf32>
+  %9 = dl.add %8, %b : (tensor<?x20x20x4xf32>, tensor<4xf32>) -> tensor<?x20x20x4xf32>
+  %10 = dl.max_pool %9 {window = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 2, 0, 2, 0>} : (tensor<?x20x20x4xf32>) -> tensor<?x11x11x4xf32>
+  return %3, %7, %10 : tensor<?x?x?x4xf32>, tensor<?x1x1x4xf32>, tensor<?x11x11x4xf32>
+}

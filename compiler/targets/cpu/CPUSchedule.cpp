@@ -412,16 +412,30 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     // one (the block sequences are the newest and most shape-sensitive), and
     // if that fails too the untouched module still compiles through the
     // generic lowering.
-    ScopedDiagnosticHandler silence(&getContext(), [](Diagnostic &) {
-      return success();
-    });
+    // The fallbacks say so in a remark (dlc --remarks shows it).
+    int level = 0;
     for (bool fuseBlocks : {true, false}) {
       OwningOpRef<ModuleOp> copy(cast<ModuleOp>(module->clone()));
-      if (succeeded(scheduleModule(*copy, fuseBlocks))) {
-        module.getBodyRegion().takeBody(copy->getBodyRegion());
-        return;
+      LogicalResult scheduled = failure();
+      {
+        ScopedDiagnosticHandler silence(&getContext(), [](Diagnostic &) {
+          return success();
+        });
+        scheduled = scheduleModule(*copy, fuseBlocks);
       }
+      if (succeeded(scheduled)) {
+        module.getBodyRegion().takeBody(copy->getBodyRegion());
+        break;
+      }
+      ++level;
     }
+    if (level == 1)
+      emitRemark(module.getLoc())
+          << "the CPU schedule failed on the fused blocks; their ops are "
+             "scheduled one by one";
+    else if (level == 2)
+      emitRemark(module.getLoc())
+          << "the CPU schedule failed; the module is compiled unscheduled (slower)";
   }
 
   std::shared_ptr<OwningOpRef<ModuleOp>> schedule;

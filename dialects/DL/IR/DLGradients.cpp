@@ -517,6 +517,8 @@ LogicalResult FusedConv2DOp::buildGradients(OpBuilder &b, Value g,
   Value dz = gs;
   if (getPool() != PoolKind::none) {
     RankedTensorType conv = getConvType();
+    if (!conv)
+      return emitOpError("needs ranked types to derive its gradient");
     dz = UnpoolOp::create(b, gb.loc, gs, getIndices(), getPool(),
                           ArrayRef<int64_t>{conv.getDimSize(1), conv.getDimSize(2)},
                           getPoolWindow(), getPoolStrides(), getPoolPads());

@@ -1061,6 +1061,24 @@ LogicalResult FusedConv2DOp::verify() {
   }
   if (bool(getIndices()) != (getPool() == PoolKind::max))
     return emitOpError("expected an indices result exactly when the pool is max");
+  if (!pooled)
+    return success();
+  // The gradient unpools to the convolution's size, and routes each window
+  // through its saved arg-max or pooled value.
+  RankedTensorType conv = getConvType();
+  if (conv && (conv.isDynamicDim(1) || conv.isDynamicDim(2)))
+    return emitOpError("expected a convolution of static height and width "
+                       "before a pool, got ")
+           << shapeStr(conv.getShape());
+  ArrayRef<int64_t> window = getPoolWindow(), pads = getPoolPads();
+  if (getPool() == PoolKind::max && window[0] * window[1] > 256)
+    return emitOpError("expected a max pool window of at most 256 cells (an "
+                       "i8 arg-max), got ")
+           << window[0] << "x" << window[1];
+  for (int i = 0; i < 2; ++i)
+    if (pads[2 * i] >= window[i] || pads[2 * i + 1] >= window[i])
+      return emitOpError("expected pool pads smaller than the window, got ")
+             << shapeStr(pads) << " for a window of " << shapeStr(window);
   return success();
 }
 
@@ -1074,6 +1092,9 @@ LogicalResult UnpoolOp::inferReturnTypes(MLIRContext *,
     return unranked(elem, types);
   if (g.getRank() != 4 || adaptor.getSize().size() != 2)
     return emitOptionalError(loc, "unpool expects a gradient of rank 4 and two sizes");
+  if (ShapedType::isDynamic(adaptor.getSize()[0]) ||
+      ShapedType::isDynamic(adaptor.getSize()[1]))
+    return emitOptionalError(loc, "unpool expects two static sizes");
   return ranked({g.getDimSize(0), adaptor.getSize()[0], adaptor.getSize()[1],
                  g.getDimSize(3)},
                 elem, types);
@@ -1082,6 +1103,11 @@ LogicalResult UnpoolOp::inferReturnTypes(MLIRContext *,
 LogicalResult UnpoolOp::verify() {
   if (getPool() == PoolKind::none)
     return emitOpError("expected a max or avg pool");
+  if (getSize().size() != 2 || ShapedType::isDynamic(getSize()[0]) ||
+      ShapedType::isDynamic(getSize()[1]))
+    return emitOpError("expected two static sizes, got ") << shapeStr(getSize());
+  if (!rankedOf(getGrad()))
+    return success();
   if (bool(getIndices()) != (getPool() == PoolKind::max))
     return emitOpError("expected indices exactly when the pool is max");
   if (getIndices() && getIndices().getType() != cast<ShapedType>(getGrad().getType())

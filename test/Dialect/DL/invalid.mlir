@@ -812,3 +812,48 @@ func.func @unpool_size(%g: tensor<?x4x4x4xf32>) {
       : (tensor<?x4x4x4xf32>) -> tensor<?x10x10x4xf32>
   return
 }
+
+// -----
+
+func.func @fused_symbolic_pool(%x: tensor<?x?x?x1xf32>, %w: tensor<3x3x1x4xf32>) {
+  // expected-error @+1 {{'dl.fused_conv2d' op expected a convolution of static height and width before a pool, got [?, ?, ?, 4]}}
+  %0 = dl.fused_conv2d relu avg %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, pool_window = array<i64: 2, 2>, pool_strides = array<i64: 2, 2>, pool_pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<?x?x?x1xf32>, tensor<3x3x1x4xf32>) -> tensor<?x?x?x4xf32>
+  return
+}
+
+// -----
+
+func.func @fused_big_window(%x: tensor<?x20x20x1xf32>, %w: tensor<3x3x1x4xf32>) {
+  // expected-error @+1 {{'dl.fused_conv2d' op expected a max pool window of at most 256 cells (an i8 arg-max), got 20x20}}
+  %0:2 = dl.fused_conv2d relu max %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, pool_window = array<i64: 20, 20>, pool_strides = array<i64: 20, 20>, pool_pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<?x20x20x1xf32>, tensor<3x3x1x4xf32>) -> (tensor<?x1x1x4xf32>, tensor<?x1x1x4xi8>)
+  return
+}
+
+// -----
+
+func.func @fused_pads(%x: tensor<?x8x8x1xf32>, %w: tensor<3x3x1x4xf32>) {
+  // expected-error @+1 {{'dl.fused_conv2d' op expected pool pads smaller than the window, got [2, 0, 2, 0] for a window of [2, 2]}}
+  %0 = dl.fused_conv2d relu avg %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, pool_window = array<i64: 2, 2>, pool_strides = array<i64: 2, 2>, pool_pads = array<i64: 2, 0, 2, 0>}
+      : (tensor<?x8x8x1xf32>, tensor<3x3x1x4xf32>) -> tensor<?x5x5x4xf32>
+  return
+}
+
+// -----
+
+func.func @unpool_dynamic_size(%g: tensor<?x4x4x4xf32>) {
+  // expected-error @+1 {{'dl.unpool' op expected two static sizes, got [?, 8]}}
+  %0 = "dl.unpool"(%g) {pool = 2 : i32, size = array<i64: -9223372036854775808, 8>, window = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, operandSegmentSizes = array<i32: 1, 0>}
+      : (tensor<?x4x4x4xf32>) -> tensor<?x?x8x4xf32>
+  return
+}
+
+// -----
+
+// An unranked gradient is not an error (shape inference refines it later).
+func.func @unpool_unranked(%g: tensor<*xf32>) {
+  %0 = dl.unpool avg %g {size = array<i64: 8, 8>, window = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<*xf32>) -> tensor<*xf32>
+  return
+}
