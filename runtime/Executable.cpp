@@ -8,6 +8,8 @@
 
 #include "runtime/Executable.h"
 
+#include "runtime/Parallel.h"
+
 #include "runtime/Contracts.h"
 
 #include <cstdlib>
@@ -26,7 +28,12 @@ Executable::Executable(ModelSpec spec,
 
 StatusOr<std::unique_ptr<Executable>>
 Executable::loadShared(const std::string &path) {
-  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // The module's parallel loops call the runtime's OpenMP entry points.
+  exportRuntimeSymbols();
+  // A bare file name would go through the library search path: load the
+  // file the caller named.
+  std::string file = path.find('/') == std::string::npos ? "./" + path : path;
+  void *handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle)
     return makeError(path, ": cannot load compiled module: ", dlerror());
   std::shared_ptr<void> keep(handle, [](void *h) { dlclose(h); });

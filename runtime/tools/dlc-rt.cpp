@@ -5,15 +5,16 @@
 // it. It links only the runtime library (no MLIR, no LLVM), which is how
 // compiled models travel to other machines.
 //
-//   dlc-rt MODEL.so run [--feed NAME=VALUE]... [--restore CKPT]
+//   dlc-rt MODEL.so run [--feed NAME=VALUE]... [--restore CKPT] [--threads N]
 //   dlc-rt MODEL.so train [--data DIR] [--steps N] [--batch N] [--seed N]
-//                         [--save CKPT] [--restore CKPT]
+//                         [--save CKPT] [--restore CKPT] [--threads N]
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Checkpoint.h"
 #include "runtime/Contracts.h"
 #include "runtime/Executable.h"
+#include "runtime/Parallel.h"
 #include "runtime/Trainer.h"
 
 #include <cstdio>
@@ -31,9 +32,10 @@ int fail(const Status &s) {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: dlc-rt MODEL.so run [--feed NAME=VALUE]... [--restore CKPT]\n"
+               "usage: dlc-rt MODEL.so run [--feed NAME=VALUE]... [--restore CKPT] "
+               "[--threads N]\n"
                "       dlc-rt MODEL.so train [--data DIR] [--steps N] [--batch N] "
-               "[--seed N] [--save CKPT] [--restore CKPT]\n");
+               "[--seed N] [--save CKPT] [--restore CKPT] [--threads N]\n");
   return 1;
 }
 
@@ -73,6 +75,13 @@ int main(int argc, char **argv) {
       save = value;
     } else if (flag == "--data" && command == "train") {
       options.dataDir = value;
+    } else if (flag == "--threads") {
+      if (!parseInt(value, n) && std::string(value) != "0") {
+        std::fprintf(stderr, "dlc-rt: error: --threads expects a non-negative integer, got '%s'\n",
+                     value);
+        return 1;
+      }
+      setNumThreads(static_cast<int>(n));
     } else if ((flag == "--steps" || flag == "--batch" || flag == "--seed") &&
                command == "train") {
       if (!parseInt(value, n)) {

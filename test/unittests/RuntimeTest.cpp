@@ -11,6 +11,7 @@
 #include "runtime/Checkpoint.h"
 #include "runtime/Dataset.h"
 #include "runtime/Idx.h"
+#include "runtime/Parallel.h"
 #include "runtime/Random.h"
 #include "runtime/Status.h"
 #include "runtime/Tensor.h"
@@ -19,6 +20,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -1134,4 +1136,78 @@ TEST(DatasetTest, ShuffledBatchesAreDeterministic) {
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);
   EXPECT_NE(a[0], a[1]);
+}
+
+//===----------------------------------------------------------------------===//
+// Parallel loops: the OpenMP entry points compiled code calls
+//===----------------------------------------------------------------------===//
+
+extern "C" {
+struct ident_t;
+void __kmpc_fork_call(ident_t *, int32_t, void (*)(int32_t *, int32_t *, ...), ...);
+void __kmpc_for_static_init_8u(ident_t *, int32_t, int32_t, int32_t *, uint64_t *,
+                               uint64_t *, int64_t *, int64_t, int64_t);
+void __kmpc_for_static_fini(ident_t *, int32_t);
+void __kmpc_barrier(ident_t *, int32_t);
+int32_t __kmpc_global_thread_num(ident_t *);
+}
+
+namespace {
+/// What the outlined body of `omp.parallel { omp.wsloop for i in [0, n) }`
+/// does: take this thread's share of the iterations, mark each, then wait
+/// at the barrier; a nested region inside runs on the calling thread.
+struct LoopState {
+  uint64_t n = 0;
+  std::vector<std::atomic<int>> *hits = nullptr;
+  std::atomic<int> *lastIters = nullptr;
+  std::atomic<int> *nestedHits = nullptr;
+};
+
+void nestedBody(int32_t *, int32_t *, LoopState *s) {
+  int32_t last = 0;
+  uint64_t lo = 0, hi = 9;
+  int64_t stride = 0;
+  __kmpc_for_static_init_8u(nullptr, 0, 34, &last, &lo, &hi, &stride, 1, 1);
+  for (uint64_t i = lo; i <= hi && hi != UINT64_MAX; ++i)
+    s->nestedHits->fetch_add(1);
+  __kmpc_for_static_fini(nullptr, 0);
+}
+
+void loopBody(int32_t *, int32_t *, LoopState *s) {
+  int32_t gtid = __kmpc_global_thread_num(nullptr), last = 0;
+  uint64_t lo = 0, hi = s->n - 1;
+  int64_t stride = 0;
+  __kmpc_for_static_init_8u(nullptr, gtid, 34, &last, &lo, &hi, &stride, 1, 1);
+  // An empty share is hi = lo - 1.
+  for (uint64_t i = lo; i != hi + 1; ++i)
+    (*s->hits)[i].fetch_add(1);
+  if (last)
+    s->lastIters->fetch_add(1);
+  __kmpc_for_static_fini(nullptr, gtid);
+  __kmpc_fork_call(nullptr, 1,
+                   reinterpret_cast<void (*)(int32_t *, int32_t *, ...)>(&nestedBody), s);
+  __kmpc_barrier(nullptr, gtid);
+}
+} // namespace
+
+TEST(ParallelTest, StaticLoopsCoverEveryIterationOnce) {
+  for (int threads : {1, 2, 3}) {
+    dlc::runtime::setNumThreads(threads);
+    EXPECT_EQ(dlc::runtime::numThreads(), threads);
+    for (uint64_t n : {1, 2, 5, 64, 1001}) {
+      std::vector<std::atomic<int>> hits(n);
+      std::atomic<int> lastIters{0}, nestedHits{0};
+      LoopState s{n, &hits, &lastIters, &nestedHits};
+      __kmpc_fork_call(nullptr, 1,
+                       reinterpret_cast<void (*)(int32_t *, int32_t *, ...)>(&loopBody), &s);
+      for (uint64_t i = 0; i < n; ++i)
+        ASSERT_EQ(hits[i].load(), 1) << "iteration " << i << " of " << n << ", "
+                                     << threads << " threads";
+      EXPECT_EQ(lastIters.load(), 1) << n << " iterations, " << threads << " threads";
+      // Each thread of the team ran the nested loop of 10 alone.
+      EXPECT_EQ(nestedHits.load(), 10 * threads);
+    }
+  }
+  dlc::runtime::setNumThreads(0);
+  EXPECT_EQ(dlc::runtime::numThreads(), dlc::runtime::availableCores());
 }

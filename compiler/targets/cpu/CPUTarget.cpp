@@ -12,6 +12,7 @@
 
 #include "compiler/targets/cpu/Passes.h"
 #include "runtime/Contracts.h"
+#include "runtime/Parallel.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -153,6 +154,16 @@ jitCompileModule(mlir::ModuleOp module, runtime::ModelSpec spec,
   auto engine = mlir::ExecutionEngine::create(module, engineOptions);
   if (!engine)
     return engine.takeError();
+  // The parallel loops call the runtime's OpenMP entry points.
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    size_t count = 0;
+    const std::pair<const char *, void *> *entries = runtime::openMPEntryPoints(count);
+    for (size_t i = 0; i < count; ++i)
+      symbols[interner(entries[i].first)] = {llvm::orc::ExecutorAddr::fromPtr(entries[i].second),
+                                             llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
   std::shared_ptr<mlir::ExecutionEngine> owned(std::move(*engine));
   std::map<std::string, runtime::PackedFunction> functions;
   for (const runtime::EntrySpec &entry : spec.entries) {
@@ -275,11 +286,13 @@ public:
     mlir::dlc::addPassPipeline(pm, "one-shot-bufferize{bufferize-function-boundaries "
                         "function-boundary-type-conversion=identity-layout-map},"
                         "canonicalize,cse,drop-equivalent-buffer-results,"
-                        "scf-forall-to-for,dl-prefetch-panels,"
-                        // A fused block's tile buffer is allocated once per
-                        // call, on the stack, not once per tile. (Threads
-                        // will need one per thread instead: hoist from the
-                        // serial loops only.)
+                        // The schedule's scf.forall tiles run on the
+                        // runtime's threads (OpenMP, below).
+                        "scf-forall-to-parallel,dl-prefetch-panels,"
+                        // Buffers leave serial loops (not parallel ones: a
+                        // fused block's tile buffer is allocated in each
+                        // iteration of its parallel loop, so every thread
+                        // has its own) and go on the stack.
                         "func.func(buffer-loop-hoisting),"
                         "func.func(promote-buffers-to-stack{max-alloc-size-in-bytes=65536}),"
                         "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
@@ -288,11 +301,14 @@ public:
 
   void buildLLVMPipeline(mlir::OpPassManager &pm,
                          const CompileOptions &) const override {
-    mlir::dlc::addPassPipeline(pm, "convert-vector-to-scf{full-unroll=true},expand-strided-metadata,"
-                        "lower-affine,convert-scf-to-cf,convert-math-to-llvm,"
-                        "convert-math-to-libm,convert-vector-to-llvm,"
-                        "finalize-memref-to-llvm{use-aligned-alloc=1},convert-to-llvm,"
-                        "reconcile-unrealized-casts");
+    // Parallel loops become OpenMP regions (each iteration's stack buffers
+    // in an alloca scope); memrefs are lowered before scf.for becomes
+    // branches, which the alloca scopes need.
+    mlir::dlc::addPassPipeline(pm, "convert-scf-to-openmp,convert-vector-to-scf{full-unroll=true},"
+                        "expand-strided-metadata,lower-affine,"
+                        "finalize-memref-to-llvm{use-aligned-alloc=1},convert-scf-to-cf,"
+                        "convert-math-to-llvm,convert-math-to-libm,convert-vector-to-llvm,"
+                        "convert-to-llvm,reconcile-unrealized-casts");
   }
 
   bool hasStage(Stage stage) const override { return stage != Stage::PTX; }

@@ -9,6 +9,7 @@
 #include "compiler/tools/dlc/Commands.h"
 
 #include "compiler/JIT.h"
+#include "runtime/Parallel.h"
 #include "runtime/Trainer.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -135,6 +136,9 @@ int train(const Flags &flags) {
     return fail(Status::error("--logdir (TensorBoard events) is not built yet"));
   if (flags.threads < 0)
     return fail(Status::error("--threads must not be negative"));
+  // The compiled code's parallel loops run on the runtime's threads (all the
+  // cores this process may use unless --threads says otherwise).
+  runtime::setNumThreads(static_cast<int>(flags.threads));
   if (flags.steps == 0 || flags.steps < -1)
     return fail(Status::error("--steps " + std::to_string(flags.steps) +
                               ": expected a positive number of steps"));

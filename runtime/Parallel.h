@@ -1,0 +1,46 @@
+//===- Parallel.h - the runtime's threads for compiled parallel loops -*- C++ -*-===//
+//
+// Compiled models run their parallel loops (the schedule's scf.forall tiles,
+// lowered through MLIR's OpenMP dialect) by calling five entry points of the
+// LLVM OpenMP runtime's ABI (`__kmpc_fork_call`, `__kmpc_for_static_init_8u`,
+// `__kmpc_for_static_fini`, `__kmpc_barrier`, `__kmpc_global_thread_num`).
+// The runtime implements them itself on one persistent pool of threads, so
+// that neither dlc nor dlc-rt depends on libomp, a fork/join costs a fraction
+// of a microsecond, and idle workers sleep instead of spinning for long
+// (../shared/probes/threads.md measured both routes). Only what the compiled
+// code uses is implemented: static schedules, one level of parallelism
+// (a parallel loop inside another runs on the calling thread).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_RUNTIME_PARALLEL_H
+#define DLC_RUNTIME_PARALLEL_H
+
+#include <cstddef>
+#include <utility>
+
+namespace dlc::runtime {
+
+/// The number of threads parallel loops use: what setNumThreads set, else the
+/// cores this process may run on (its affinity mask).
+int numThreads();
+
+/// Sets the number of threads (1 runs every loop on the calling thread;
+/// 0 means the cores in the affinity mask). Not while a model runs.
+void setNumThreads(int n);
+
+/// The cores in this process's affinity mask.
+int availableCores();
+
+/// The OpenMP entry points the compiled code calls, by name and address, for
+/// a JIT to resolve them to (an AOT module finds them in the process).
+const std::pair<const char *, void *> *openMPEntryPoints(size_t &count);
+
+/// Makes the library that holds the runtime (libdlc.so when a host loaded it
+/// with RTLD_LOCAL, as Python's ctypes does) global, so that the shared
+/// modules dlopen'ed later resolve their OpenMP entry points to it.
+void exportRuntimeSymbols();
+
+} // namespace dlc::runtime
+
+#endif // DLC_RUNTIME_PARALLEL_H
