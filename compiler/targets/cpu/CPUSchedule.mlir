@@ -436,9 +436,11 @@ module attributes {transform.with_named_sequence} {
 
   // The tiles of @schedule_filter_grad for %t1, the filter gradient of one
   // image, inside the image loop %ln (which may also hold other per-image
-  // ops: a fused block's dz, the input gradient's conv).
+  // ops: a fused block's dz, the input gradient's conv). The tiles of one
+  // image write disjoint parts of the gradient: an scf.forall, which runs on
+  // the runtime's threads (the image loop itself is a reduction).
   transform.named_sequence @filter_grad_tiles(%t1: !transform.any_op {transform.consumed}, %ln: !transform.any_op {transform.readonly}, %j: !transform.param<i64> {transform.readonly}, %c: !transform.param<i64> {transform.readonly}, %f: !transform.param<i64> {transform.readonly}) {
-    %t2, %l0, %l1, %l2, %l3 = transform.structured.tile_using_for %t1 tile_sizes [1, %j, %c, %f, 0, 0, 0] : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    %t2, %tiles = transform.structured.tile_using_forall %t1 tile_sizes [1, %j, %c, %f, 0, 0, 0] : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
     %t3, %k0, %k1 = transform.structured.tile_using_for %t2 tile_sizes [0, 0, 0, 0, 0, 1, 1] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
     // The window offsets (oh + i) are unit dims of the tile: folding them
     // leaves an outer product with plain maps, which vectorizes.
