@@ -1,7 +1,7 @@
 //===- CompileCache.h - compiled models cached in memory and on disk -*- C++ -*-===//
 //
-// A compiled entry-point set is keyed by the model's text, the entry points
-// and fed inputs it was built for, every option that changes the module
+// A compiled entry-point set is keyed by the model's text and file, the
+// entry points and fed inputs it was built for, every option that changes the module
 // (CompileOptions::moduleOptionsText), what the target compiles for (the
 // host CPU and its features) and the compiler itself (the version and the
 // file holding this code). The

@@ -164,6 +164,12 @@ struct Model::Impl {
     if (fed)
       for (const std::string &n : *fed)
         request += "fed:" + n + ";";
+    // The module embeds the model's description, whose file the trainer
+    // resolves relative data paths against: the same text in another folder
+    // is another module.
+    llvm::SmallString<256> file(spec.file);
+    llvm::sys::fs::make_absolute(file);
+    request += "file:" + std::string(file) + ";";
     std::string source =
         sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer().str();
     std::string key = cache::key(source, request, options, *target);
