@@ -101,8 +101,9 @@ bool MLIRGenImpl::genTrain(const TrainDeclAST &d) {
               constNumber(*a, "'" + param + "' of '" + call->getCallee() + "'");
           if (!n)
             return false;
-          if (*n < 0 || (i == 0 && *n == 0)) {
-            error(a->loc()) << "'" << param << "' must be positive, got "
+          if (!sig.params[i].range.contains(*n)) {
+            error(a->loc()) << "'" << param << "' must be "
+                            << sig.params[i].range.describe() << ", got "
                             << formatNumber(*n);
             return false;
           }

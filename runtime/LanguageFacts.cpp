@@ -8,6 +8,8 @@
 
 #include "runtime/LanguageFacts.h"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <cassert>
 
@@ -53,7 +55,28 @@ Parameter optional(std::string_view name, double value) {
 }
 /// An optional parameter whose default is not a number.
 Parameter optional(std::string_view name) { return {name, std::nullopt}; }
+/// An optional parameter with a default and the values it may take.
+Parameter optional(std::string_view name, double value, Range range) {
+  return {name, value, range};
+}
+
+/// (0, inf): learning rates, epsilons.
+constexpr Range kPositive = {0, 1e308, true, false};
+/// [0, 1): momentum and the moments' decay rates.
+constexpr Range kFraction = {0, 1, false, true};
 } // namespace
+
+std::string dlc::language::Range::describe() const {
+  auto number = [](double v) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "%g", v);
+    return std::string(text);
+  };
+  if (low == 0 && high >= 1e308)
+    return lowOpen ? "positive" : "non-negative";
+  return std::string("in ") + (lowOpen ? "(" : "[") + number(low) + ", " + number(high) +
+         (highOpen ? ")" : "]");
+}
 
 //===----------------------------------------------------------------------===//
 // Ops
@@ -154,15 +177,17 @@ std::string_view dlc::language::nameOf(InitializerKind kind) {
 const std::vector<Optimizer> &dlc::language::optimizers() {
   using K = OptimizerKind;
   static const std::vector<Optimizer> table = {
-      {K::SGD, {"sgd", {optional("lr", 0.01)}, 0}, 1, {}},
+      {K::SGD, {"sgd", {optional("lr", 0.01, kPositive)}, 0}, 1, {}},
       {K::Momentum,
-       {"momentum", {optional("lr", 0.01), optional("nu", 0.9)}, 0},
+       {"momentum",
+        {optional("lr", 0.01, kPositive), optional("nu", 0.9, kFraction)},
+        0},
        2,
        {"d"}},
       {K::Adam,
        {"adam",
-        {optional("lr", 0.001), optional("beta1", 0.9),
-         optional("beta2", 0.999), optional("eps", 1e-8)},
+        {optional("lr", 0.001, kPositive), optional("beta1", 0.9, kFraction),
+         optional("beta2", 0.999, kFraction), optional("eps", 1e-8, kPositive)},
         0},
        1,
        {"m", "v"}},

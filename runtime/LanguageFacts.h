@@ -13,18 +13,34 @@
 #define DLC_RUNTIME_LANGUAGEFACTS_H
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
 namespace dlc::language {
 
 /// One parameter of an op, initializer or optimizer.
+/// The values a numeric parameter may take: an interval, each end open or
+/// closed (unbounded by default).
+struct Range {
+  double low = -1e308, high = 1e308;
+  bool lowOpen = false, highOpen = false;
+
+  bool contains(double v) const {
+    return (lowOpen ? v > low : v >= low) && (highOpen ? v < high : v <= high);
+  }
+  /// "positive", "non-negative" or "in [0, 1)", for "must be ...".
+  std::string describe() const;
+};
+
 struct Parameter {
   /// The name a keyword argument gives (`stddev`).
   std::string_view name;
   /// The numeric default; none for a required parameter and for defaults
   /// that are not a number (`padding=same`, "every axis").
   std::optional<double> defaultValue;
+  /// The values it may take.
+  Range range = {};
 };
 
 /// A call signature: positional arguments fill `params` in order, keyword

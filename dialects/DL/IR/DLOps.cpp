@@ -280,6 +280,10 @@ LogicalResult TrainConfigOp::verify() {
     return emitOpError("optimizer '") << opt << "' expects " << want
                                       << " arguments, got "
                                       << getOptimizerArgs().size();
+  for (auto [param, v] : llvm::zip(optimizer->signature.params, getOptimizerArgs()))
+    if (!param.range.contains(v))
+      return emitOpError("'") << param.name.data() << "' of '" << opt << "' must be "
+                              << param.range.describe() << ", got " << v;
   // I64Attr getters return uint64_t: compare their values as signed.
   for (auto [name, v] : {std::pair<StringRef, std::optional<int64_t>>{"batch", getBatch()},
                          {"steps", getSteps()},

@@ -857,3 +857,8 @@ func.func @unpool_unranked(%g: tensor<*xf32>) {
       : (tensor<*xf32>) -> tensor<*xf32>
   return
 }
+
+// -----
+
+// expected-error @+1 {{'dl.train_config' op 'beta2' of 'adam' must be in [0, 1), got 1}}
+dl.train_config {optimizer = "adam", optimizer_args = array<f64: 1.0e-3, 0.9, 1.0, 1.0e-8>}
