@@ -9,6 +9,7 @@
 #include "compiler/JIT.h"
 #include "compiler/tools/dlc/Commands.h"
 
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
@@ -91,6 +92,13 @@ cl::opt<bool> noCache("no-cache", cl::desc("Do not use the compile cache"),
 
 int main(int argc, char **argv) {
   InitLLVM y(argc, argv);
+  // dlc's own version first, then the LLVM it was built with.
+  cl::SetVersionPrinter([](raw_ostream &os) {
+    os << "dlc version " DLC_VERSION_STRING;
+    if (*DLC_GIT_REVISION)
+      os << " (git " DLC_GIT_REVISION ")";
+    os << "\n  built with LLVM " LLVM_VERSION_STRING " and MLIR\n";
+  });
   for (cl::SubCommand *sub : {&cl::SubCommand::getTopLevel(), &compileCmd, &runCmd,
                               &trainCmd, &evalCmd})
     cl::HideUnrelatedOptions(dlcCategory, *sub);
