@@ -149,6 +149,8 @@ int train(const Flags &flags) {
   for (const std::string *out : {&flags.save, &flags.report})
     if (Status s = checkWritable(*out); !s.ok())
       return fail(s);
+  if (int rc = checkOutputs(flags.file, {{"--save", flags.save}, {"--report", flags.report}}))
+    return rc;
   auto session = openSession(flags, flags.seed);
   if (!session.ok())
     return fail(session.status());
@@ -220,6 +222,9 @@ int eval(const Flags &flags) {
     return fail(Status::error("dlc eval needs --restore CKPT"));
   if (Status s = checkWritable(flags.report); !s.ok())
     return fail(s);
+  if (int rc = checkOutputs(flags.file, {{"--report", flags.report},
+                                         {"--restore", flags.restore, true}}))
+    return rc;
   // Eval restores every param from the checkpoint; the seed is irrelevant.
   auto session = openSession(flags, 0);
   if (!session.ok())
