@@ -182,8 +182,19 @@ Status Trainer::restore() {
     value = it->second;
   }
   auto step = ckpt->metadata.find("step");
-  if (step != ckpt->metadata.end())
-    step_ = std::strtoll(step->second.c_str(), nullptr, 10);
+  if (step != ckpt->metadata.end()) {
+    // Resuming replays the generator step by step: a step count is a
+    // decimal number of at most a billion steps, nothing else.
+    const std::string &text = step->second;
+    constexpr int64_t kMaxStep = 1000000000;
+    bool digits = !text.empty() && text.size() <= 10 &&
+                  text.find_first_not_of("0123456789") == std::string::npos;
+    int64_t value = digits ? std::strtoll(text.c_str(), nullptr, 10) : -1;
+    if (value < 0 || value > kMaxStep)
+      return makeError(options_.restore, ": the step in the metadata, '", text,
+                       "', is not a step count from 0 to ", kMaxStep);
+    step_ = value;
+  }
   return Status::success();
 }
 
