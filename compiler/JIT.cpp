@@ -232,11 +232,33 @@ callNamed(const runtime::Executable &exe, const std::string &name,
           const std::map<std::string, Tensor> &feeds,
           const std::map<std::string, Tensor> &params);
 
-StatusOr<std::string> dlc::dumpAST(const std::string &path) {
+/// The largest model file dlc reads (a model is text; this bounds what a
+/// wrong path costs).
+static constexpr uint64_t kMaxModelBytes = 64ull << 20;
+
+/// Reads a model file: a regular file of at most kMaxModelBytes (a device,
+/// a FIFO or a folder would be read forever or not at all).
+static StatusOr<std::unique_ptr<llvm::MemoryBuffer>> readModelFile(const std::string &path) {
+  llvm::sys::fs::file_status status;
+  if (std::error_code ec = llvm::sys::fs::status(path, status))
+    return Status::error(path + ": cannot read the model file: " + ec.message());
+  if (!llvm::sys::fs::is_regular_file(status))
+    return Status::error(path + ": cannot read the model file: it is not a regular file");
+  if (status.getSize() > kMaxModelBytes)
+    return Status::error(path + ": cannot read the model file: " +
+                         std::to_string(status.getSize()) + " bytes, more than the " +
+                         std::to_string(kMaxModelBytes >> 20) + " MiB a model may have");
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!buffer)
     return Status::error(path + ": cannot read the model file: " +
                          buffer.getError().message());
+  return std::move(*buffer);
+}
+
+StatusOr<std::string> dlc::dumpAST(const std::string &path) {
+  auto buffer = readModelFile(path);
+  if (!buffer.ok())
+    return buffer.status();
   Model::Impl impl;
   registerCompilerDialects(impl.context);
   impl.sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
@@ -257,10 +279,9 @@ Model &Model::operator=(Model &&) noexcept = default;
 
 StatusOr<Model> Model::fromFile(const std::string &path,
                                 const CompileOptions &options) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
-  if (!buffer)
-    return Status::error(path + ": cannot read the model file: " +
-                         buffer.getError().message());
+  auto buffer = readModelFile(path);
+  if (!buffer.ok())
+    return buffer.status();
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   if (Status s = impl->load(std::move(*buffer)); !s.ok())
