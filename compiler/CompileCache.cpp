@@ -19,6 +19,8 @@
 #include <dlfcn.h>
 #include <map>
 #include <mutex>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace dlc;
 
@@ -66,9 +68,21 @@ std::string cache::directory() {
   return std::string(dir);
 }
 
+bool cache::trusted(const std::string &path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0 || S_ISLNK(st.st_mode))
+    return false;
+  return st.st_uid == ::geteuid() && !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
 std::string cache::modulePath(const std::string &key) {
   std::string dir = directory();
-  if (dir.empty() || llvm::sys::fs::create_directories(dir))
+  // The cache holds code that dlc loads and runs: its folder is created
+  // private, and one that another user owns or can write is not used.
+  if (dir.empty() ||
+      llvm::sys::fs::create_directories(dir, /*IgnoreExisting=*/true,
+                                        llvm::sys::fs::perms::owner_all) ||
+      !trusted(dir))
     return "";
   llvm::SmallString<256> path(dir);
   llvm::sys::path::append(path, key + ".so");

@@ -33,7 +33,12 @@ std::string directory();
 std::shared_ptr<runtime::Executable> lookupMemory(const std::string &key);
 void storeMemory(const std::string &key, std::shared_ptr<runtime::Executable> exe);
 
-/// The path of the cached shared module for `key` ("" without a cache folder).
+/// Whether `path` (the cache folder or an entry) is safe to load code from:
+/// not a symlink, owned by this user, writable by no one else.
+bool trusted(const std::string &path);
+
+/// The path of the cached shared module for `key` ("" without a usable cache
+/// folder: none known, or one that is not trusted).
 std::string modulePath(const std::string &key);
 
 } // namespace dlc::cache

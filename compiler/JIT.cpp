@@ -180,7 +180,7 @@ struct Model::Impl {
         return exe;
       }
       path = cache::modulePath(key);
-      if (!path.empty() && llvm::sys::fs::exists(path)) {
+      if (!path.empty() && llvm::sys::fs::exists(path) && cache::trusted(path)) {
         auto exe = timed("cache", [&] { return runtime::Executable::loadShared(path); });
         if (exe.ok()) {
           std::shared_ptr<runtime::Executable> shared(std::move(*exe));
