@@ -11,12 +11,16 @@
 
 #include "runtime/Contracts.h"
 
+#include <limits>
+
 namespace dlc::frontend::detail {
 
 std::optional<mlir::RankedTensorType>
 MLIRGenImpl::genType(const TypeAST &t,
                      llvm::SmallVectorImpl<mlir::Attribute> *dimNames) {
   llvm::SmallVector<int64_t> shape;
+  // The bytes of the static dimensions must be countable (4-byte elements).
+  int64_t bytes = 4;
   for (const DimAST &d : t.getDims()) {
     if (d.isSymbol()) {
       shape.push_back(mlir::ShapedType::kDynamic);
@@ -28,6 +32,12 @@ MLIRGenImpl::genType(const TypeAST &t,
       error(d.loc) << "dimension must be positive, got " << d.size;
       return std::nullopt;
     }
+    if (bytes > std::numeric_limits<int64_t>::max() / d.size) {
+      error(d.loc) << "the tensor is too large: its size in bytes overflows "
+                      "64 bits at this dimension";
+      return std::nullopt;
+    }
+    bytes *= d.size;
     shape.push_back(d.size);
     if (dimNames)
       dimNames->push_back(builder.getStringAttr(""));

@@ -9,6 +9,7 @@
 
 #include "runtime/Contracts.h"
 #include "runtime/LanguageFacts.h"
+#include "runtime/Memory.h"
 #include "runtime/Random.h"
 
 #include <nlohmann/json.hpp>
@@ -177,10 +178,26 @@ StatusOr<ModelSpec> ModelSpec::fromJSON(const std::string &text) {
 
 StatusOr<std::map<std::string, Tensor>>
 dlc::runtime::initializeParams(const ModelSpec &spec, int64_t seed) {
+  // What the params need, counted before anything is allocated.
+  uint64_t total = 0, limit = memoryLimit();
+  for (const ParamSpec &p : spec.params) {
+    int64_t n = checkedNumElements(p.shape);
+    if (n < 0 || static_cast<uint64_t>(n) > (limit - total) / 4)
+      return makeError(p.loc.prefix(), "param '", p.name, "' of type ",
+                       formatType(p.dtype, p.shape), " needs more memory than the ", limit,
+                       " bytes dlc may use (--memory-limit)",
+                       total ? " beside the " + std::to_string(total) +
+                                   " bytes of the params declared before it"
+                             : std::string());
+    total += static_cast<uint64_t>(n) * 4;
+  }
   Generator generator(static_cast<uint64_t>(seed));
   std::map<std::string, Tensor> params;
   for (const ParamSpec &p : spec.params) {
-    Tensor t(p.dtype, p.shape);
+    auto allocated = Tensor::allocate(p.dtype, p.shape);
+    if (!allocated.ok())
+      return allocated.status().withPrefix(p.loc.prefix() + "param '" + p.name + "': ");
+    Tensor t = std::move(*allocated);
     if (p.init == language::kLiteralInitializer) {
       for (int64_t i = 0; i < t.numElements(); ++i) {
         double v = p.literal.size() == 1 ? p.literal[0] : p.literal[i];

@@ -8,6 +8,7 @@
 
 #include "compiler/JIT.h"
 #include "compiler/tools/dlc/Commands.h"
+#include "runtime/Memory.h"
 
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
@@ -85,6 +86,11 @@ cl::opt<std::string> remarks("remarks",
                                       "(what fused into what, and why the rest did not)"),
                              cl::value_desc("fusion"), cl::sub(compileCmd), cl::sub(runCmd),
                              cl::sub(trainCmd), cl::sub(evalCmd), cl::cat(dlcCategory));
+cl::opt<std::string> memoryLimit("memory-limit",
+                                 cl::desc("Memory the model may use: bytes (2G, 512M) or a "
+                                          "fraction of the machine's (0.4); default: all"),
+                                 cl::value_desc("size"), cl::sub(runCmd), cl::sub(trainCmd),
+                                 cl::sub(evalCmd), cl::cat(dlcCategory));
 cl::opt<bool> noCache("no-cache", cl::desc("Do not use the compile cache"),
                       cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
                       cl::sub(evalCmd), cl::cat(dlcCategory));
@@ -118,6 +124,14 @@ int main(int argc, char **argv) {
   flags.options.timePasses = timePasses;
   flags.options.useCache = !noCache;
   flags.options.fusion = !noFusion;
+  if (memoryLimit.getNumOccurrences()) {
+    auto bytes = dlc::runtime::parseMemorySize(memoryLimit);
+    if (!bytes.ok()) {
+      errs() << "dlc: error: --memory-limit " << bytes.status().message() << "\n";
+      return 1;
+    }
+    dlc::runtime::setMemoryLimit(*bytes);
+  }
   if (!remarks.empty() && remarks != "fusion") {
     errs() << "dlc: error: --remarks=" << remarks << ": expected fusion\n";
     return 1;
