@@ -21,6 +21,8 @@
 #include <mutex>
 #include <sched.h>
 #include <thread>
+#include <pthread.h>
+#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -78,7 +80,11 @@ inline void pause() {
 class Pool {
 public:
   static Pool &get() {
-    static Pool *pool = new Pool(); // never destroyed: workers may outlive main
+    static Pool *pool = [] {
+      auto *p = new Pool(); // never destroyed: workers may outlive main
+      ::pthread_atfork(nullptr, nullptr, [] { Pool::get().forked.store(true); });
+      return p;
+    }();
     return *pool;
   }
 
@@ -87,8 +93,16 @@ public:
     return team;
   }
 
+  /// Sets the team size: waits for a region another thread runs; refused
+  /// (ignored) from inside a region.
   void resize(int n) {
+    if (tlsInRegion)
+      return;
     std::lock_guard<std::mutex> lock(resizeMutex);
+    std::lock_guard<std::mutex> owner(busy);
+    adoptAfterFork();
+    if (n == team && static_cast<int>(workers.size()) == n - 1)
+      return;
     stopWorkers();
     team = n;
     // A worker waits for the first region after this one, even if it
@@ -102,6 +116,8 @@ public:
   /// region entered while another host thread's runs goes inline.
   void run(const Region &r) {
     std::unique_lock<std::mutex> owner(busy, std::try_to_lock);
+    if (owner.owns_lock())
+      adoptAfterFork();
     if (team == 1 || !owner.owns_lock()) {
       runInline(r);
       return;
@@ -116,8 +132,14 @@ public:
     tlsTid = 0, tlsTeam = team, tlsInRegion = true;
     invoke(r, 0);
     tlsTid = 0, tlsTeam = 1, tlsInRegion = false;
-    while (pending.load() != 0)
-      pause();
+    // Workers may have been preempted (more threads than free cores): spin
+    // a few milliseconds (the imbalance of a region's shares), then give the
+    // core away.
+    for (int spin = 0; pending.load() != 0; ++spin)
+      if (spin < (1 << 18))
+        pause();
+      else
+        std::this_thread::yield();
   }
 
   /// Waits for every thread of the running team.
@@ -142,14 +164,17 @@ private:
 
   void work(int tid, uint64_t seen) {
     while (true) {
-      // Spin for the next region (a few tens of microseconds), then sleep.
+      // Spin for the next region a while (20000 pauses, a few hundred
+      // microseconds; waking a sleeping worker costs about 100 us here), then
+      // sleep. Spinning longer measured slower: the spinning thread takes
+      // execution resources from the serial parts of the step.
       for (int spin = 0; spin < 20000 && generation.load() == seen && !stopping; ++spin)
         pause();
       if (generation.load() == seen) {
         std::unique_lock<std::mutex> lock(mutex);
         wake.wait(lock, [&] { return generation.load() != seen || stopping; });
       }
-      if (stopping)
+      if (stopping && generation.load() == seen)
         return;
       seen = generation.load();
       tlsTid = tid, tlsTeam = team, tlsInRegion = true;
@@ -157,6 +182,18 @@ private:
       tlsTid = 0, tlsTeam = 1, tlsInRegion = false;
       pending.fetch_sub(1);
     }
+  }
+
+  /// In a child of fork() the workers are gone (only the forking thread is
+  /// copied): forget them, without joining, and start new ones.
+  void adoptAfterFork() {
+    if (!forked.exchange(false))
+      return;
+    new std::vector<std::thread>(std::move(workers)); // leaked on purpose
+    workers.clear();
+    uint64_t seen = generation.load();
+    for (int tid = 1; tid < team; ++tid)
+      workers.emplace_back([this, tid, seen] { work(tid, seen); });
   }
 
   void stopWorkers() {
@@ -172,6 +209,13 @@ private:
   }
 
   std::mutex resizeMutex, mutex, busy;
+
+public:
+  /// Set in a child of fork() (pthread_atfork): the next region or resize
+  /// starts new workers. A flag, not a getpid() per region (a system call).
+  std::atomic<bool> forked{false};
+
+private:
   std::condition_variable wake;
   std::vector<std::thread> workers;
   int team = 1;
@@ -233,8 +277,16 @@ __kmpc_for_static_init_8u(ident_t *, int32_t, int32_t schedule, int32_t *lastIte
     std::fprintf(stderr, "dlc runtime: unsupported OpenMP schedule %d\n", schedule);
     std::abort();
   }
-  uint64_t step = incr > 0 ? static_cast<uint64_t>(incr) : 1;
-  uint64_t trip = (*upper - *lower) / step + 1;
+  // OpenMPIRBuilder's workshare loops are canonical: from 0 to the trip count
+  // minus one, step 1.
+  if (incr != 1) {
+    std::fprintf(stderr, "dlc runtime: an OpenMP loop with step %lld\n", (long long)incr);
+    std::abort();
+  }
+  uint64_t step = 1;
+  // An empty loop comes as upper = lower - 1 (the compiled code does not test
+  // the trip count first): trip wraps to 0 and every share is empty.
+  uint64_t trip = *upper - *lower + 1;
   uint64_t team = static_cast<uint64_t>(tlsTeam), tid = static_cast<uint64_t>(tlsTid);
   uint64_t small = trip / team, extra = trip % team;
   uint64_t first = tid * small + (tid < extra ? tid : extra);

@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef DLC_TEST_DATA_DIR
@@ -1210,4 +1211,50 @@ TEST(ParallelTest, StaticLoopsCoverEveryIterationOnce) {
   }
   dlc::runtime::setNumThreads(0);
   EXPECT_EQ(dlc::runtime::numThreads(), dlc::runtime::availableCores());
+}
+
+TEST(ParallelTest, EmptyLoopsGiveEveryThreadAnEmptyShare) {
+  // The compiled code passes upper = lower - 1 for a loop of no iterations.
+  for (int threads : {1, 2, 3}) {
+    dlc::runtime::setNumThreads(threads);
+    std::atomic<int> iterations{0};
+    auto body = [](int32_t *, int32_t *, std::atomic<int> *count) {
+      int32_t last = 1;
+      uint64_t lo = 0, hi = UINT64_MAX;
+      int64_t stride = 0;
+      __kmpc_for_static_init_8u(nullptr, 0, 34, &last, &lo, &hi, &stride, 1, 1);
+      for (uint64_t i = lo; i != hi + 1; ++i)
+        count->fetch_add(1);
+      EXPECT_EQ(last, 0);
+      __kmpc_barrier(nullptr, 0);
+    };
+    void (*fn)(int32_t *, int32_t *, std::atomic<int> *) = body;
+    __kmpc_fork_call(nullptr, 1, reinterpret_cast<void (*)(int32_t *, int32_t *, ...)>(fn),
+                     &iterations);
+    EXPECT_EQ(iterations.load(), 0);
+  }
+  dlc::runtime::setNumThreads(0);
+}
+
+TEST(ParallelTest, AForkedChildRunsItsLoops) {
+  // fork() copies only the calling thread: the child starts its own workers.
+  dlc::runtime::setNumThreads(2);
+  std::vector<std::atomic<int>> hits(64);
+  std::atomic<int> lastIters{0}, nestedHits{0};
+  LoopState s{64, &hits, &lastIters, &nestedHits};
+  auto region = reinterpret_cast<void (*)(int32_t *, int32_t *, ...)>(&loopBody);
+  __kmpc_fork_call(nullptr, 1, region, &s);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    for (auto &h : hits)
+      h.store(0);
+    __kmpc_fork_call(nullptr, 1, region, &s);
+    bool ok = std::all_of(hits.begin(), hits.end(), [](auto &h) { return h.load() == 1; });
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  dlc::runtime::setNumThreads(0);
 }
