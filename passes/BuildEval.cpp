@@ -15,18 +15,30 @@ namespace mlir::dlc {
 #define GEN_PASS_DEF_BUILDEVALPASS
 #include "passes/Passes.h.inc"
 
-func::FuncOp buildEval(ModuleOp module) {
-  SymbolTable symbols(module);
-  auto graph = symbols.lookup<func::FuncOp>(contract::kGraphEntry);
+func::FuncOp lookupGraph(ModuleOp module) {
+  auto graph = module.lookupSymbol<func::FuncOp>(contract::kGraphEntry);
   if (!graph || graph.isExternal()) {
     module.emitError("expected a func.func @graph with a body");
     return nullptr;
   }
-  if (Operation *old = symbols.lookup(contract::kEvalEntry))
+  return graph;
+}
+
+func::FuncOp cloneGraph(func::FuncOp graph, StringRef name) {
+  SymbolTable symbols(graph->getParentOp());
+  if (Operation *old = symbols.lookup(name))
     symbols.erase(old);
-  auto eval = cast<func::FuncOp>(graph->clone());
-  eval.setSymName(contract::kEvalEntry);
-  symbols.insert(eval, std::next(Block::iterator(graph)));
+  auto clone = cast<func::FuncOp>(graph->clone());
+  clone.setSymName(name);
+  symbols.insert(clone, std::next(Block::iterator(graph)));
+  return clone;
+}
+
+func::FuncOp buildEval(ModuleOp module) {
+  func::FuncOp graph = lookupGraph(module);
+  if (!graph)
+    return nullptr;
+  func::FuncOp eval = cloneGraph(graph, contract::kEvalEntry);
   stripTrainingOps(eval);
   return eval;
 }

@@ -22,18 +22,10 @@ struct BuildRunPass : public impl::BuildRunPassBase<BuildRunPass> {
   using BuildRunPassBase::BuildRunPassBase;
 
   void runOnOperation() override {
-    ModuleOp module = getOperation();
-    SymbolTable symbols(module);
-    auto graph = symbols.lookup<func::FuncOp>(contract::kGraphEntry);
-    if (!graph || graph.isExternal()) {
-      module.emitError("expected a func.func @graph with a body");
+    func::FuncOp graph = lookupGraph(getOperation());
+    if (!graph)
       return signalPassFailure();
-    }
-    if (Operation *old = symbols.lookup(contract::kRunEntry))
-      symbols.erase(old);
-    auto run = cast<func::FuncOp>(graph->clone());
-    run.setSymName(contract::kRunEntry);
-    symbols.insert(run, std::next(Block::iterator(graph)));
+    func::FuncOp run = cloneGraph(graph, contract::kRunEntry);
     stripTrainingOps(run);
 
     // Values that depend on an input that is not fed.

@@ -185,12 +185,9 @@ struct DeriveGradientsPass
     : public impl::DeriveGradientsPassBase<DeriveGradientsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    SymbolTable symbols(module);
-    auto graph = symbols.lookup<func::FuncOp>(contract::kGraphEntry);
-    if (!graph || graph.isExternal()) {
-      module.emitError("expected a func.func @graph with a body");
+    func::FuncOp graph = lookupGraph(module);
+    if (!graph)
       return signalPassFailure();
-    }
 
     std::optional<unsigned> lossIndex;
     for (unsigned i = 0, e = graph.getNumResults(); i < e; ++i) {
@@ -214,11 +211,7 @@ struct DeriveGradientsPass
       return signalPassFailure();
     }
 
-    if (Operation *old = symbols.lookup(contract::kGraphGradEntry))
-      symbols.erase(old);
-    auto grad = cast<func::FuncOp>(graph->clone());
-    grad.setSymName(contract::kGraphGradEntry);
-    symbols.insert(grad, std::next(Block::iterator(graph)));
+    func::FuncOp grad = cloneGraph(graph, contract::kGraphGradEntry);
 
     llvm::DenseSet<StringAttr> frozen = frozenParams(module);
     SmallVector<BlockArgument> trained;

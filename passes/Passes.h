@@ -34,6 +34,14 @@ LogicalResult refineResultTypes(Operation *op);
 /// dl.step_seed ops left without users (evaluation and inference graphs).
 void stripTrainingOps(Operation *root);
 
+/// The module's `@graph`; emits an error and returns null when there is none
+/// (or it has no body).
+func::FuncOp lookupGraph(ModuleOp module);
+
+/// Clones `graph` into a function `name` placed after it, replacing an
+/// existing function of that name (how every entry point starts).
+func::FuncOp cloneGraph(func::FuncOp graph, StringRef name);
+
 /// Clones `@graph` into `@eval` (replacing an existing one) and strips its
 /// training ops. Emits an error and returns null when there is no `@graph`.
 func::FuncOp buildEval(ModuleOp module);
