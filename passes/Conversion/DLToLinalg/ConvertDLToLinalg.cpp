@@ -1056,18 +1056,14 @@ struct PoolLowering : public OpRewritePattern<OpTy> {
 /// one generic with two results, the maximum and its position in the window
 /// (`kh * KW + kw`, of element type `indexType`). The strict `>` keeps the
 /// first maximum.
-std::pair<Value, Value> buildArgMaxPool(OpBuilder &b, Location loc, Value padded,
-                                        RankedTensorType resultType,
-                                        ArrayRef<Value> dims, Type indexType,
-                                        ArrayRef<int64_t> win, ArrayRef<int64_t> s,
-                                        linalg::GenericOp *op = nullptr) {
+/// A reduction over the pool windows of `input` (NHWC, strides `s`) into
+/// `inits` (one [N, Ho, Wo, C] tensor per result): loops (n, oh, ow, c, kh,
+/// kw), `body` gets (x, window, the inits' values...) and yields the new
+/// values.
+linalg::GenericOp buildWindowReduction(
+    OpBuilder &b, Location loc, Value input, ValueRange inits, ArrayRef<int64_t> win,
+    ArrayRef<int64_t> s, function_ref<void(OpBuilder &, Location, ValueRange)> body) {
   MLIRContext *ctx = b.getContext();
-  auto idxType = resultType.clone(indexType);
-  Value vals = filledTensor(b, loc, resultType, dims,
-                            floatConst(b, loc, -std::numeric_limits<float>::infinity()));
-  Value idxs = filledTensor(
-      b, loc, idxType, dims,
-      arith::ConstantOp::create(b, loc, indexType, b.getIntegerAttr(indexType, 0)));
   // The window operand only gives the loops over (kh, kw) their bounds, as
   // in linalg's pooling ops.
   Value window = tensor::EmptyOp::create(b, loc, win, b.getF32Type());
@@ -1075,14 +1071,28 @@ std::pair<Value, Value> buildArgMaxPool(OpBuilder &b, Location loc, Value padded
   bindDims(ctx, n, oh, ow, c, kh, kw);
   SmallVector<AffineMap> maps = {
       AffineMap::get(6, 0, {n, oh * s[0] + kh, ow * s[1] + kw, c}, ctx),
-      AffineMap::get(6, 0, {kh, kw}, ctx), AffineMap::get(6, 0, {n, oh, ow, c}, ctx),
-      AffineMap::get(6, 0, {n, oh, ow, c}, ctx)};
+      AffineMap::get(6, 0, {kh, kw}, ctx)};
+  maps.append(inits.size(), AffineMap::get(6, 0, {n, oh, ow, c}, ctx));
   SmallVector<IteratorType> iters(4, IteratorType::parallel);
   iters.append(2, IteratorType::reduction);
+  return linalg::GenericOp::create(b, loc, TypeRange(inits), ValueRange{input, window},
+                                   inits, maps, iters, body);
+}
+
+std::pair<Value, Value> buildArgMaxPool(OpBuilder &b, Location loc, Value padded,
+                                        RankedTensorType resultType,
+                                        ArrayRef<Value> dims, Type indexType,
+                                        ArrayRef<int64_t> win, ArrayRef<int64_t> s,
+                                        linalg::GenericOp *op = nullptr) {
+  auto idxType = resultType.clone(indexType);
+  Value vals = filledTensor(b, loc, resultType, dims,
+                            floatConst(b, loc, -std::numeric_limits<float>::infinity()));
+  Value idxs = filledTensor(
+      b, loc, idxType, dims,
+      arith::ConstantOp::create(b, loc, indexType, b.getIntegerAttr(indexType, 0)));
   int64_t kwSize = win[1];
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{resultType, idxType}, ValueRange{padded, window},
-      ValueRange{vals, idxs}, maps, iters,
+  auto generic = buildWindowReduction(
+      b, loc, padded, ValueRange{vals, idxs}, win, s,
       [&](OpBuilder &nb, Location l, ValueRange a) {
         Value k = arith::AddIOp::create(
             nb, l,
@@ -1287,20 +1297,11 @@ struct FusedConv2DLowering : public OpRewritePattern<dl::FusedConv2DOp> {
       }
       // Every window is whole: one reduction of x / (KH * KW), which the
       // schedule fuses like a max pool.
-      MLIRContext *ctx = getContext();
       Value init = filledTensor(rewriter, loc, type, poolDims, floatConst(rewriter, loc, 0.0));
-      Value window = tensor::EmptyOp::create(rewriter, loc, win, rewriter.getF32Type());
-      AffineExpr n, oh, ow, c, kh, kw;
-      bindDims(ctx, n, oh, ow, c, kh, kw);
-      SmallVector<AffineMap> maps = {
-          AffineMap::get(6, 0, {n, oh * s[0] + kh, ow * s[1] + kw, c}, ctx),
-          AffineMap::get(6, 0, {kh, kw}, ctx), AffineMap::get(6, 0, {n, oh, ow, c}, ctx)};
-      SmallVector<IteratorType> iters(4, IteratorType::parallel);
-      iters.append(2, IteratorType::reduction);
       double scale = 1.0 / static_cast<double>(win[0] * win[1]);
-      auto avg = linalg::GenericOp::create(
-          rewriter, loc, TypeRange{type}, ValueRange{act, window}, ValueRange{init}, maps,
-          iters, [&](OpBuilder &b, Location l, ValueRange a) {
+      auto avg = buildWindowReduction(
+          rewriter, loc, act, ValueRange{init}, win, s,
+          [&](OpBuilder &b, Location l, ValueRange a) {
             Value scaled = arith::MulFOp::create(b, l, a[0], floatConst(b, l, scale));
             linalg::YieldOp::create(b, l, ValueRange{arith::AddFOp::create(b, l, a[2], scaled)});
           });
