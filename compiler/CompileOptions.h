@@ -45,7 +45,7 @@ struct CompileOptions {
   bool useCache = true;
   /// Report the decisions of a pass family as remarks ("fusion": what fused
   /// into what, and why each candidate did not). Remarks come from the
-  /// passes, so a model found in the compile cache reports none.
+  /// passes, so with remarks the compile cache is not used.
   std::string remarks;
 
   /// `name=value` for every option of DLC_MODULE_OPTIONS, one per line: the

@@ -174,7 +174,9 @@ struct Model::Impl {
         sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer().str();
     std::string key = cache::key(source, request, options, *target);
     std::string path;
-    if (options.useCache) {
+    // Remarks come from the passes: with remarks asked for, compile afresh.
+    bool useCache = options.useCache && options.remarks.empty();
+    if (useCache) {
       if (auto exe = cache::lookupMemory(key)) {
         times["cache"] += 0;
         return exe;
@@ -221,7 +223,7 @@ struct Model::Impl {
       return Status::error("code generation failed: " + msg);
     }
     std::shared_ptr<runtime::Executable> shared(std::move(*exe));
-    if (options.useCache)
+    if (useCache)
       cache::storeMemory(key, shared);
     return shared;
   }

@@ -137,10 +137,6 @@ int main(int argc, char **argv) {
     return 1;
   }
   flags.options.remarks = remarks;
-  // Remarks come from the passes: compile afresh instead of loading a
-  // cached module.
-  if (!remarks.empty())
-    flags.options.useCache = false;
   if (compileCmd) {
     flags.emit = emit;
     flags.options.target = target;
