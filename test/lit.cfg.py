@@ -2,6 +2,7 @@
 # lit configuration for dlc: .mlir and .dl tests, tools dlc and dlc-opt.
 
 import os
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -17,6 +18,9 @@ config.excludes = ["unittests", "CMakeLists.txt", "lit.cfg.py", "Inputs"]
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%dlc_src_root", config.dlc_src_root))
 config.substitutions.append(("%examples", os.path.join(config.dlc_src_root, "examples")))
+# Reads, compares and edits safetensors checkpoints (standard library only).
+config.substitutions.append(("%safetensors", sys.executable + " " + os.path.join(
+    config.dlc_src_root, "test", "Execution", "Inputs", "safetensors_tool.py")))
 config.substitutions.append(("%dlc_obj_root", config.dlc_obj_root))
 # The build's own CMake, generator and compilers (examples/embed is built
 # against the installed package by Examples/embed.test).
