@@ -25,6 +25,8 @@
   X(bool, vectorize, true,                                                     \
     "tile and vectorize with the target's schedule (the CPU's transform "      \
     "dialect schedule)")                                                       \
+  X(std::string, gpuArch, "sm_80",                                             \
+    "the GPU architecture the CUDA target generates PTX and cubins for")       \
   X(bool, strictSchedule, false,                                               \
     "fail to compile when the schedule cannot handle the module, instead of "  \
     "compiling it unscheduled (same results, slower); the tests use it to "    \

@@ -146,6 +146,16 @@ namespace modelspec {
 inline constexpr char kName[] = "name";
 /// The model's source file.
 inline constexpr char kFile[] = "file";
+/// Where the compiled code runs ("cpu", "cuda"): which memory its buffers
+/// must be in (absent: "cpu").
+inline constexpr char kDevice[] = "device";
+} // namespace modelspec
+
+/// The devices a module's code runs on (ModelSpec::device).
+inline constexpr char kDeviceCPU[] = "cpu";
+inline constexpr char kDeviceCUDA[] = "cuda";
+
+namespace modelspec {
 /// The lists of inputs, params, data sources and entries.
 inline constexpr char kInputs[] = "inputs";
 inline constexpr char kParams[] = "params";

@@ -11,6 +11,7 @@
 #include "runtime/Parallel.h"
 
 #include "runtime/Contracts.h"
+#include "runtime/Cuda.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -45,6 +46,11 @@ Executable::loadShared(const std::string &path) {
   auto spec = ModelSpec::fromJSON(*json);
   if (!spec.ok())
     return spec.status().withPrefix(path + ": ");
+  // Loading ran the module's constructors, which load a GPU module's
+  // kernels.
+  if (spec->device == contract::kDeviceCUDA)
+    if (Status st = cuda::takeError(); !st.ok())
+      return st.withPrefix(path + ": ");
   std::map<std::string, PackedFunction> fns;
   for (const EntrySpec &e : spec->entries) {
     void *fn = dlsym(handle, (contract::kEntryWrapperPrefix + e.name).c_str());
@@ -107,6 +113,26 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
     }
   }
 
+  // A GPU module reads its arguments on the device: tensors in host memory
+  // (a batch, params before the first step) are copied into device memory
+  // for the call; what earlier calls returned is there already.
+  bool onDevice = spec_.device == contract::kDeviceCUDA;
+  if (onDevice)
+    if (Status st = cuda::takeError(); !st.ok())
+      return st;
+  std::vector<Tensor> staged(args.size());
+  std::vector<std::unique_ptr<void, void (*)(void *)>> deviceSeeds;
+  auto deviceCopy = [&](size_t i, const void *data, size_t bytes, DType dtype,
+                        std::vector<int64_t> shape) -> Status {
+    void *p = cuda::allocate(bytes, entry->args[i].name.c_str());
+    if (!p)
+      return cuda::takeError();
+    staged[i] = Tensor::adopt(dtype, std::move(shape), p, cuda::release);
+    if (bytes)
+      std::memcpy(p, data, bytes);
+    return Status::success();
+  };
+
   // Descriptors live in one vector each; args[i] points at descriptor i.
   std::vector<std::vector<int64_t>> descriptors(args.size());
   std::vector<int64_t> seeds(args.size());
@@ -115,9 +141,24 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
     if (entry->args[i].role == contract::kRoleSeed) {
       seeds[i] = args[i].i64;
       int64_t *p = &seeds[i];
+      if (onDevice) {
+        void *d = cuda::allocate(sizeof(int64_t), "the step's seed");
+        if (!d)
+          return cuda::takeError();
+        std::memcpy(d, p, sizeof(int64_t));
+        deviceSeeds.emplace_back(d, cuda::release);
+        p = static_cast<int64_t *>(d);
+      }
       descriptors[i] = {reinterpret_cast<int64_t>(p), reinterpret_cast<int64_t>(p), 0};
     } else {
-      appendMemRefDescriptor(const_cast<Tensor &>(*args[i].tensor), descriptors[i]);
+      const Tensor *t = args[i].tensor;
+      if (onDevice && t->rawData() && !t->releasedWith(cuda::release)) {
+        if (Status st = deviceCopy(i, t->rawData(), t->byteSize(), t->dtype(), t->shape());
+            !st.ok())
+          return st;
+        t = &staged[i];
+      }
+      appendMemRefDescriptor(const_cast<Tensor &>(*t), descriptors[i]);
     }
     packed.push_back(descriptors[i].data());
   }
@@ -128,6 +169,8 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
   if (!entry->results.empty())
     packed.push_back(resultStorage.data());
   fn->second(packed.data());
+  void (*release)(void *) = onDevice ? cuda::release : std::free;
+  Status failed = onDevice ? cuda::takeError() : Status::success();
 
   // One buffer may back several results (CSE merges equal results, and a
   // gradient may be returned twice): the first adoptable use takes it, the
@@ -153,7 +196,7 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
     }
     bool first = seen.insert(allocated).second;
     if (first && contiguous && offset == 0 && aligned == allocated) {
-      results.push_back(Tensor::adopt(r.dtype, std::move(shape), allocated));
+      results.push_back(Tensor::adopt(r.dtype, std::move(shape), allocated, release));
       continue;
     }
     if (first)
@@ -181,6 +224,8 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
     results.push_back(std::move(t));
   }
   for (void *p : toFree)
-    std::free(p);
+    release(p);
+  if (!failed.ok())
+    return failed;
   return results;
 }

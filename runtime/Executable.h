@@ -21,6 +21,13 @@ namespace dlc::runtime {
 /// The packed calling convention of every entry point.
 using PackedFunction = void (*)(void **);
 
+/// Runtime functions that compiled code calls, by name and address, for a
+/// JIT to resolve (an AOT module finds them in the process that loads it).
+struct SymbolTable {
+  const std::pair<const char *, void *> *entries = nullptr;
+  size_t count = 0;
+};
+
 /// One argument of a call: a tensor, or (for the i64 seed) a scalar.
 struct ArgValue {
   const Tensor *tensor = nullptr;

@@ -28,6 +28,11 @@ uint64_t dlc::runtime::memoryLimit() {
 void dlc::runtime::setMemoryLimit(uint64_t bytes) { limitBytes.store(bytes); }
 
 StatusOr<uint64_t> dlc::runtime::parseMemorySize(const std::string &text) {
+  return parseMemorySize(text, physicalMemory());
+}
+
+StatusOr<uint64_t> dlc::runtime::parseMemorySize(const std::string &text,
+                                                 uint64_t total) {
   auto bad = [&] {
     return Status::error("'" + text + "': expected bytes with an optional K, M, G or T "
                          "suffix (2G), or a fraction of the memory (0.4)");
@@ -40,7 +45,7 @@ StatusOr<uint64_t> dlc::runtime::parseMemorySize(const std::string &text) {
     return bad();
   std::string suffix(end);
   if (suffix.empty() && value < 1)
-    return static_cast<uint64_t>(value * static_cast<double>(physicalMemory()));
+    return static_cast<uint64_t>(value * static_cast<double>(total));
   double scale = 1;
   if (suffix == "K" || suffix == "k")
     scale = 1024.0;

@@ -31,6 +31,9 @@ void setMemoryLimit(uint64_t bytes);
 /// (`0.4`).
 StatusOr<uint64_t> parseMemorySize(const std::string &text);
 
+/// The same, with fractions of `total` bytes (a GPU's memory).
+StatusOr<uint64_t> parseMemorySize(const std::string &text, uint64_t total);
+
 } // namespace dlc::runtime
 
 #endif // DLC_RUNTIME_MEMORY_H

@@ -84,6 +84,8 @@ std::string ModelSpec::toJSON() const {
   json j;
   j[kName] = name;
   j[kFile] = file;
+  if (device != "cpu")
+    j[kDevice] = device;
   for (const InputSpec &i : inputs)
     j[kInputs].push_back({{kName, i.name}, {kDType, dtypeName(i.dtype)},
                            {kShape, i.shape}, {kDims, i.dimNames},
@@ -127,6 +129,7 @@ StatusOr<ModelSpec> ModelSpec::fromJSON(const std::string &text) {
     ModelSpec s;
     s.name = j.at(kName);
     s.file = j.value(kFile, "");
+    s.device = j.value(kDevice, "cpu");
     for (const json &i : j.value(kInputs, json::array()))
       s.inputs.push_back(InputSpec{i.at(kName), dtypeFrom(i.at(kDType)),
                                    i.at(kShape).get<std::vector<int64_t>>(),

@@ -105,6 +105,9 @@ struct EntrySpec {
 struct ModelSpec {
   std::string name;
   std::string file;
+  /// Where the compiled code runs: "cpu", or "cuda" (its buffers must be in
+  /// memory the GPU can address; runtime/Cuda.h).
+  std::string device = "cpu";
   std::vector<InputSpec> inputs;
   std::vector<ParamSpec> params;
   std::vector<DataSourceSpec> data;

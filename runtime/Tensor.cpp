@@ -103,23 +103,25 @@ StatusOr<Tensor> Tensor::allocate(DType dtype, std::vector<int64_t> shape) {
   return t;
 }
 
-Tensor Tensor::adopt(DType dtype, std::vector<int64_t> shape, void *buffer) {
+Tensor Tensor::adopt(DType dtype, std::vector<int64_t> shape, void *buffer,
+                     void (*release)(void *)) {
   Tensor t;
   t.dtype_ = dtype;
   t.numElements_ = checkedNumElements(shape);
   t.shape_ = std::move(shape);
-  t.buffer_.reset(buffer);
+  t.buffer_ = std::unique_ptr<void, FreeDeleter>(buffer, FreeDeleter{release});
   return t;
 }
 
 bool Tensor::allocateBuffer() {
   size_t bytes = byteSize();
   if (bytes == 0) {
-    buffer_.reset();
+    buffer_ = nullptr;
     return true;
   }
   size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
-  buffer_.reset(std::aligned_alloc(kAlignment, rounded));
+  buffer_ = std::unique_ptr<void, FreeDeleter>(std::aligned_alloc(kAlignment, rounded),
+                                               FreeDeleter{std::free});
   return buffer_ != nullptr;
 }
 

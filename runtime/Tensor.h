@@ -52,6 +52,14 @@ int64_t checkedNumElements(const std::vector<int64_t> &shape);
 
 /// A dense row-major tensor owning a 64-byte-aligned buffer. Copying a Tensor
 /// copies its data; moving it moves the buffer.
+namespace detail {
+/// Frees a tensor's buffer with the function of the memory it is in.
+struct BufferRelease {
+  void (*release)(void *) = std::free;
+  void operator()(void *p) const { release(p); }
+};
+} // namespace detail
+
 class Tensor {
 public:
   /// Creates an f32 scalar holding 0.
@@ -144,15 +152,19 @@ public:
   /// "[[1, 2], [3, 4]]"; an empty dimension prints as "[]".
   std::string format() const;
 
-  /// Takes ownership of `buffer` (from malloc/aligned_alloc, freed with
-  /// free()) holding a row-major tensor of `shape`: compiled code returns
-  /// its results this way.
-  static Tensor adopt(DType dtype, std::vector<int64_t> shape, void *buffer);
+  /// Takes ownership of `buffer` holding a row-major tensor of `shape`,
+  /// to be freed with `release` (free() for malloc/aligned_alloc memory):
+  /// compiled code returns its results this way.
+  static Tensor adopt(DType dtype, std::vector<int64_t> shape, void *buffer,
+                      void (*release)(void *) = std::free);
+
+  /// Whether the buffer was adopted with `release` (which memory it is in).
+  bool releasedWith(void (*release)(void *)) const {
+    return buffer_.get_deleter().release == release;
+  }
 
 private:
-  struct FreeDeleter {
-    void operator()(void *p) const { std::free(p); }
-  };
+  using FreeDeleter = detail::BufferRelease;
 
   DType dtype_ = DType::F32;
   std::vector<int64_t> shape_;

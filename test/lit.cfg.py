@@ -48,6 +48,12 @@ if config.dlc_enable_cuda or os.environ.get("DLC_TEST_CUDA") == "1":
     config.available_features.add("cuda")
 if os.path.exists("/usr/local/cuda/bin/ptxas"):
     config.available_features.add("ptxas")
+# A CUDA driver without a GPU, for the runtime's GPU paths (Targets/CUDA).
+config.substitutions.append(("%fakecuda", os.path.join(config.dlc_obj_root, "lib",
+                                                       "libdlc-fake-cuda.so")))
+# No test may find a real driver unless it asks for one.
+if "cuda" not in config.available_features:
+    config.environment["DLC_CUDA_DRIVER"] = "/nonexistent/libcuda.so.1"
 
 # Debian's PyTorch (python3-torch), an independent autodiff to check gradients
 # against. .ci/run installs it.

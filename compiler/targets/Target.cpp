@@ -8,6 +8,7 @@
 #include "compiler/targets/Target.h"
 
 #include "compiler/targets/cpu/CPUTarget.h"
+#include "compiler/targets/cuda/CUDATarget.h"
 
 using namespace dlc;
 
@@ -21,8 +22,10 @@ struct TargetEntry {
 
 const TargetEntry kTargets[] = {
     {"cpu", cpu::getTarget, cpu::registerPasses},
-    // The CUDA target (PTX through NVPTX) is not written yet.
-    {"cuda", nullptr, nullptr},
+    {"cuda", cuda::getTarget, cuda::registerPasses},
+    // For tests: the CUDA target's mapped loops on the host (its passes are
+    // the CUDA target's).
+    {"cuda-emulated", cuda::getEmulatedTarget, nullptr},
 };
 } // namespace
 

@@ -66,15 +66,16 @@ TEST(CompileCacheTest, ModelAndRequestChangeTheKey) {
 }
 
 TEST(CompileCacheTest, TargetLookup) {
-  EXPECT_EQ(builtTargetNames(), "cpu");
+  EXPECT_EQ(builtTargetNames(), "cpu, cuda, cuda-emulated");
   auto cuda = lookupTarget("cuda");
-  ASSERT_FALSE(static_cast<bool>(cuda));
-  EXPECT_EQ(llvm::toString(cuda.takeError()),
-            "the cuda target is not built into this dlc; built targets: cpu");
+  ASSERT_TRUE(static_cast<bool>(cuda));
+  EXPECT_EQ(cuda->name(), "cuda");
+  EXPECT_TRUE(cuda->hasStage(Stage::PTX));
+  EXPECT_FALSE(lookupTarget("cpu")->hasStage(Stage::PTX));
   auto bogus = lookupTarget("gpu");
   ASSERT_FALSE(static_cast<bool>(bogus));
   EXPECT_EQ(llvm::toString(bogus.takeError()),
-            "unknown target 'gpu'; built targets: cpu");
+            "unknown target 'gpu'; built targets: cpu, cuda, cuda-emulated");
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/targets/cpu/CPUTarget.h"
+#include "compiler/targets/cpu/HostCode.h"
 
 #include "compiler/targets/cpu/Passes.h"
 #include "runtime/Contracts.h"
@@ -136,9 +137,12 @@ prepare(mlir::ModuleOp module, const runtime::ModelSpec &spec,
   return llvmModule;
 }
 
+} // namespace
+
 Expected<std::unique_ptr<runtime::Executable>>
-jitCompileModule(mlir::ModuleOp module, runtime::ModelSpec spec,
-                 const CompileOptions &options) {
+cpu::jitCompileHost(mlir::ModuleOp module, runtime::ModelSpec spec,
+                    const CompileOptions &options,
+                    llvm::ArrayRef<runtime::SymbolTable> symbolTables) {
   auto tm = hostMachine(options);
   if (!tm)
     return tm.takeError();
@@ -154,16 +158,20 @@ jitCompileModule(mlir::ModuleOp module, runtime::ModelSpec spec,
   auto engine = mlir::ExecutionEngine::create(module, engineOptions);
   if (!engine)
     return engine.takeError();
-  // The parallel loops call the runtime's OpenMP entry points.
-  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+  // The generated code calls into the runtime (the parallel loops' OpenMP
+  // entry points; a GPU target's driver calls).
+  (*engine)->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
-    size_t count = 0;
-    const std::pair<const char *, void *> *entries = runtime::openMPEntryPoints(count);
-    for (size_t i = 0; i < count; ++i)
-      symbols[interner(entries[i].first)] = {llvm::orc::ExecutorAddr::fromPtr(entries[i].second),
-                                             llvm::JITSymbolFlags::Exported};
+    for (const runtime::SymbolTable &table : symbolTables)
+      for (size_t i = 0; i < table.count; ++i)
+        symbols[interner(table.entries[i].first)] = {
+            llvm::orc::ExecutorAddr::fromPtr(table.entries[i].second),
+            llvm::JITSymbolFlags::Exported};
     return symbols;
   });
+  // Run the module's constructors now (a GPU module loads its kernels in
+  // them), with the runtime's symbols resolvable.
+  (*engine)->initialize();
   std::shared_ptr<mlir::ExecutionEngine> owned(std::move(*engine));
   std::map<std::string, runtime::PackedFunction> functions;
   for (const runtime::EntrySpec &entry : spec.entries) {
@@ -176,6 +184,7 @@ jitCompileModule(mlir::ModuleOp module, runtime::ModelSpec spec,
                                                std::static_pointer_cast<void>(owned));
 }
 
+namespace {
 /// An optimized LLVM module for this host, with the machine that compiles it.
 struct HostModule {
   std::unique_ptr<llvm::TargetMachine> tm;
@@ -198,8 +207,10 @@ Expected<std::unique_ptr<HostModule>> buildHostModule(mlir::ModuleOp module,
   return host;
 }
 
-Error emitLLVMIR(mlir::ModuleOp module, const runtime::ModelSpec &spec,
-                const CompileOptions &options, llvm::raw_ostream &os) {
+} // namespace
+
+Error cpu::emitHostLLVMIR(mlir::ModuleOp module, const runtime::ModelSpec &spec,
+                          const CompileOptions &options, llvm::raw_ostream &os) {
   auto host = buildHostModule(module, spec, options);
   if (!host)
     return host.takeError();
@@ -207,8 +218,9 @@ Error emitLLVMIR(mlir::ModuleOp module, const runtime::ModelSpec &spec,
   return Error::success();
 }
 
+namespace {
 Error writeObject(llvm::Module &module, llvm::TargetMachine &tm,
-                         llvm::StringRef path) {
+                  llvm::StringRef path) {
   std::error_code ec;
   llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
   if (ec)
@@ -224,8 +236,11 @@ Error writeObject(llvm::Module &module, llvm::TargetMachine &tm,
   return Error::success();
 }
 
-Error emitNative(mlir::ModuleOp module, const runtime::ModelSpec &spec,
-                 const CompileOptions &options, llvm::StringRef path, bool shared) {
+} // namespace
+
+Error cpu::emitHostBinary(mlir::ModuleOp module, const runtime::ModelSpec &spec,
+                          const CompileOptions &options, llvm::StringRef path,
+                          bool shared) {
   auto host = buildHostModule(module, spec, options);
   if (!host)
     return host.takeError();
@@ -263,7 +278,14 @@ Error emitNative(mlir::ModuleOp module, const runtime::ModelSpec &spec,
   }
   return Error::success();
 }
-} // namespace
+
+std::string cpu::hostCacheKey() {
+  std::string key = llvm::sys::getHostCPUName().str();
+  for (const auto &feature : llvm::sys::getHostCPUFeatures())
+    if (feature.second)
+      key += "," + feature.first().str();
+  return key;
+}
 
 //===----------------------------------------------------------------------===//
 // The target
@@ -317,28 +339,26 @@ public:
                  const CompileOptions &options, Stage stage,
                  llvm::raw_ostream &os) const override {
     assert(stage == Stage::LLVM && "the CPU target writes no other text stage");
-    return emitLLVMIR(module, spec, options, os);
+    return cpu::emitHostLLVMIR(module, spec, options, os);
   }
 
   Error emitBinary(mlir::ModuleOp module, const runtime::ModelSpec &spec,
                    const CompileOptions &options, Stage stage,
                    llvm::StringRef path) const override {
-    return emitNative(module, spec, options, path, stage == Stage::Module);
+    return cpu::emitHostBinary(module, spec, options, path, stage == Stage::Module);
   }
 
   Expected<std::unique_ptr<runtime::Executable>>
   jitCompile(mlir::ModuleOp module, runtime::ModelSpec spec,
              const CompileOptions &options) const override {
-    return jitCompileModule(module, std::move(spec), options);
+    size_t count = 0;
+    const auto *entries = runtime::openMPEntryPoints(count);
+    return cpu::jitCompileHost(module, std::move(spec), options, {{entries, count}});
   }
 
   /// The host CPU and its features: LLVM generates code for exactly these.
   std::string cacheKey(const CompileOptions &) const override {
-    std::string key = "cpu " + llvm::sys::getHostCPUName().str();
-    for (const auto &feature : llvm::sys::getHostCPUFeatures())
-      if (feature.second)
-        key += "," + feature.first().str();
-    return key;
+    return "cpu " + cpu::hostCacheKey();
   }
 };
 } // namespace

@@ -9,6 +9,7 @@
 #define DLC_COMPILER_TOOLS_DLC_COMMANDS_H
 
 #include "compiler/CompileOptions.h"
+#include "runtime/Status.h"
 
 #include <cstdint>
 #include <string>
@@ -30,7 +31,10 @@ struct Flags {
   std::string dataDir, report;
   // train
   int64_t steps = -1, batch = -1, threads = 0, seed = -1, validation = -1;
-  std::string device, logdir, save;
+  std::string device = "cpu", logdir, save;
+  // run, train, eval: --gpu-arch was given; --gpu-memory-limit
+  bool gpuArchGiven = false, targetGiven = false;
+  std::string gpuMemoryLimit;
 };
 
 /// An output a command writes: its flag (for messages), its path, and
@@ -45,6 +49,14 @@ struct Output {
 /// outputs on one path, and (for binary outputs, which are renamed into
 /// place) a path that exists but is not a regular file.
 int checkOutputs(const std::string &input, const std::vector<Output> &outputs);
+
+/// Selects the device `flags.device` names (cpu, cuda, cuda:N): for a GPU,
+/// the CUDA target for its architecture (unless --gpu-arch was given) and
+/// the GPU memory limit. An error when there is no such device.
+runtime::Status applyDevice(Flags &flags);
+
+/// `dlc devices`: the CPU and every GPU the driver sees.
+int devices();
 
 int compile(const Flags &flags);
 int run(const Flags &flags);

@@ -129,9 +129,6 @@ StatusOr<Session> openSession(const Flags &flags, int64_t seed) {
 } // namespace
 
 int train(const Flags &flags) {
-  if (flags.device != "cpu")
-    return fail(Status::error("--device " + flags.device +
-                              ": the cuda target is not built yet; use --device cpu"));
   if (!flags.logdir.empty())
     return fail(Status::error("--logdir (TensorBoard events) is not built yet"));
   if (flags.threads < 0)

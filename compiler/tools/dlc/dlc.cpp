@@ -15,6 +15,7 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <tuple>
 
 using namespace llvm;
@@ -25,6 +26,7 @@ cl::SubCommand compileCmd("compile", "Compile a model and show one stage");
 cl::SubCommand runCmd("run", "Evaluate the outputs (and the loss and metrics whose inputs are fed)");
 cl::SubCommand trainCmd("train", "Train a model, evaluate it and save it");
 cl::SubCommand evalCmd("eval", "Evaluate the loss and metrics on the test set");
+cl::SubCommand devicesCmd("devices", "List the CPU and the GPUs there are");
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dl>"), cl::Required,
                                cl::sub(compileCmd), cl::sub(runCmd),
@@ -33,8 +35,20 @@ cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dl>"), cl::Requi
 const std::string emitHelp = "Stage to show: " + dlc::stageList();
 cl::opt<std::string> emit("emit", cl::desc(emitHelp),
                           cl::init("dl"), cl::sub(compileCmd), cl::cat(dlcCategory));
-cl::opt<std::string> target("target", cl::desc("Target: cpu (or cuda, when built)"),
-                            cl::init("cpu"), cl::sub(compileCmd), cl::cat(dlcCategory));
+cl::opt<std::string> target("target", cl::desc("Target: cpu or cuda (cuda-emulated: the "
+                                               "CUDA target's loops on the host, for tests)"),
+                            cl::init("cpu"), cl::sub(compileCmd), cl::sub(runCmd),
+                            cl::sub(trainCmd), cl::sub(evalCmd), cl::cat(dlcCategory));
+cl::opt<std::string> gpuArch("gpu-arch",
+                             cl::desc("GPU architecture of the CUDA target (sm_80, sm_90; "
+                                      "default: the --device's, else sm_80)"),
+                             cl::value_desc("sm_NN"), cl::sub(compileCmd), cl::sub(runCmd),
+                             cl::sub(trainCmd), cl::sub(evalCmd), cl::cat(dlcCategory));
+cl::opt<std::string> gpuMemoryLimit(
+    "gpu-memory-limit",
+    cl::desc("GPU memory the run may use: bytes (2G) or a fraction of the GPU's (0.4)"),
+    cl::value_desc("size"), cl::sub(runCmd), cl::sub(trainCmd), cl::sub(evalCmd),
+    cl::cat(dlcCategory));
 cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout; "
                                               "required for obj and module)"),
                                 cl::value_desc("file"), cl::init("-"),
@@ -62,8 +76,10 @@ cl::opt<int64_t> validation("validation",
                             cl::desc("Training examples held out for validation "
                                      "(overrides the model; 0: none)"),
                             cl::init(-1), cl::sub(trainCmd), cl::cat(dlcCategory));
-cl::opt<std::string> device("device", cl::desc("cpu, cuda or cuda:N"),
-                            cl::init("cpu"), cl::sub(trainCmd), cl::cat(dlcCategory));
+cl::opt<std::string> device("device", cl::desc("Where the compiled code runs: cpu, cuda "
+                                               "or cuda:N"),
+                            cl::init("cpu"), cl::sub(runCmd), cl::sub(trainCmd),
+                            cl::sub(evalCmd), cl::cat(dlcCategory));
 cl::opt<int64_t> threads("threads", cl::desc("Worker threads (0: all cores)"),
                          cl::init(0), cl::sub(trainCmd), cl::cat(dlcCategory));
 cl::opt<int64_t> seed("seed", cl::desc("Seed of the random generator "
@@ -106,7 +122,7 @@ int main(int argc, char **argv) {
     os << "\n  built with LLVM " LLVM_VERSION_STRING " and MLIR\n";
   });
   for (cl::SubCommand *sub : {&cl::SubCommand::getTopLevel(), &compileCmd, &runCmd,
-                              &trainCmd, &evalCmd})
+                              &trainCmd, &evalCmd, &devicesCmd})
     cl::HideUnrelatedOptions(dlcCategory, *sub);
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -117,7 +133,10 @@ int main(int argc, char **argv) {
       "  dlc train FILE [--data DIR] [--steps N] [--batch N] [--validation N] [--device "
       "cpu|cuda|cuda:N] [--threads N] [--seed N] [--logdir DIR] [--save CKPT] "
       "[--restore CKPT] [--report FILE.json]\n"
-      "  dlc eval FILE --restore CKPT [--data DIR] [--report FILE.json]\n");
+      "  dlc eval FILE --restore CKPT [--data DIR] [--report FILE.json]\n"
+      "  dlc devices\n");
+  if (devicesCmd)
+    return dlc::tool::devices();
 
   dlc::tool::Flags flags;
   flags.file = inputFile;
@@ -137,13 +156,31 @@ int main(int argc, char **argv) {
     return 1;
   }
   flags.options.remarks = remarks;
+  if (gpuArch.getNumOccurrences()) {
+    StringRef arch = gpuArch;
+    if (!arch.consume_front("sm_") || arch.size() < 2 || arch.size() > 4 ||
+        !std::all_of(arch.begin(), arch.end() - (arch.ends_with("a") ? 1 : 0),
+                     [](char c) { return c >= '0' && c <= '9'; })) {
+      errs() << "dlc: error: --gpu-arch " << gpuArch << ": expected sm_NN (sm_80, sm_90, sm_90a)\n";
+      return 1;
+    }
+    flags.options.gpuArch = gpuArch;
+    flags.gpuArchGiven = true;
+  }
+  flags.options.target = target;
+  flags.targetGiven = target.getNumOccurrences() > 0;
   if (compileCmd) {
     flags.emit = emit;
-    flags.options.target = target;
     flags.output = outputFile;
     return dlc::tool::compile(flags);
   }
   flags.restore = restore;
+  flags.device = device;
+  flags.gpuMemoryLimit = gpuMemoryLimit;
+  if (dlc::runtime::Status st = dlc::tool::applyDevice(flags); !st.ok()) {
+    errs() << "dlc: error: " << st.message() << "\n";
+    return 1;
+  }
   if (runCmd) {
     flags.feeds.assign(feeds.begin(), feeds.end());
     return dlc::tool::run(flags);
@@ -167,7 +204,6 @@ int main(int argc, char **argv) {
     flags.steps = steps;
     flags.batch = batch;
     flags.validation = validation;
-    flags.device = device;
     flags.threads = threads;
     flags.seed = seed;
     flags.logdir = logdir;

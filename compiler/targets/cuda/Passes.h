@@ -1,0 +1,19 @@
+//===- Passes.h - passes of the CUDA target ---------------------*- C++ -*-===//
+//
+// Declarations of the CUDA target's passes (generated from Passes.td).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_COMPILER_TARGETS_CUDA_PASSES_H
+#define DLC_COMPILER_TARGETS_CUDA_PASSES_H
+
+#include "passes/Passes.h"
+
+namespace mlir::dlc::cuda {
+
+#define GEN_PASS_DECL
+#include "compiler/targets/cuda/Passes.h.inc"
+
+} // namespace mlir::dlc::cuda
+
+#endif // DLC_COMPILER_TARGETS_CUDA_PASSES_H

@@ -1,0 +1,64 @@
+//===- Passes.td - passes of the CUDA target ---------------*- tablegen -*-===//
+//
+// The passes that only the CUDA target runs, on bufferized IR: every copy
+// becomes a loop nest, and every outermost parallel loop nest becomes a GPU
+// kernel launch (or, for the host emulation that tests the mapping without
+// a GPU, the same block and thread loops on the host).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_TARGETS_CUDA_PASSES_TD
+#define DLC_TARGETS_CUDA_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def GPUPrepareLoopsPass : Pass<"dl-gpu-prepare-loops", "ModuleOp"> {
+  let summary = "copies as linalg ops, and parallel dimensions outermost";
+  let description = [{
+    Prepares bufferized linalg for `convert-linalg-to-parallel-loops` and
+    the mapping to threads. Bufferization writes copies (a padded input, a
+    result that aliases an argument) as `memref.copy`, which the host would
+    run as a memcpy or an element loop; on a GPU every copy is a kernel like
+    any other, so each becomes the equivalent `linalg.copy`. And a linalg
+    op whose reduction dimensions come before some of its parallel ones (a
+    matmul written (i, k, j)) would become a parallel loop over the leading
+    parallel dimensions only, with the rest nested inside a sequential
+    reduction loop: such ops are generalized and their dimensions permuted
+    so that every parallel dimension comes first (in their order), then the
+    reductions, and the whole parallel iteration space maps to threads.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def GPUMapLoopsPass : Pass<"dl-gpu-map-loops", "ModuleOp"> {
+  let summary = "map every outermost parallel loop nest to blocks and threads";
+  let description = [{
+    Runs after `convert-linalg-to-parallel-loops`. Each `scf.parallel` that
+    is not nested in another one (its loops are the parallel dimensions of
+    one linalg op; reductions are `scf.for` loops inside) becomes one
+    kernel: its iteration space is linearized, split into blocks of
+    `block-size` threads, and each thread delinearizes its global index
+    into the loop's induction variables and runs the body when the index is
+    in range. Nested parallel loops stay inside the kernel as sequential
+    loops. Constant buffers (`memref.get_global`) are copied into allocated
+    buffers first, since device code cannot read the host's globals; the
+    copies are freed at the end of their block.
+
+    With `emulate`, the kernels are the same block and thread loops as
+    `scf.for` nests on the host instead of `gpu.launch` ops: the same index
+    arithmetic and guards run on the CPU, so tests can compare the mapped
+    loops with the CPU target without a GPU.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", "256",
+           "threads per block">,
+    Option<"emulate", "emulate", "bool", "false",
+           "emit host loops over blocks and threads instead of gpu.launch">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+#endif // DLC_TARGETS_CUDA_PASSES_TD

@@ -1,0 +1,495 @@
+//===- Cuda.cpp - the CUDA driver, loaded at run time ----------------------===//
+//
+// The driver API is declared here by hand (no CUDA headers are needed to
+// build dlc): handles are opaque pointers, results ints, and only the entry
+// points below are used. Names are the ones libcuda.so.1 exports (the _v2
+// versions where cuda.h maps a name to one).
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Cuda.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <mutex>
+#include <unordered_map>
+
+using namespace dlc::runtime;
+using cuda::DeviceInfo;
+
+namespace {
+using CUresult = int;
+using CUdevice = int;
+using CUcontext = void *;
+using CUmodule = void *;
+using CUfunction = void *;
+using CUstream = void *;
+using CUdeviceptr = uintptr_t;
+
+constexpr CUresult CUDA_SUCCESS = 0;
+constexpr unsigned CU_MEM_ATTACH_GLOBAL = 1;
+constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
+constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
+constexpr int CU_JIT_OPTIMIZATION_LEVEL = 7;
+
+/// The driver's entry points: X(name in the library, type).
+#define DLC_CUDA_DRIVER_FUNCTIONS(X)                                           \
+  X(cuInit, CUresult (*)(unsigned))                                            \
+  X(cuGetErrorName, CUresult (*)(CUresult, const char **))                     \
+  X(cuGetErrorString, CUresult (*)(CUresult, const char **))                   \
+  X(cuDeviceGetCount, CUresult (*)(int *))                                     \
+  X(cuDeviceGet, CUresult (*)(CUdevice *, int))                                \
+  X(cuDeviceGetName, CUresult (*)(char *, int, CUdevice))                      \
+  X(cuDeviceTotalMem_v2, CUresult (*)(size_t *, CUdevice))                     \
+  X(cuDeviceGetAttribute, CUresult (*)(int *, int, CUdevice))                  \
+  X(cuDevicePrimaryCtxRetain, CUresult (*)(CUcontext *, CUdevice))             \
+  X(cuCtxSetCurrent, CUresult (*)(CUcontext))                                  \
+  X(cuCtxSynchronize, CUresult (*)())                                          \
+  X(cuModuleLoadData, CUresult (*)(CUmodule *, const void *))                  \
+  X(cuModuleLoadDataEx,                                                        \
+    CUresult (*)(CUmodule *, const void *, unsigned, int *, void **))          \
+  X(cuModuleUnload, CUresult (*)(CUmodule))                                    \
+  X(cuModuleGetFunction, CUresult (*)(CUfunction *, CUmodule, const char *))   \
+  X(cuLaunchKernel,                                                            \
+    CUresult (*)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, \
+                 unsigned, unsigned, CUstream, void **, void **))              \
+  X(cuStreamCreate, CUresult (*)(CUstream *, unsigned))                        \
+  X(cuStreamSynchronize, CUresult (*)(CUstream))                               \
+  X(cuMemAllocManaged, CUresult (*)(CUdeviceptr *, size_t, unsigned))          \
+  X(cuMemFree_v2, CUresult (*)(CUdeviceptr))
+
+template <class T> using Id = T;
+
+struct Driver {
+#define DLC_DRIVER_FIELD(name, type) Id<type> name = nullptr;
+  DLC_CUDA_DRIVER_FUNCTIONS(DLC_DRIVER_FIELD)
+#undef DLC_DRIVER_FIELD
+  void *handle = nullptr;
+};
+
+/// Everything the runtime keeps about the GPU, behind one lock.
+struct State {
+  std::mutex mutex;
+  bool loadTried = false;
+  Status loadStatus = Status::success();
+  Driver driver;
+  int selected = -1;
+  CUcontext context = nullptr;
+  CUstream stream = nullptr;
+  uint64_t limit = 0, inUse = 0;
+  /// Live buffers and their sizes; freed ones kept for reuse, by size.
+  std::unordered_map<const void *, size_t> buffers;
+  std::unordered_map<size_t, std::vector<void *>> cache;
+  Status sticky = Status::success();
+};
+
+State &state() {
+  static State *s = new State; // never destroyed: modules may outlive main
+  return *s;
+}
+
+/// "cuLaunchKernel failed: CUDA_ERROR_INVALID_VALUE (invalid argument)".
+std::string describe(const Driver &d, const char *call, CUresult r) {
+  const char *name = nullptr, *text = nullptr;
+  if (d.cuGetErrorName)
+    d.cuGetErrorName(r, &name);
+  if (d.cuGetErrorString)
+    d.cuGetErrorString(r, &text);
+  std::string s = std::string(call) + " failed: ";
+  s += name ? name : "CUDA error " + std::to_string(r);
+  if (text)
+    s += std::string(" (") + text + ")";
+  return s;
+}
+
+/// Keeps the first error for takeError().
+void keep(State &s, Status status) {
+  if (s.sticky.ok())
+    s.sticky = std::move(status);
+}
+
+#define DLC_CHECK(s, call, ...)                                                \
+  [&]() -> Status {                                                            \
+    CUresult r = (s).driver.call(__VA_ARGS__);                                 \
+    return r == CUDA_SUCCESS ? Status::success()                               \
+                             : Status::error(describe((s).driver, #call, r));  \
+  }()
+
+Status loadLocked(State &s) {
+  if (s.loadTried)
+    return s.loadStatus;
+  s.loadTried = true;
+  const char *override = std::getenv("DLC_CUDA_DRIVER");
+  const char *file = override && *override ? override : "libcuda.so.1";
+  void *handle = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char *why = dlerror();
+    s.loadStatus = makeError("no CUDA driver: ", why ? why : file);
+    return s.loadStatus;
+  }
+  Driver d;
+  d.handle = handle;
+#define DLC_DRIVER_LOOKUP(name, type)                                          \
+  d.name = reinterpret_cast<Id<type>>(dlsym(handle, #name));                       \
+  if (!d.name) {                                                               \
+    s.loadStatus = makeError("the CUDA driver ", file, " has no " #name);      \
+    return s.loadStatus;                                                       \
+  }
+  DLC_CUDA_DRIVER_FUNCTIONS(DLC_DRIVER_LOOKUP)
+#undef DLC_DRIVER_LOOKUP
+  s.driver = d;
+  if (Status st = DLC_CHECK(s, cuInit, 0); !st.ok()) {
+    s.loadStatus = makeError("the CUDA driver cannot start: ", st.message());
+    return s.loadStatus;
+  }
+  return s.loadStatus;
+}
+
+/// Returns the buffers kept for reuse to the driver.
+void dropCache(State &s) {
+  for (auto &[size, list] : s.cache)
+    for (void *p : list) {
+      if (Status st = DLC_CHECK(s, cuMemFree_v2, reinterpret_cast<CUdeviceptr>(p)); !st.ok())
+        keep(s, st);
+      s.inUse -= size;
+    }
+  s.cache.clear();
+}
+
+StatusOr<DeviceInfo> describeDevice(State &s, int ordinal) {
+  CUdevice dev = 0;
+  if (Status st = DLC_CHECK(s, cuDeviceGet, &dev, ordinal); !st.ok())
+    return st;
+  DeviceInfo info;
+  info.ordinal = ordinal;
+  char name[256] = {};
+  size_t total = 0;
+  if (Status st = DLC_CHECK(s, cuDeviceGetName, name, sizeof name - 1, dev); !st.ok())
+    return st;
+  if (Status st = DLC_CHECK(s, cuDeviceTotalMem_v2, &total, dev); !st.ok())
+    return st;
+  if (Status st = DLC_CHECK(s, cuDeviceGetAttribute, &info.major,
+                            CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev);
+      !st.ok())
+    return st;
+  if (Status st = DLC_CHECK(s, cuDeviceGetAttribute, &info.minor,
+                            CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
+      !st.ok())
+    return st;
+  info.name = name;
+  info.totalBytes = total;
+  return info;
+}
+
+int deviceCount(State &s, Status &status) {
+  int count = 0;
+  status = DLC_CHECK(s, cuDeviceGetCount, &count);
+  return count;
+}
+
+Status selectLocked(State &s, int ordinal) {
+  if (Status st = loadLocked(s); !st.ok())
+    return st;
+  if (s.selected == ordinal)
+    return Status::success();
+  Status st;
+  int count = deviceCount(s, st);
+  if (!st.ok())
+    return st;
+  if (ordinal < 0 || ordinal >= count)
+    return count == 0 ? makeError("no CUDA device is visible (CUDA_VISIBLE_DEVICES, or no GPU)")
+                      : makeError("there is no CUDA device ", ordinal, " (", count,
+                                  count == 1 ? " device is" : " devices are",
+                                  " visible: cuda:0",
+                                  count > 1 ? "..cuda:" + std::to_string(count - 1) : "",
+                                  ")");
+  CUdevice dev = 0;
+  if (Status e = DLC_CHECK(s, cuDeviceGet, &dev, ordinal); !e.ok())
+    return e;
+  CUcontext ctx = nullptr;
+  if (Status e = DLC_CHECK(s, cuDevicePrimaryCtxRetain, &ctx, dev); !e.ok())
+    return e;
+  if (Status e = DLC_CHECK(s, cuCtxSetCurrent, ctx); !e.ok())
+    return e;
+  CUstream stream = nullptr;
+  // A blocking stream: it orders with the legacy default stream as well.
+  if (Status e = DLC_CHECK(s, cuStreamCreate, &stream, 0u); !e.ok())
+    return e;
+  s.selected = ordinal;
+  s.context = ctx;
+  s.stream = stream;
+  return Status::success();
+}
+
+/// The selected device's context made current on this thread (the
+/// runtime's worker threads and a host's threads may call in); GPU 0 when
+/// nothing was selected. False (error kept) when there is none.
+bool ready(State &s) {
+  if (s.selected < 0) {
+    if (Status st = selectLocked(s, 0); !st.ok()) {
+      keep(s, st);
+      return false;
+    }
+    return true;
+  }
+  if (Status st = DLC_CHECK(s, cuCtxSetCurrent, s.context); !st.ok()) {
+    keep(s, st);
+    return false;
+  }
+  return true;
+}
+} // namespace
+
+Status cuda::load() {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return loadLocked(s);
+}
+
+StatusOr<std::vector<cuda::DeviceInfo>> cuda::devices() {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (Status st = loadLocked(s); !st.ok())
+    return st;
+  Status st;
+  int count = deviceCount(s, st);
+  if (!st.ok())
+    return st;
+  std::vector<DeviceInfo> list;
+  for (int i = 0; i < count; ++i) {
+    auto info = describeDevice(s, i);
+    if (!info.ok())
+      return info.status();
+    list.push_back(*info);
+  }
+  return list;
+}
+
+Status cuda::select(int ordinal) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return selectLocked(s, ordinal);
+}
+
+StatusOr<cuda::DeviceInfo> cuda::selectedDevice() {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (s.selected < 0)
+    if (Status st = selectLocked(s, 0); !st.ok())
+      return st;
+  return describeDevice(s, s.selected);
+}
+
+void cuda::setMemoryLimit(uint64_t bytes) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.limit = bytes;
+}
+
+void *cuda::allocate(size_t bytes, const char *what) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (!ready(s))
+    return nullptr;
+  // Sizes are rounded up to 256 bytes (the driver's alignment), and freed
+  // buffers are kept by size for the next step, which allocates the same.
+  size_t size = ((bytes ? bytes : 1) + 255) / 256 * 256;
+  auto cached = s.cache.find(size);
+  if (cached != s.cache.end() && !cached->second.empty()) {
+    void *p = cached->second.back();
+    cached->second.pop_back();
+    s.buffers[p] = size;
+    return p;
+  }
+  if (s.limit && s.inUse + size > s.limit)
+    dropCache(s);
+  if (s.limit && s.inUse + size > s.limit) {
+    keep(s, makeError("out of GPU memory: ", what, " needs ", size, " bytes, ",
+                      s.inUse, " of the ", s.limit, " bytes allowed are in use "
+                      "(--gpu-memory-limit)"));
+    return nullptr;
+  }
+  CUdeviceptr ptr = 0;
+  Status st = DLC_CHECK(s, cuMemAllocManaged, &ptr, size, CU_MEM_ATTACH_GLOBAL);
+  if (!st.ok()) {
+    dropCache(s);
+    st = DLC_CHECK(s, cuMemAllocManaged, &ptr, size, CU_MEM_ATTACH_GLOBAL);
+  }
+  if (!st.ok()) {
+    keep(s, makeError("out of GPU memory: ", what, " needs ", size, " bytes: ",
+                      st.message()));
+    return nullptr;
+  }
+  void *p = reinterpret_cast<void *>(ptr);
+  s.buffers[p] = size;
+  s.inUse += size;
+  return p;
+}
+
+void cuda::release(void *ptr) {
+  if (!ptr)
+    return;
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  auto it = s.buffers.find(ptr);
+  if (it == s.buffers.end()) {
+    keep(s, makeError("freeing memory that the CUDA runtime did not allocate"));
+    return;
+  }
+  // Launches are synchronous: no kernel still uses the buffer.
+  s.cache[it->second].push_back(ptr);
+  s.buffers.erase(it);
+}
+
+bool cuda::isDeviceBuffer(const void *ptr) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.buffers.count(ptr) != 0;
+}
+
+Status cuda::takeError() {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  Status st = std::move(s.sticky);
+  s.sticky = Status::success();
+  return st;
+}
+
+Status cuda::synchronize() {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (!ready(s))
+    return Status::success(); // the error is kept for takeError()
+  return DLC_CHECK(s, cuStreamSynchronize, s.stream);
+}
+
+//===----------------------------------------------------------------------===//
+// What compiled modules call (the signatures MLIR 22's gpu-to-llvm and the
+// gpu.binary translation emit; docs/ABI.md)
+//===----------------------------------------------------------------------===//
+
+extern "C" {
+
+__attribute__((visibility("default"))) void *mgpuModuleLoad(void *data, size_t) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (!ready(s))
+    return nullptr;
+  CUmodule module = nullptr;
+  if (Status st = DLC_CHECK(s, cuModuleLoadData, &module, data); !st.ok())
+    keep(s, st.withPrefix("loading the kernels: "));
+  return module;
+}
+
+__attribute__((visibility("default"))) void *mgpuModuleLoadJIT(void *data, int optLevel) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (!ready(s))
+    return nullptr;
+  CUmodule module = nullptr;
+  int option = CU_JIT_OPTIMIZATION_LEVEL;
+  void *value = reinterpret_cast<void *>(static_cast<intptr_t>(optLevel));
+  if (Status st = DLC_CHECK(s, cuModuleLoadDataEx, &module, data, 1u, &option, &value);
+      !st.ok())
+    keep(s, st.withPrefix("compiling the kernels' PTX: "));
+  return module;
+}
+
+__attribute__((visibility("default"))) void mgpuModuleUnload(void *module) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (module && s.driver.cuModuleUnload)
+    s.driver.cuModuleUnload(module); // at exit: nothing left to report to
+}
+
+__attribute__((visibility("default"))) void *mgpuModuleGetFunction(void *module,
+                                                                  const char *name) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (!module) {
+    // Loading failed (that error is kept), or never ran.
+    keep(s, makeError("kernel ", name, ": its module was not loaded"));
+    return nullptr;
+  }
+  CUfunction fn = nullptr;
+  if (Status st = DLC_CHECK(s, cuModuleGetFunction, &fn, module, name); !st.ok())
+    keep(s, st.withPrefix(std::string("kernel ") + name + ": "));
+  return fn;
+}
+
+/// Every launch goes to the runtime's one stream of the selected device.
+__attribute__((visibility("default"))) void *mgpuStreamCreate() {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return ready(s) ? s.stream : nullptr;
+}
+
+__attribute__((visibility("default"))) void mgpuStreamDestroy(void *) {}
+
+__attribute__((visibility("default"))) void mgpuStreamSynchronize(void *stream) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (!stream || !s.sticky.ok())
+    return;
+  if (Status st = DLC_CHECK(s, cuStreamSynchronize, stream); !st.ok())
+    keep(s, st);
+}
+
+__attribute__((visibility("default"))) void
+mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
+                 intptr_t blockX, intptr_t blockY, intptr_t blockZ, int32_t smem,
+                 void *stream, void **params, void **extra, size_t) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  // After an error, later kernels would read what failed to be written.
+  if (!function || !s.sticky.ok())
+    return;
+  if (gridX == 0 || gridY == 0 || gridZ == 0)
+    return; // an empty loop nest
+  if (gridX > 0x7fffffff || gridY > 65535 || gridZ > 65535) {
+    keep(s, makeError("a kernel needs ", gridX, "x", gridY, "x", gridZ,
+                      " blocks, more than a launch may have"));
+    return;
+  }
+  if (Status st = DLC_CHECK(s, cuLaunchKernel, function, unsigned(gridX), unsigned(gridY),
+                            unsigned(gridZ), unsigned(blockX), unsigned(blockY),
+                            unsigned(blockZ), unsigned(smem), stream, params, extra);
+      !st.ok())
+    keep(s, st);
+}
+
+__attribute__((visibility("default"))) void *_mlir_memref_to_llvm_alloc(size_t bytes) {
+  return cuda::allocate(bytes, "a buffer of the compiled step");
+}
+
+__attribute__((visibility("default"))) void *
+_mlir_memref_to_llvm_aligned_alloc(size_t, size_t bytes) {
+  // Managed memory is aligned to at least 256 bytes.
+  return cuda::allocate(bytes, "a buffer of the compiled step");
+}
+
+__attribute__((visibility("default"))) void _mlir_memref_to_llvm_free(void *ptr) {
+  cuda::release(ptr);
+}
+
+} // extern "C"
+
+const std::pair<const char *, void *> *cuda::entryPoints(size_t &count) {
+  static const std::pair<const char *, void *> table[] = {
+      {"mgpuModuleLoad", reinterpret_cast<void *>(&mgpuModuleLoad)},
+      {"mgpuModuleLoadJIT", reinterpret_cast<void *>(&mgpuModuleLoadJIT)},
+      {"mgpuModuleUnload", reinterpret_cast<void *>(&mgpuModuleUnload)},
+      {"mgpuModuleGetFunction", reinterpret_cast<void *>(&mgpuModuleGetFunction)},
+      {"mgpuStreamCreate", reinterpret_cast<void *>(&mgpuStreamCreate)},
+      {"mgpuStreamDestroy", reinterpret_cast<void *>(&mgpuStreamDestroy)},
+      {"mgpuStreamSynchronize", reinterpret_cast<void *>(&mgpuStreamSynchronize)},
+      {"mgpuLaunchKernel", reinterpret_cast<void *>(&mgpuLaunchKernel)},
+      {"_mlir_memref_to_llvm_alloc", reinterpret_cast<void *>(&_mlir_memref_to_llvm_alloc)},
+      {"_mlir_memref_to_llvm_aligned_alloc",
+       reinterpret_cast<void *>(&_mlir_memref_to_llvm_aligned_alloc)},
+      {"_mlir_memref_to_llvm_free", reinterpret_cast<void *>(&_mlir_memref_to_llvm_free)},
+  };
+  count = sizeof table / sizeof table[0];
+  return table;
+}

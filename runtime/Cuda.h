@@ -1,0 +1,84 @@
+//===- Cuda.h - the CUDA driver, loaded at run time --------------*- C++ -*-===//
+//
+// The runtime's whole contact with NVIDIA GPUs. The driver library is
+// opened with dlopen("libcuda.so.1") when a GPU is first asked for, so one
+// dlc and one dlc-rt run on machines with and without one; DLC_CUDA_DRIVER
+// names another library with the same entry points (the tests' fake
+// driver). Every driver call is checked, and a failure names the call and
+// the driver's error string.
+//
+// Compiled CUDA modules call the `mgpu*` functions below to load their
+// kernels and launch them, and allocate every buffer through the runtime
+// (`_mlir_memref_to_llvm_*`): buffers are CUDA managed memory, which the
+// kernels address and the host reads (checkpoints, metrics) without
+// explicit copies; params and optimizer state stay on the device between
+// steps, as each step's results are the next step's arguments.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_RUNTIME_CUDA_H
+#define DLC_RUNTIME_CUDA_H
+
+#include "runtime/Status.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dlc::runtime::cuda {
+
+/// One GPU as the driver reports it (after CUDA_VISIBLE_DEVICES).
+struct DeviceInfo {
+  int ordinal = 0;
+  std::string name;
+  uint64_t totalBytes = 0;
+  int major = 0, minor = 0;
+  /// "sm_90" for compute capability 9.0.
+  std::string arch() const {
+    return "sm_" + std::to_string(major) + std::to_string(minor);
+  }
+};
+
+/// Loads the driver and initializes it (once); an error saying why there is
+/// no GPU to use otherwise (no driver library, cuInit failed).
+Status load();
+
+/// The GPUs there are; an error when the driver cannot be loaded.
+StatusOr<std::vector<DeviceInfo>> devices();
+
+/// Makes GPU `ordinal` the device compiled modules run on, with its primary
+/// context current; an error when there is no such GPU.
+Status select(int ordinal);
+
+/// The selected device (select() or, when no one called it, GPU 0 on first
+/// use).
+StatusOr<DeviceInfo> selectedDevice();
+
+/// Limits the managed memory the runtime hands out (0: the device's memory).
+void setMemoryLimit(uint64_t bytes);
+
+/// Allocates `bytes` of managed memory; null (and the error kept for
+/// takeError) when the driver or the limit refuses. `what` names the
+/// buffer in that error.
+void *allocate(size_t bytes, const char *what = "a buffer");
+/// Frees memory from allocate().
+void release(void *ptr);
+/// Whether `ptr` is the start of a buffer from allocate().
+bool isDeviceBuffer(const void *ptr);
+
+/// The first driver error since the last call (the mgpu* functions cannot
+/// return one), or success.
+Status takeError();
+
+/// Waits for the device to finish all work.
+Status synchronize();
+
+/// The functions compiled CUDA modules call, by name and address (the JIT
+/// resolves them; AOT modules find them in the process).
+const std::pair<const char *, void *> *entryPoints(size_t &count);
+
+} // namespace dlc::runtime::cuda
+
+#endif // DLC_RUNTIME_CUDA_H
