@@ -25,6 +25,9 @@
   X(bool, vectorize, true,                                                     \
     "tile and vectorize with the target's schedule (the CPU's transform "      \
     "dialect schedule)")                                                       \
+  X(std::string, mcpu, "",                                                     \
+    "the x86-64 CPU the host code is for (x86-64-v3, znver4; empty: this "     \
+    "host, with its features)")                                                \
   X(std::string, gpuArch, "sm_80",                                             \
     "the GPU architecture the CUDA target generates PTX and cubins for")       \
   X(bool, strictSchedule, false,                                               \

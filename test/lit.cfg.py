@@ -13,7 +13,7 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".dl", ".test", ".py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.dlc_obj_root, "test")
-config.excludes = ["unittests", "CMakeLists.txt", "lit.cfg.py", "Inputs"]
+config.excludes = ["unittests", "CMakeLists.txt", "lit.cfg.py", "Inputs", "ptxas-examples.sh"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%dlc_src_root", config.dlc_src_root))

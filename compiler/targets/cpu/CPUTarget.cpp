@@ -30,6 +30,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/X86TargetParser.h"
 
 #include <unistd.h>
 
@@ -67,6 +68,16 @@ Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine(const CompileOptions 
     return builder.takeError();
   builder->setCodeGenOptLevel(codeGenLevel(options.optLevel));
   builder->setRelocationModel(llvm::Reloc::PIC_);
+  if (!options.mcpu.empty()) {
+    // Another x86-64 CPU (AOT modules for other machines): its features,
+    // not this host's.
+    if (llvm::X86::parseArchX86(options.mcpu, /*Only64Bit=*/true) == llvm::X86::CK_None)
+      return llvm::createStringError("--mcpu " + options.mcpu +
+                                     ": not an x86-64 CPU that LLVM knows "
+                                     "(x86-64-v2, x86-64-v3, x86-64-v4, znver4, ...)");
+    builder->setCPU(options.mcpu);
+    builder->setFeatures("");
+  }
   return builder->createTargetMachine();
 }
 
@@ -360,6 +371,7 @@ public:
   std::string cacheKey(const CompileOptions &) const override {
     return "cpu " + cpu::hostCacheKey();
   }
+  // (CompileOptions::mcpu is in the key through DLC_MODULE_OPTIONS.)
 };
 } // namespace
 

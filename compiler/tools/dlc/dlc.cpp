@@ -44,6 +44,10 @@ cl::opt<std::string> gpuArch("gpu-arch",
                                       "default: the --device's, else sm_80)"),
                              cl::value_desc("sm_NN"), cl::sub(compileCmd), cl::sub(runCmd),
                              cl::sub(trainCmd), cl::sub(evalCmd), cl::cat(dlcCategory));
+cl::opt<std::string> mcpu("mcpu",
+                          cl::desc("CPU the host code is compiled for (x86-64-v3, znver4; "
+                                   "default: this machine's)"),
+                          cl::value_desc("cpu"), cl::sub(compileCmd), cl::cat(dlcCategory));
 cl::opt<std::string> gpuMemoryLimit(
     "gpu-memory-limit",
     cl::desc("GPU memory the run may use: bytes (2G) or a fraction of the GPU's (0.4)"),
@@ -171,6 +175,7 @@ int main(int argc, char **argv) {
   flags.targetGiven = target.getNumOccurrences() > 0;
   if (compileCmd) {
     flags.emit = emit;
+    flags.options.mcpu = mcpu;
     flags.output = outputFile;
     return dlc::tool::compile(flags);
   }
