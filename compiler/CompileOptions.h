@@ -25,6 +25,11 @@
   X(bool, vectorize, true,                                                     \
     "tile and vectorize with the target's schedule (the CPU's transform "      \
     "dialect schedule)")                                                       \
+  X(std::string, device, "",                                                   \
+    "the device the step runs on (cpu, cuda:N; empty: the target's), which "   \
+    "ops pinned by device blocks are checked against (dl-place)")              \
+  X(bool, softPlacement, false,                                                \
+    "run ops pinned to another device on the step's device, with a note")     \
   X(std::string, mcpu, "",                                                     \
     "the x86-64 CPU the host code is for (x86-64-v3, znver4; empty: this "     \
     "host, with its features)")                                                \
@@ -52,6 +57,19 @@ struct CompileOptions {
   /// into what, and why each candidate did not). Remarks come from the
   /// passes, so with remarks the compile cache is not used.
   std::string remarks;
+
+  /// Whether `remarks` (a comma-separated list) asks for `family`.
+  bool wantsRemarks(const std::string &family) const {
+    std::string list = "," + remarks + ",";
+    return list.find("," + family + ",") != std::string::npos;
+  }
+
+  /// The device the step runs on: `device`, else the target's.
+  std::string runDevice() const {
+    if (!device.empty())
+      return device;
+    return target == "cuda" ? "cuda:0" : "cpu";
+  }
 
   /// `name=value` for every option of DLC_MODULE_OPTIONS, one per line: the
   /// options' part of the compile cache's key.

@@ -24,8 +24,11 @@ void dlc::buildDLPipeline(mlir::OpPassManager &pm, const CompileOptions &) {
 }
 
 void dlc::buildFusedPipeline(mlir::OpPassManager &pm, const CompileOptions &options) {
+  addPassPipeline(pm, "dl-place{device=" + options.runDevice() +
+                          (options.softPlacement ? " soft=1" : "") +
+                          (options.wantsRemarks("placement") ? " log=1" : "") + "}");
   if (options.fusion)
-    addPassPipeline(pm, options.remarks == "fusion"
+    addPassPipeline(pm, options.wantsRemarks("fusion")
                             ? "dl-fuse-conv-relu-pool{remarks=1}"
                             : "dl-fuse-conv-relu-pool");
 }

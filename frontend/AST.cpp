@@ -168,6 +168,7 @@ public:
 
   void dumpModule(const ModuleAST &m);
   void dumpDecl(const DeclAST &d);
+  void dumpDeclBody(const DeclAST &d);
   void dumpExpr(const ExprAST &e);
   /// Prints `name` followed by its value, one level deeper.
   void dumpNamed(llvm::StringRef label, const NamedExprAST &named);
@@ -206,6 +207,15 @@ void ASTDumper::dumpNamed(llvm::StringRef label, const NamedExprAST &named) {
 }
 
 void ASTDumper::dumpDecl(const DeclAST &d) {
+  if (!d.getDevice().empty()) {
+    line() << "Device " << d.getDevice() << '\n';
+    Nest nest(*this);
+    return dumpDeclBody(d);
+  }
+  dumpDeclBody(d);
+}
+
+void ASTDumper::dumpDeclBody(const DeclAST &d) {
   llvm::TypeSwitch<const DeclAST *>(&d)
       .Case([&](const ModelDeclAST *model) {
         line() << "Model " << model->getName();

@@ -308,9 +308,16 @@ public:
   /// Where the declaration starts: its keyword, or for `NAME = EXPR` its name.
   const Location &loc() const { return location; }
 
+  /// The device of the innermost `device NAME { ... }` block around the
+  /// declaration ("cpu", "cuda:N"; "" outside every block): the ops it
+  /// creates are pinned there.
+  const std::string &getDevice() const { return device; }
+  void setDevice(std::string name) { device = std::move(name); }
+
 private:
   const Kind kind;
   Location location;
+  std::string device;
 };
 
 /// `model NAME`.

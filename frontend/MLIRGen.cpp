@@ -252,11 +252,18 @@ mlir::OwningOpRef<mlir::ModuleOp> MLIRGenImpl::generate(const ModuleAST &ast) {
       allNames.try_emplace(d->getName(), d->getNameLoc());
   }
 
-  for (const DeclPtr &decl : ast.getDecls())
+  for (const DeclPtr &decl : ast.getDecls()) {
+    mlir::Operation *before = body->empty() ? nullptr : &body->back();
     if (!genDecl(*decl)) {
       module->erase();
       return nullptr;
     }
+    // A declaration in a device block pins every op it created.
+    if (!decl->getDevice().empty())
+      for (mlir::Operation &op : llvm::make_range(
+               before ? std::next(before->getIterator()) : body->begin(), body->end()))
+        op.setAttr(contract::kDeviceAttr, builder.getStringAttr(decl->getDevice()));
+  }
 
   llvm::SmallVector<Value> results;
   llvm::SmallVector<mlir::Attribute> resultAttrs;

@@ -9,7 +9,9 @@
 
 #include "frontend/Parser.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringExtras.h"
 
 #include <cmath>
 
@@ -109,6 +111,8 @@ private:
   //===--------------------------------------------------------------------===//
 
   DeclPtr parseDeclaration();
+  bool isDeviceBlock() const;
+  bool parseDeviceBlock(std::vector<DeclPtr> &decls);
   DeclPtr parseModel();
   DeclPtr parseInput();
   DeclPtr parseParam();
@@ -154,15 +158,96 @@ std::unique_ptr<ModuleAST> Parser::parseModule() {
   std::vector<DeclPtr> decls;
   skipSeparators();
   while (!tok().is(TokenKind::Eof)) {
-    DeclPtr decl = parseDeclaration();
-    if (!decl)
-      return nullptr;
-    decls.push_back(std::move(decl));
+    if (isDeviceBlock()) {
+      if (!parseDeviceBlock(decls))
+        return nullptr;
+    } else {
+      DeclPtr decl = parseDeclaration();
+      if (!decl)
+        return nullptr;
+      decls.push_back(std::move(decl));
+    }
     if (!atStatementEnd())
       return expected("newline or ';' after the declaration");
     skipSeparators();
   }
   return std::make_unique<ModuleAST>(std::move(start), std::move(decls));
+}
+
+/// `device` starts a block where a declaration may start, unless it is bound
+/// (`device = ...`).
+bool Parser::isDeviceBlock() const {
+  return tok().is(TokenKind::Identifier) && tok().spelling == "device" &&
+         !peek().is(TokenKind::Equal);
+}
+
+/// device_block ::= 'device' device_name '{' separator*
+///                  (block_item (separator+ block_item)*)? separator* '}'
+/// device_name ::= 'cpu' | 'cuda' (':' integer)?
+/// block_item ::= declaration | device_block
+///
+/// The block's declarations join the module's (names bound inside stay
+/// visible after it), each pinned to the innermost block's device.
+bool Parser::parseDeviceBlock(std::vector<DeclPtr> &decls) {
+  consume();
+  Location nameLoc = loc();
+  if (!tok().is(TokenKind::Identifier)) {
+    expected("a device after 'device' (cpu, cuda or cuda:N)");
+    return false;
+  }
+  std::string device = tok().spelling.str();
+  consume();
+  if (device == "cuda" && tok().is(TokenKind::Colon)) {
+    consume();
+    llvm::StringRef digits = tok().spelling;
+    if (!tok().is(TokenKind::Number) || digits.empty() || digits.size() > 4 ||
+        !llvm::all_of(digits, llvm::isDigit)) {
+      expected("a GPU number after 'cuda:'");
+      return false;
+    }
+    device += ":" + digits.str();
+    consume();
+  } else if (device == "cuda") {
+    device = "cuda:0";
+  } else if (device != "cpu") {
+    errorAt(nameLoc, "unknown device '" + device + "'; expected cpu, cuda or cuda:N");
+    return false;
+  }
+  if (!consumeIf(TokenKind::LBrace)) {
+    expected("'{' after the device");
+    return false;
+  }
+  skipSeparators();
+  while (!tok().is(TokenKind::RBrace)) {
+    if (tok().is(TokenKind::Eof)) {
+      expected("'}' to close the device block");
+      return false;
+    }
+    if (isDeviceBlock()) {
+      if (!parseDeviceBlock(decls))
+        return false;
+    } else {
+      if (tok().is(TokenKind::Identifier) &&
+          llvm::is_contained({"model", "data", "train"}, tok().spelling)) {
+        errorAt(loc(), "'" + tok().spelling.str() +
+                           "' cannot be inside a device block; it holds declarations of "
+                           "values (input, param, NAME = ..., def, loss, metric, output)");
+        return false;
+      }
+      DeclPtr decl = parseDeclaration();
+      if (!decl)
+        return false;
+      decl->setDevice(device);
+      decls.push_back(std::move(decl));
+    }
+    if (!atStatementEnd() && !tok().is(TokenKind::RBrace)) {
+      expected("newline, ';' or '}' after the declaration");
+      return false;
+    }
+    skipSeparators();
+  }
+  consume(); // '}'
+  return true;
 }
 
 /// declaration ::= model | input | param | def | loss | metric | output

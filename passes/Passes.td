@@ -36,6 +36,29 @@ def BuildEvalPass : Pass<"dl-build-eval", "ModuleOp"> {
   let dependentDialects = ["::mlir::dl::DLDialect"];
 }
 
+def PlacePass : Pass<"dl-place", "ModuleOp"> {
+  let summary = "check where each op is pinned against the device the step runs on";
+  let description = [{
+    `device NAME { ... }` blocks pin the ops their declarations create
+    (`dl.device = "cpu"` or `"cuda:N"`); every other op runs on `device`,
+    the device of the run (`--device`). One compiled step runs on one
+    device in this version of dlc: an op pinned elsewhere is an error at
+    its line, unless `soft` is set, which runs it on `device` with a note
+    (TensorFlow's soft placement, applied to every op that cannot run where
+    it was pinned). With `log`, every op gets a remark saying where it
+    runs (`--log-placement`). The attribute is dropped afterwards.
+  }];
+  let options = [
+    Option<"device", "device", "std::string", /*default=*/"\"cpu\"",
+           "the device the step runs on: cpu or cuda:N">,
+    Option<"soft", "soft", "bool", /*default=*/"false",
+           "run ops pinned to another device on `device`, with a note">,
+    Option<"log", "log", "bool", /*default=*/"false",
+           "a remark per op saying where it runs">
+  ];
+  let dependentDialects = ["::mlir::dl::DLDialect"];
+}
+
 def BuildRunPass : Pass<"dl-build-run", "ModuleOp"> {
   let summary = "build @run from @graph for the inputs that are fed";
   let description = [{

@@ -45,6 +45,9 @@ inline constexpr char kRoleAttr[] = "dl.role";
 /// MLIRGen, DeriveGradients and BuildTrainStep; read by BuildTrainStep and
 /// Compiler.cpp.
 inline constexpr char kNameAttr[] = "dl.name";
+/// Operation attribute: the device a `device NAME { ... }` block pinned the
+/// op to ("cpu", "cuda:N"); dl-place checks it against the run's device.
+inline constexpr char kDeviceAttr[] = "dl.device";
 
 //===----------------------------------------------------------------------===//
 // Linalg markers

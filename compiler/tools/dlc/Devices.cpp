@@ -56,6 +56,7 @@ runtime::Status applyDevice(Flags &flags) {
   if (!info.ok())
     return info.status().withPrefix("--device " + flags.device + ": ");
   flags.options.target = "cuda";
+  flags.options.device = "cuda:" + std::to_string(*ordinal);
   if (!flags.gpuArchGiven)
     flags.options.gpuArch = info->arch();
   if (!flags.gpuMemoryLimit.empty()) {

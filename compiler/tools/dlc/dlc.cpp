@@ -103,14 +103,24 @@ cl::opt<bool> noFusion("no-fusion",
                        cl::sub(evalCmd), cl::cat(dlcCategory));
 cl::opt<std::string> remarks("remarks",
                              cl::desc("Report the decisions of a pass family: fusion "
-                                      "(what fused into what, and why the rest did not)"),
-                             cl::value_desc("fusion"), cl::sub(compileCmd), cl::sub(runCmd),
+                                      "(what fused into what, and why the rest did not), "
+                                      "placement (where each op runs); comma-separated"),
+                             cl::value_desc("fusion,placement"), cl::sub(compileCmd), cl::sub(runCmd),
                              cl::sub(trainCmd), cl::sub(evalCmd), cl::cat(dlcCategory));
 cl::opt<std::string> memoryLimit("memory-limit",
                                  cl::desc("Memory the model may use: bytes (2G, 512M) or a "
                                           "fraction of the machine's (0.4); default: all"),
                                  cl::value_desc("size"), cl::sub(runCmd), cl::sub(trainCmd),
                                  cl::sub(evalCmd), cl::cat(dlcCategory));
+cl::opt<bool> logPlacement("log-placement",
+                           cl::desc("Say where each op runs (remarks at the model's lines)"),
+                           cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
+                           cl::sub(evalCmd), cl::cat(dlcCategory));
+cl::opt<bool> softPlacement("soft-placement",
+                            cl::desc("Run ops pinned to another device (device blocks) on "
+                                     "the step's device, with a note, instead of failing"),
+                            cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
+                            cl::sub(evalCmd), cl::cat(dlcCategory));
 cl::opt<bool> noCache("no-cache", cl::desc("Do not use the compile cache"),
                       cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
                       cl::sub(evalCmd), cl::cat(dlcCategory));
@@ -155,11 +165,27 @@ int main(int argc, char **argv) {
     }
     dlc::runtime::setMemoryLimit(*bytes);
   }
-  if (!remarks.empty() && remarks != "fusion") {
-    errs() << "dlc: error: --remarks=" << remarks << ": expected fusion\n";
-    return 1;
+  {
+    SmallVector<StringRef> families;
+    StringRef(remarks).split(families, ',', -1, false);
+    for (StringRef family : families)
+      if (family != "fusion" && family != "placement") {
+        errs() << "dlc: error: --remarks=" << remarks << ": expected fusion or placement\n";
+        return 1;
+      }
   }
   flags.options.remarks = remarks;
+  auto addRemarks = [&](const char *family) {
+    if (!flags.options.wantsRemarks(family))
+      flags.options.remarks += (flags.options.remarks.empty() ? "" : ",") + std::string(family);
+  };
+  if (logPlacement)
+    addRemarks("placement");
+  if (softPlacement) {
+    flags.options.softPlacement = true;
+    // Its notes are remarks of dl-place.
+    addRemarks("soft-placement");
+  }
   if (gpuArch.getNumOccurrences()) {
     StringRef arch = gpuArch;
     if (!arch.consume_front("sm_") || arch.size() < 2 || arch.size() > 4 ||

@@ -103,10 +103,21 @@ LogicalResult verifyString(Operation *op, StringRef what, unsigned index,
 
 LogicalResult DLDialect::verifyOperationAttribute(Operation *op,
                                                   NamedAttribute attr) {
+  if (attr.getName().getValue() == contract::kDeviceAttr) {
+    auto device = dyn_cast<StringAttr>(attr.getValue());
+    StringRef text = device ? device.getValue() : "";
+    unsigned ordinal = 0;
+    if (text == "cpu" ||
+        (text.consume_front("cuda:") && !text.empty() && !text.getAsInteger(10, ordinal)))
+      return success();
+    return op->emitOpError() << "has a '" << contract::kDeviceAttr
+                             << "' that is not \"cpu\" or \"cuda:N\": " << attr.getValue();
+  }
   return op->emitOpError() << "has unknown attribute '"
                            << attr.getName().getValue()
-                           << "'; the dl dialect defines only function "
-                              "argument and result attributes";
+                           << "'; the dl dialect defines function argument and "
+                              "result attributes and '"
+                           << contract::kDeviceAttr << "'";
 }
 
 LogicalResult DLDialect::verifyRegionArgAttribute(Operation *op,

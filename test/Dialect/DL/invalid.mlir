@@ -663,7 +663,7 @@ func.func @mse_broadcast(%a: tensor<?x10xf32>, %b: tensor<?x9xf32>) {
 // Function argument and result attributes
 //===----------------------------------------------------------------------===//
 
-// expected-error @+1 {{'func.func' op has unknown attribute 'dl.rol'; the dl dialect defines only function argument and result attributes}}
+// expected-error @+1 {{'func.func' op has unknown attribute 'dl.rol'; the dl dialect defines function argument and result attributes and 'dl.device'}}
 func.func @op_attr() attributes {dl.rol = "loss"} {
   return
 }
@@ -862,3 +862,11 @@ func.func @unpool_unranked(%g: tensor<*xf32>) {
 
 // expected-error @+1 {{'dl.train_config' op 'beta2' of 'adam' must be in [0, 1), got 1}}
 dl.train_config {optimizer = "adam", optimizer_args = array<f64: 1.0e-3, 0.9, 1.0, 1.0e-8>}
+
+// -----
+
+func.func @bad_device(%x: tensor<f32>) -> tensor<f32> {
+  // expected-error @+1 {{'dl.relu' op has a 'dl.device' that is not "cpu" or "cuda:N": "gpu:1"}}
+  %r = dl.relu %x {dl.device = "gpu:1"} : (tensor<f32>) -> tensor<f32>
+  return %r : tensor<f32>
+}
