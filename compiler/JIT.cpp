@@ -149,6 +149,9 @@ struct Model::Impl {
 
   /// The entry points an AOT module or --emit shows.
   std::vector<std::string> defaultEntries() {
+    if (hasLoss() && options.dataParallel)
+      return {contract::kRunEntry, contract::kTrainStepEntry,
+              contract::kEvalEntry, contract::kGradEntry, contract::kApplyEntry};
     if (hasLoss())
       return {contract::kRunEntry, contract::kTrainStepEntry,
               contract::kEvalEntry};
