@@ -64,6 +64,12 @@ Status writeReport(const std::string &path, const runtime::ModelSpec &spec,
                             {"wall_s", result.wallSeconds},
                             {"examples_per_s", result.examplesPerSecond},
                             {"sets", std::move(sets)}};
+  // Data parallel: the processes and the seconds the gradients' allreduce
+  // took (all steps together).
+  if (result.ranks > 1) {
+    report["processes"] = result.ranks;
+    report["allreduce_s"] = result.allreduceSeconds;
+  }
   std::string tmp = path + ".tmp" + std::to_string(::getpid());
   {
     std::error_code ec;
