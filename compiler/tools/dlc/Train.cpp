@@ -126,10 +126,11 @@ int failAll(runtime::Communicator &comm, const Status &status) {
 
 /// Params start from the model's initializers drawn with `--seed` when
 /// given (seed >= 0), else with the train block's seed. With several
-/// processes, the data-parallel program is compiled, by rank 0 first when
-/// the compile cache is on, so that the others load it from the cache.
+/// processes, the data-parallel program is compiled for `training`, by
+/// rank 0 first when the compile cache is on, so that the others load it
+/// from the cache.
 StatusOr<Session> openSession(const Flags &flags, int64_t seed,
-                              runtime::Communicator &comm) {
+                              runtime::Communicator &comm, bool training = true) {
   auto model = Model::fromFile(flags.file, flags.options);
   if (!model.ok())
     return model.status();
@@ -140,6 +141,8 @@ StatusOr<Session> openSession(const Flags &flags, int64_t seed,
     return st;
   bool parallel = comm.size() > 1;
   bool rootFirst = parallel && flags.options.useCache;
+  // Evaluation needs only @eval, which every training program has.
+  parallel = parallel && training;
   if (rootFirst && !comm.isRoot())
     if (Status st = comm.barrier(); !st.ok())
       return st;
@@ -274,7 +277,7 @@ int eval(const Flags &flags) {
     return fail(world.status());
   runtime::Communicator &comm = **world;
   // Eval restores every param from the checkpoint; the seed is irrelevant.
-  auto session = openSession(flags, 0, comm);
+  auto session = openSession(flags, 0, comm, /*training=*/false);
   if (!session.ok())
     return failAll(comm, session.status());
   runtime::TrainOptions options;
