@@ -21,6 +21,7 @@
 #include <type_traits>
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #ifdef DLC_HAVE_MPI
 #define OMPI_SKIP_MPICXX 1 // the C API only
@@ -244,5 +245,13 @@ StatusOr<std::unique_ptr<Communicator>> dlc::runtime::worldCommunicator() {
 }
 
 int dlc::runtime::defaultThreadsPerRank() {
-  return std::max(1, availableCores() / launchedLocalSize());
+  int cores = availableCores();
+  // A mask narrower than the machine is the launcher's binding (mpirun
+  // binds each process to a core, or to N with --map-by ...:PE=N): those
+  // cores are this process's own. A mask of the whole machine is shared by
+  // every process of the job on it.
+  long online = sysconf(_SC_NPROCESSORS_ONLN);
+  if (online > 0 && cores < online)
+    return cores;
+  return std::max(1, cores / launchedLocalSize());
 }

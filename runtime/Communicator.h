@@ -59,8 +59,10 @@ int launchedLocalSize();
 /// the job has several processes but this build cannot load MPI.
 StatusOr<std::unique_ptr<Communicator>> worldCommunicator();
 
-/// The default number of threads per process: the cores this process may run
-/// on divided among the job's processes on this machine (at least 1).
+/// The default number of threads per process: the cores of this process's
+/// affinity mask, divided among the job's processes on this machine when the
+/// mask is the whole machine (at least 1); a narrower mask is the launcher's
+/// binding, whose cores are this process's own.
 int defaultThreadsPerRank();
 
 } // namespace dlc::runtime
