@@ -35,6 +35,9 @@
     "host, with its features)")                                                \
   X(std::string, gpuArch, "sm_80",                                             \
     "the GPU architecture the CUDA target generates PTX and cubins for")       \
+  X(bool, dataParallel, false,                                                 \
+    "also compile the entry points grad and apply of data-parallel training "  \
+    "into AOT modules (mpirun dlc-rt MODEL.so train)")                         \
   X(bool, strictSchedule, false,                                               \
     "fail to compile when the schedule cannot handle the module, instead of "  \
     "compiling it unscheduled (same results, slower); the tests use it to "    \

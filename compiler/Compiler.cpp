@@ -194,14 +194,20 @@ runtime::EntrySpec describeEntry(ModuleOp module, StringRef name) {
                    f.getArgAttrOfType<StringAttr>(i, contract::kStateAttr)) {
       v.role = contract::kRoleState;
       v.name = s.str();
+    } else if (auto s = f.getArgAttrOfType<StringAttr>(i, contract::kGradAttr)) {
+      v.role = contract::kRoleGradArg;
+      v.name = s.str();
     } else if (f.getArgAttr(i, contract::kStepAttr)) {
       v.role = contract::kRoleStep;
       v.name = contract::kRoleStep;
+    } else if (f.getArgAttr(i, contract::kBatchOffsetAttr)) {
+      v.role = contract::kRoleBatchOffset;
+      v.name = contract::kRoleBatchOffset;
     } else {
       v.role = contract::kRoleSeed;
       v.name = contract::kRoleSeed;
     }
-    if (v.role != contract::kRoleSeed) {
+    if (v.role != contract::kRoleSeed && v.role != contract::kRoleBatchOffset) {
       v.dtype = dtypeOf(t);
       v.shape = shapeOf(t);
     }

@@ -39,7 +39,7 @@ struct Model::Impl {
   runtime::ModelSpec spec;
   std::map<std::string, Tensor> params;
   std::map<std::string, std::shared_ptr<runtime::Executable>> runCache;
-  std::shared_ptr<runtime::Executable> training;
+  std::shared_ptr<runtime::Executable> training, dataParallelTraining;
   std::map<std::string, double> times;
   std::string remarks;
 
@@ -149,6 +149,9 @@ struct Model::Impl {
 
   /// The entry points an AOT module or --emit shows.
   std::vector<std::string> defaultEntries() {
+    if (hasLoss() && options.dataParallel)
+      return {contract::kRunEntry, contract::kTrainStepEntry,
+              contract::kEvalEntry, contract::kGradEntry, contract::kApplyEntry};
     if (hasLoss())
       return {contract::kRunEntry, contract::kTrainStepEntry,
               contract::kEvalEntry};
@@ -473,15 +476,23 @@ Model::gradients(const std::map<std::string, Tensor> &feeds) {
   return callNamed(*exe, contract::kGraphGradEntry, feeds, impl->params);
 }
 
-StatusOr<std::shared_ptr<runtime::Executable>> Model::compileTraining() {
-  if (impl->training)
-    return impl->training;
+StatusOr<std::shared_ptr<runtime::Executable>>
+Model::compileTraining(bool dataParallel) {
+  std::shared_ptr<runtime::Executable> &cached =
+      dataParallel ? impl->dataParallelTraining : impl->training;
+  if (cached)
+    return cached;
   if (!impl->hasLoss())
     return Status::error(impl->spec.file + ": the model has no loss to train");
-  auto compiled =
-      impl->compile({contract::kTrainStepEntry, contract::kEvalEntry}, nullptr);
+  auto compiled = impl->compile(
+      dataParallel ? std::vector<std::string>{contract::kGradEntry,
+                                              contract::kApplyEntry,
+                                              contract::kEvalEntry}
+                   : std::vector<std::string>{contract::kTrainStepEntry,
+                                              contract::kEvalEntry},
+      nullptr);
   if (!compiled.ok())
     return compiled.status();
-  impl->training = *compiled;
-  return impl->training;
+  cached = *compiled;
+  return cached;
 }

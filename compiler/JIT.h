@@ -84,7 +84,11 @@ public:
 
   /// Compiles the training program: entry points `train_step` and `eval`
   /// (docs/ABI.md).
-  StatusOr<std::shared_ptr<runtime::Executable>> compileTraining();
+  /// With `dataParallel`, the entry points are `grad`, `apply` and `eval`:
+  /// the halves of a step that data-parallel training calls around its
+  /// allreduce (runtime/Communicator.h).
+  StatusOr<std::shared_ptr<runtime::Executable>>
+  compileTraining(bool dataParallel = false);
 
   /// The remarks of every compilation so far (CompileOptions::remarks), as
   /// clang prints them: file:line:col: remark: ..., the line and a caret.

@@ -42,9 +42,12 @@ void dlc::buildEntryPipeline(mlir::OpPassManager &pm, const CompileOptions &,
     addPassPipeline(pm, request.unfed.empty()
                             ? std::string("dl-build-run")
                             : "dl-build-run{unfed=" + llvm::join(request.unfed, ",") + "}");
-  bool training = wants(contract::kTrainStepEntry) || wants(contract::kEvalEntry);
+  bool split = wants(contract::kGradEntry) || wants(contract::kApplyEntry);
+  bool training =
+      split || wants(contract::kTrainStepEntry) || wants(contract::kEvalEntry);
   if (training || wants(contract::kGraphGradEntry)) {
-    addPassPipeline(pm, "dl-derive-gradients,dl-build-train-step{keep-graphs=1}");
+    addPassPipeline(pm, split ? "dl-derive-gradients,dl-build-train-step{keep-graphs=1 split=1}"
+                              : "dl-derive-gradients,dl-build-train-step{keep-graphs=1}");
     // @graph_grad alone (Model::gradients) is the gradient without dropout.
     if (!training)
       addPassPipeline(pm, "func.func(dl-strip-training-ops)");

@@ -95,6 +95,93 @@ struct TrainedParam {
   SmallVector<Value, 2> state;
 };
 
+DictionaryAttr dictOf(MLIRContext *ctx,
+                      ArrayRef<std::pair<StringRef, Attribute>> entries) {
+  SmallVector<NamedAttribute> attrs;
+  for (auto [k, v] : entries)
+    attrs.push_back(NamedAttribute(StringAttr::get(ctx, k), v));
+  return DictionaryAttr::get(ctx, attrs);
+}
+
+/// Appends the update of `params` (LANGUAGE.md's formulas, at the end of
+/// `b`'s block) to `results`: the new params, then their new state (named
+/// `stateNames`), with their result attributes.
+void buildUpdate(OpBuilder &b, Location loc, const Optimizer &opt,
+                 MutableArrayRef<TrainedParam> params, Value stepNumber,
+                 ArrayRef<std::string> stateNames, SmallVectorImpl<Value> &results,
+                 SmallVectorImpl<DictionaryAttr> &resultAttrs) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<Value> newState;
+  UpdateBuilder u(b, loc);
+  ArrayRef<double> a = opt.args;
+  switch (opt.kind()) {
+  case language::OptimizerKind::SGD: {
+    // a -= lr * g
+    Value lr = u.scalar(a[0]);
+    for (TrainedParam &p : params)
+      results.push_back(u.sub(p.value, u.mul(lr, p.grad)));
+    break;
+  }
+  case language::OptimizerKind::Momentum: {
+    // d = -(1 - nu) * lr * g + nu * d; a += d
+    Value scaledLr = u.scalar(-(1.0 - a[1]) * a[0]);
+    Value nu = u.scalar(a[1]);
+    for (TrainedParam &p : params) {
+      // One op per statement: C++ leaves the order of sibling arguments
+      // unspecified, and the IR must not depend on the host compiler.
+      Value scaledGrad = u.mul(scaledLr, p.grad);
+      Value decayed = u.mul(nu, p.state[0]);
+      Value d = u.add(scaledGrad, decayed);
+      results.push_back(u.add(p.value, d));
+      newState.push_back(d);
+    }
+    break;
+  }
+  case language::OptimizerKind::Adam: {
+    // lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+    // m = beta1 * m + (1 - beta1) * g; v = beta2 * v + (1 - beta2) * g * g
+    // a -= lr_t * m / (sqrt(v) + eps)
+    Value one = u.scalar(1.0);
+    Value beta1 = u.scalar(a[1]), beta2 = u.scalar(a[2]);
+    // One op per statement (see momentum).
+    Value lr = u.scalar(a[0]);
+    Value beta2t = u.pow(beta2, stepNumber);
+    Value correction2 = u.sqrt(u.sub(one, beta2t));
+    Value scaledLr = u.mul(lr, correction2);
+    Value beta1t = u.pow(beta1, stepNumber);
+    Value correction1 = u.sub(one, beta1t);
+    Value lrT = u.div(scaledLr, correction1);
+    Value oneMinusBeta1 = u.scalar(1.0 - a[1]);
+    Value oneMinusBeta2 = u.scalar(1.0 - a[2]);
+    Value eps = u.scalar(a[3]);
+    for (TrainedParam &p : params) {
+      Value mDecayed = u.mul(beta1, p.state[0]);
+      Value mNew = u.mul(oneMinusBeta1, p.grad);
+      Value m = u.add(mDecayed, mNew);
+      Value vDecayed = u.mul(beta2, p.state[1]);
+      Value vNew = u.mul(u.mul(oneMinusBeta2, p.grad), p.grad);
+      Value v = u.add(vDecayed, vNew);
+      Value update = u.mul(lrT, m);
+      Value denom = u.add(u.sqrt(v), eps);
+      results.push_back(u.sub(p.value, u.div(update, denom)));
+      newState.push_back(m);
+      newState.push_back(v);
+    }
+    break;
+  }
+  }
+  for (TrainedParam &p : params)
+    resultAttrs.push_back(dictOf(
+        ctx, {{contract::kRoleAttr, StringAttr::get(ctx, contract::kRoleParam)},
+              {contract::kNameAttr, p.name}}));
+  for (auto [v, s] : llvm::zip(newState, stateNames)) {
+    results.push_back(v);
+    resultAttrs.push_back(dictOf(
+        ctx, {{contract::kRoleAttr, StringAttr::get(ctx, contract::kRoleState)},
+              {contract::kNameAttr, StringAttr::get(ctx, s)}}));
+  }
+}
+
 /// Steps:
 ///  1. the signature: @graph_grad's arguments, then the optimizer state of
 ///     each param that @graph_grad returns a gradient for (`dl.state`), then
@@ -156,10 +243,7 @@ struct BuildTrainStepPass
     // 1. The signature.
     auto name = [&](StringRef s) { return StringAttr::get(ctx, s); };
     auto dict = [&](ArrayRef<std::pair<StringRef, Attribute>> entries) {
-      SmallVector<NamedAttribute> attrs;
-      for (auto [k, v] : entries)
-        attrs.push_back(NamedAttribute(name(k), v));
-      return DictionaryAttr::get(ctx, attrs);
+      return dictOf(ctx, entries);
     };
     SmallVector<Type> argTypes(grad.getArgumentTypes());
     SmallVector<DictionaryAttr> argAttrs;
@@ -196,20 +280,9 @@ struct BuildTrainStepPass
 
     // 2. The body of @graph_grad.
     IRMapping map;
-    Block &gradBody = grad.getBody().front();
-    map.map(gradBody.getArguments(),
-            body->getArguments().take_front(grad.getNumArguments()));
     Value seed = body->getArguments().back();
     Value stepNumber = body->getArgument(body->getNumArguments() - 2);
-    b.setInsertionPointToEnd(body);
-    for (Operation &op : gradBody.without_terminator()) {
-      if (isa<dl::StepSeedOp>(op)) {
-        map.map(op.getResult(0), seed);
-        continue;
-      }
-      b.clone(op, map);
-    }
-    Operation *gradReturn = gradBody.getTerminator();
+    Operation *gradReturn = cloneGradBody(b, grad, body, seed, map);
 
     // 3. The updates.
     SmallVector<TrainedParam> params;
@@ -226,77 +299,9 @@ struct BuildTrainStepPass
 
     SmallVector<Value> results;
     SmallVector<DictionaryAttr> resultAttrs;
-    SmallVector<Value> newState;
     Location loc = NameLoc::get(name("optimizer"), grad.getLoc());
-    UpdateBuilder u(b, loc);
-    ArrayRef<double> a = opt->args;
-    switch (opt->kind()) {
-    case language::OptimizerKind::SGD: {
-      // a -= lr * g
-      Value lr = u.scalar(a[0]);
-      for (TrainedParam &p : params)
-        results.push_back(u.sub(p.value, u.mul(lr, p.grad)));
-      break;
-    }
-    case language::OptimizerKind::Momentum: {
-      // d = -(1 - nu) * lr * g + nu * d; a += d
-      Value scaledLr = u.scalar(-(1.0 - a[1]) * a[0]);
-      Value nu = u.scalar(a[1]);
-      for (TrainedParam &p : params) {
-        // One op per statement: C++ leaves the order of sibling arguments
-        // unspecified, and the IR must not depend on the host compiler.
-        Value scaledGrad = u.mul(scaledLr, p.grad);
-        Value decayed = u.mul(nu, p.state[0]);
-        Value d = u.add(scaledGrad, decayed);
-        results.push_back(u.add(p.value, d));
-        newState.push_back(d);
-      }
-      break;
-    }
-    case language::OptimizerKind::Adam: {
-      // lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
-      // m = beta1 * m + (1 - beta1) * g; v = beta2 * v + (1 - beta2) * g * g
-      // a -= lr_t * m / (sqrt(v) + eps)
-      Value one = u.scalar(1.0);
-      Value beta1 = u.scalar(a[1]), beta2 = u.scalar(a[2]);
-      // One op per statement (see momentum).
-      Value lr = u.scalar(a[0]);
-      Value beta2t = u.pow(beta2, stepNumber);
-      Value correction2 = u.sqrt(u.sub(one, beta2t));
-      Value scaledLr = u.mul(lr, correction2);
-      Value beta1t = u.pow(beta1, stepNumber);
-      Value correction1 = u.sub(one, beta1t);
-      Value lrT = u.div(scaledLr, correction1);
-      Value oneMinusBeta1 = u.scalar(1.0 - a[1]);
-      Value oneMinusBeta2 = u.scalar(1.0 - a[2]);
-      Value eps = u.scalar(a[3]);
-      for (TrainedParam &p : params) {
-        Value mDecayed = u.mul(beta1, p.state[0]);
-        Value mNew = u.mul(oneMinusBeta1, p.grad);
-        Value m = u.add(mDecayed, mNew);
-        Value vDecayed = u.mul(beta2, p.state[1]);
-        Value vNew = u.mul(u.mul(oneMinusBeta2, p.grad), p.grad);
-        Value v = u.add(vDecayed, vNew);
-        Value update = u.mul(lrT, m);
-        Value denom = u.add(u.sqrt(v), eps);
-        results.push_back(u.sub(p.value, u.div(update, denom)));
-        newState.push_back(m);
-        newState.push_back(v);
-      }
-      break;
-    }
-    }
-
-    for (TrainedParam &p : params)
-      resultAttrs.push_back(dict(
-          {{contract::kRoleAttr, StringAttr::get(ctx, contract::kRoleParam)},
-           {contract::kNameAttr, p.name}}));
-    for (auto [v, s] : llvm::zip(newState, stateNames)) {
-      results.push_back(v);
-      resultAttrs.push_back(dict(
-          {{contract::kRoleAttr, StringAttr::get(ctx, contract::kRoleState)},
-           {contract::kNameAttr, StringAttr::get(ctx, s)}}));
-    }
+    buildUpdate(b, loc, *opt, params, stepNumber, stateNames, results,
+                resultAttrs);
     for (unsigned r : keptResults) {
       results.push_back(map.lookup(gradReturn->getOperand(r)));
       DictionaryAttr attrs = grad.getResultAttrDict(r);
@@ -306,7 +311,135 @@ struct BuildTrainStepPass
     step.setType(
         FunctionType::get(ctx, argTypes, TypeRange(ValueRange(results))));
     step.setAllResultAttrs(resultAttrs);
+    if (split)
+      buildSplitSteps(grad, *opt, paramArg, gradResults, stateNames);
     return success();
+  }
+
+  /// Clones @graph_grad's body but its return to the end of `body`, its
+  /// arguments mapped to the first ones of `body` and `dl.step_seed` to
+  /// `seed`; returns @graph_grad's return.
+  static Operation *cloneGradBody(OpBuilder &b, func::FuncOp grad, Block *body,
+                                  Value seed, IRMapping &map) {
+    Block &gradBody = grad.getBody().front();
+    map.map(gradBody.getArguments(),
+            body->getArguments().take_front(grad.getNumArguments()));
+    b.setInsertionPointToEnd(body);
+    for (Operation &op : gradBody.without_terminator()) {
+      if (isa<dl::StepSeedOp>(op)) {
+        map.map(op.getResult(0), seed);
+        continue;
+      }
+      b.clone(op, map);
+    }
+    return gradBody.getTerminator();
+  }
+
+  /// Data-parallel training's two halves of @train_step:
+  ///  - @grad: @graph_grad's arguments, `%seed` (`dl.seed`) and
+  ///    `%offset: tensor<i64>` (`dl.batch_offset`, the first fed row's index
+  ///    in the global batch, which every dropout over the batch counts its
+  ///    mask from); @graph_grad's results;
+  ///  - @apply: the trained params (`dl.param`), their gradients
+  ///    (`dl.grad = "W"`), their optimizer state (`dl.state`) and `%step`
+  ///    (`dl.step`); the new params and state, as @train_step returns them.
+  void buildSplitSteps(func::FuncOp grad, const Optimizer &opt,
+                       const llvm::DenseMap<StringAttr, unsigned> &paramArg,
+                       ArrayRef<unsigned> gradResults,
+                       ArrayRef<std::string> stateNames) {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    SymbolTable symbols(module);
+    for (StringRef n : {contract::kGradEntry, contract::kApplyEntry})
+      if (Operation *old = symbols.lookup(n))
+        symbols.erase(old);
+    OpBuilder b(ctx);
+    auto i64 = RankedTensorType::get({}, IntegerType::get(ctx, 64));
+    auto f32 = RankedTensorType::get({}, Float32Type::get(ctx));
+    auto unit = [&](StringRef attr) {
+      return dictOf(ctx, {{attr, UnitAttr::get(ctx)}});
+    };
+
+    // @grad.
+    SmallVector<Type> argTypes(grad.getArgumentTypes());
+    SmallVector<DictionaryAttr> argAttrs;
+    grad.getAllArgAttrs(argAttrs);
+    argTypes.append({i64, i64});
+    argAttrs.push_back(unit(contract::kSeedAttr));
+    argAttrs.push_back(unit(contract::kBatchOffsetAttr));
+    auto gradFn = func::FuncOp::create(
+        b, grad.getLoc(), contract::kGradEntry,
+        FunctionType::get(ctx, argTypes, grad.getResultTypes()));
+    symbols.insert(gradFn);
+    Block *body = gradFn.addEntryBlock();
+    gradFn.setAllArgAttrs(argAttrs);
+    IRMapping map;
+    Value offset = body->getArguments().back();
+    Operation *gradReturn =
+        cloneGradBody(b, grad, body, body->getArgument(body->getNumArguments() - 2), map);
+    // Dropout over the batch (a dynamic leading dimension) counts its mask
+    // from the shard's first row; a dropout over anything else is the same
+    // in every process already.
+    gradFn.walk([&](dl::DropoutOp op) {
+      auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
+      if (type && type.getRank() > 0 && type.isDynamicDim(0))
+        op.getOffsetMutable().assign(offset);
+    });
+    SmallVector<Value> results;
+    for (Value v : gradReturn->getOperands())
+      results.push_back(map.lookup(v));
+    func::ReturnOp::create(b, grad.getLoc(), results);
+    SmallVector<DictionaryAttr> resultAttrs;
+    grad.getAllResultAttrs(resultAttrs);
+    gradFn.setAllResultAttrs(resultAttrs);
+
+    // @apply.
+    SmallVector<Type> applyTypes;
+    SmallVector<DictionaryAttr> applyAttrs;
+    SmallVector<StringAttr> names;
+    for (unsigned r : gradResults) {
+      auto param = grad.getResultAttrOfType<StringAttr>(r, contract::kNameAttr);
+      names.push_back(param);
+      applyTypes.push_back(grad.getArgumentTypes()[paramArg.lookup(param)]);
+      applyAttrs.push_back(grad.getArgAttrDict(paramArg.lookup(param)));
+    }
+    for (auto [i, r] : llvm::enumerate(gradResults)) {
+      applyTypes.push_back(grad.getResultTypes()[r]);
+      applyAttrs.push_back(dictOf(ctx, {{contract::kGradAttr, names[i]}}));
+    }
+    size_t slots = opt.stateNames().size();
+    for (auto [i, s] : llvm::enumerate(stateNames)) {
+      applyTypes.push_back(applyTypes[i / slots]);
+      applyAttrs.push_back(
+          dictOf(ctx, {{contract::kStateAttr, StringAttr::get(ctx, s)}}));
+    }
+    applyTypes.push_back(f32);
+    applyAttrs.push_back(unit(contract::kStepAttr));
+    b.clearInsertionPoint(); // the function stands alone until inserted
+    auto apply = func::FuncOp::create(b, grad.getLoc(), contract::kApplyEntry,
+                                      FunctionType::get(ctx, applyTypes, {}));
+    symbols.insert(apply);
+    Block *applyBody = apply.addEntryBlock();
+    apply.setAllArgAttrs(applyAttrs);
+    SmallVector<TrainedParam> params(names.size());
+    size_t n = names.size();
+    for (size_t i = 0; i < n; ++i) {
+      params[i].name = names[i];
+      params[i].value = applyBody->getArgument(i);
+      params[i].grad = applyBody->getArgument(n + i);
+      for (size_t k = 0; k < slots; ++k)
+        params[i].state.push_back(applyBody->getArgument(2 * n + i * slots + k));
+    }
+    b.setInsertionPointToEnd(applyBody);
+    SmallVector<Value> updated;
+    SmallVector<DictionaryAttr> updatedAttrs;
+    buildUpdate(b, NameLoc::get(StringAttr::get(ctx, "optimizer"), grad.getLoc()),
+                opt, params, applyBody->getArguments().back(), stateNames,
+                updated, updatedAttrs);
+    func::ReturnOp::create(b, grad.getLoc(), updated);
+    apply.setType(
+        FunctionType::get(ctx, applyTypes, TypeRange(ValueRange(updated))));
+    apply.setAllResultAttrs(updatedAttrs);
   }
 };
 } // namespace

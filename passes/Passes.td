@@ -114,6 +114,14 @@ def BuildTrainStepPass : Pass<"dl-build-train-step", "ModuleOp"> {
     `dl.step_seed` cannot be lowered, are erased unless `keep-graphs` is set:
     the module holds the entry points `@train_step` and `@eval`.
 
+    With `split`, the pass also builds data-parallel training's halves of
+    `@train_step`: `@grad(@graph_grad's arguments, %seed {dl.seed},
+    %offset {dl.batch_offset})` returns `@graph_grad`'s results, with every
+    dropout over the batch (dynamic leading dimension) counting its mask
+    from row `%offset` of the global batch; `@apply(trained params, their
+    gradients {dl.grad = "W"}, their state {dl.state}, %step {dl.step})`
+    returns the new params and state as `@train_step` does.
+
     Precondition: `@graph_grad` exists (`dl-derive-gradients`), and `@graph`
     when `eval` is set. Postcondition: `@train_step` and `@eval` have no
     `dl.step_seed`.
@@ -122,7 +130,10 @@ def BuildTrainStepPass : Pass<"dl-build-train-step", "ModuleOp"> {
     Option<"eval", "eval", "bool", /*default=*/"true",
            "also build @eval from @graph (as dl-build-eval)">,
     Option<"keepGraphs", "keep-graphs", "bool", /*default=*/"false",
-           "keep @graph and @graph_grad next to the entry points">
+           "keep @graph and @graph_grad next to the entry points">,
+    Option<"split", "split", "bool", /*default=*/"false",
+           "also build @grad and @apply, the halves of @train_step that "
+           "data-parallel training calls around its allreduce">
   ];
   let dependentDialects = ["::mlir::dl::DLDialect"];
 }

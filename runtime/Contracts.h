@@ -37,6 +37,13 @@ inline constexpr char kStepAttr[] = "dl.step";
 /// BuildTrainStep; read by Compiler.cpp (the argument that has no other
 /// attribute).
 inline constexpr char kSeedAttr[] = "dl.seed";
+/// Argument attribute of @apply: the gradient of the param it names (a
+/// string). Written by BuildTrainStep; read by Compiler.cpp.
+inline constexpr char kGradAttr[] = "dl.grad";
+/// Argument attribute (unit) of @grad's batch offset: the index of the first
+/// fed row in the global batch, which dropout masks count from. Written by
+/// BuildTrainStep; read by Compiler.cpp.
+inline constexpr char kBatchOffsetAttr[] = "dl.batch_offset";
 /// Result attribute: what a result is (one of the role values below).
 /// Written by MLIRGen, DeriveGradients and BuildTrainStep; read by them, by
 /// Compiler.cpp and by JIT.cpp.
@@ -110,6 +117,13 @@ inline constexpr char kRoleStep[] = "step";
 /// by the Executable.
 inline constexpr char kRoleSeed[] = "seed";
 
+/// A gradient argument of @apply in the model spec (its name is the
+/// param's). Written by Compiler.cpp; read by the Trainer.
+inline constexpr char kRoleGradArg[] = "grad";
+/// The batch-offset argument of @grad in the model spec. Written by
+/// Compiler.cpp; read by the Trainer.
+inline constexpr char kRoleBatchOffset[] = "batch_offset";
+
 /// The values `dl.role` may take on a function result.
 inline constexpr const char *kResultRoles[] = {
     kRoleLoss, kRoleMetric, kRoleOutput, kRoleGrad, kRoleParam, kRoleState};
@@ -127,6 +141,13 @@ inline constexpr char kGraphGradEntry[] = "graph_grad";
 /// One optimizer step. Written by BuildTrainStep; read by JIT.cpp, the
 /// Trainer and dlc-rt.
 inline constexpr char kTrainStepEntry[] = "train_step";
+/// Data-parallel training's half steps (built only when asked for): @grad
+/// is @train_step up to the gradients (results: the gradients, role
+/// "grad", then the loss and metrics), @apply the optimizer update of
+/// summed gradients (results: the params and state). Written by
+/// BuildTrainStep; read by JIT.cpp and the Trainer.
+inline constexpr char kGradEntry[] = "grad";
+inline constexpr char kApplyEntry[] = "apply";
 /// The loss and metrics of a batch without training. Written by BuildEval;
 /// read by BuildTrainStep, JIT.cpp and the Trainer.
 inline constexpr char kEvalEntry[] = "eval";

@@ -136,17 +136,8 @@ Dataset Dataset::slice(int64_t begin, int64_t end) const {
   assert(0 <= begin && begin <= end && end <= size_ && "slice out of range");
   Dataset out;
   for (size_t i = 0; i < tensors_.size(); ++i) {
-    const Tensor &t = tensors_[i];
-    std::vector<int64_t> shape = t.shape();
-    shape[0] = end - begin;
-    Tensor part(t.dtype(), shape);
-    size_t rowBytes = size_ ? t.byteSize() / static_cast<size_t>(size_) : 0;
-    if (part.byteSize())
-      std::memcpy(part.rawData(),
-                  static_cast<const char *>(t.rawData()) + begin * rowBytes,
-                  part.byteSize());
     out.names_.push_back(names_[i]);
-    out.tensors_.push_back(std::move(part));
+    out.tensors_.push_back(tensors_[i].rows(begin, end));
   }
   out.size_ = end - begin;
   return out;

@@ -21,6 +21,14 @@
 using namespace dlc::runtime;
 namespace contract = dlc::contract;
 
+namespace {
+/// The seed and the batch offset are i64 scalars passed by value (ArgValue's
+/// i64), not tensors.
+bool isScalarI64(const ValueSpec &arg) {
+  return arg.role == contract::kRoleSeed || arg.role == contract::kRoleBatchOffset;
+}
+} // namespace
+
 Executable::Executable(ModelSpec spec,
                        std::map<std::string, PackedFunction> functions,
                        std::shared_ptr<void> keepAlive)
@@ -75,7 +83,7 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
   std::map<std::string, std::pair<int64_t, std::string>> symbols;
   for (size_t i = 0; i < args.size(); ++i) {
     const ValueSpec &vs = entry->args[i];
-    if (vs.role == contract::kRoleSeed)
+    if (isScalarI64(vs))
       continue;
     const Tensor *t = args[i].tensor;
     if (!t)
@@ -138,7 +146,7 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
   std::vector<int64_t> seeds(args.size());
   std::vector<void *> packed;
   for (size_t i = 0; i < args.size(); ++i) {
-    if (entry->args[i].role == contract::kRoleSeed) {
+    if (isScalarI64(entry->args[i])) {
       seeds[i] = args[i].i64;
       int64_t *p = &seeds[i];
       if (onDevice) {

@@ -28,7 +28,8 @@ struct SymbolTable {
   size_t count = 0;
 };
 
-/// One argument of a call: a tensor, or (for the i64 seed) a scalar.
+/// One argument of a call: a tensor, or (for the i64 seed and batch offset) a
+/// scalar.
 struct ArgValue {
   const Tensor *tensor = nullptr;
   int64_t i64 = 0;

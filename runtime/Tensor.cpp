@@ -151,6 +151,20 @@ StatusOr<Tensor> Tensor::reshaped(std::vector<int64_t> shape) const {
   return t;
 }
 
+Tensor Tensor::rows(int64_t begin, int64_t end) const {
+  assert(rank() >= 1 && 0 <= begin && begin <= end && end <= dim(0) &&
+         "rows out of range");
+  std::vector<int64_t> shape = shape_;
+  shape[0] = end - begin;
+  Tensor part(dtype_, shape);
+  size_t rowBytes = shape_[0] ? byteSize() / static_cast<size_t>(shape_[0]) : 0;
+  if (part.byteSize())
+    std::memcpy(part.rawData(),
+                static_cast<const char *>(rawData()) + begin * rowBytes,
+                part.byteSize());
+  return part;
+}
+
 Status Tensor::reshape(std::vector<int64_t> shape) {
   int64_t n = checkedNumElements(shape);
   if (n != numElements_)

@@ -148,6 +148,10 @@ public:
   /// Changes the shape in place; `shape` must have the same element count.
   Status reshape(std::vector<int64_t> shape);
 
+  /// A copy of rows [begin, end) of the first dimension (rank >= 1,
+  /// 0 <= begin <= end <= dim(0)).
+  Tensor rows(int64_t begin, int64_t end) const;
+
   /// Prints the value in bracket notation with %g numbers: "7", "[3, 7]",
   /// "[[1, 2], [3, 4]]"; an empty dimension prints as "[]".
   std::string format() const;

@@ -58,9 +58,14 @@ double secondsSince(Clock::time_point t) {
 Trainer::Trainer(std::shared_ptr<const Executable> exe,
                  std::map<std::string, Tensor> &params, TrainOptions options)
     : exe_(std::move(exe)), spec_(exe_->spec()), params_(params),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      local_(options_.comm ? nullptr : localCommunicator()),
+      comm_(options_.comm ? *options_.comm : *local_) {
   // Optimizer state starts at zero.
-  if (const EntrySpec *step = spec_.findEntry(contract::kTrainStepEntry))
+  const EntrySpec *step = spec_.findEntry(contract::kTrainStepEntry);
+  if (!step)
+    step = spec_.findEntry(contract::kApplyEntry);
+  if (step)
     for (const ValueSpec &a : step->args)
       if (a.role == contract::kRoleState)
         state_.emplace(a.name, Tensor::zeros(a.shape, a.dtype));
@@ -200,8 +205,9 @@ Status Trainer::restore() {
 
 std::vector<ArgValue> Trainer::argsFor(const EntrySpec &entry,
                                        const std::vector<Tensor> &batch,
-                                       const Tensor *stepTensor,
-                                       int64_t seed) const {
+                                       const Tensor *stepTensor, int64_t seed,
+                                       const std::map<std::string, Tensor> *grads,
+                                       int64_t offset) const {
   std::vector<ArgValue> args;
   for (const ValueSpec &a : entry.args) {
     if (a.role == contract::kRoleInput) {
@@ -215,6 +221,10 @@ std::vector<ArgValue> Trainer::argsFor(const EntrySpec &entry,
       args.push_back(ArgValue::of(state_.at(a.name)));
     } else if (a.role == contract::kRoleStep) {
       args.push_back(ArgValue::of(*stepTensor));
+    } else if (a.role == contract::kRoleGradArg) {
+      args.push_back(ArgValue::of(grads->at(a.name)));
+    } else if (a.role == contract::kRoleBatchOffset) {
+      args.push_back(ArgValue::scalarI64(offset));
     } else {
       args.push_back(ArgValue::scalarI64(seed));
     }
@@ -227,27 +237,39 @@ StatusOr<SetResult> Trainer::evaluate(const std::string &set) {
   if (it == sets_.end())
     return makeError("there is no ", set, " data");
   const EntrySpec *entry = spec_.findEntry(contract::kEvalEntry);
-  // Batches of 100 bound the memory of the intermediates (activations grow
-  // with the batch) at little cost in speed.
-  int64_t batch = std::min<int64_t>(it->second.size(), 100);
-  auto iter = BatchIterator::create(it->second, batch, false, false, nullptr);
-  if (!iter.ok())
-    return iter.status();
-  iter->startEpoch();
   SetResult result;
   result.set = set;
-  std::vector<double> sums;
-  while (iter->next()) {
-    auto out = exe_->call(contract::kEvalEntry,
-                          argsFor(*entry, iter->batch(), nullptr, 0));
-    if (!out.ok())
-      return out.status();
-    sums.resize(out->size(), 0.0);
-    for (size_t i = 0; i < out->size(); ++i)
-      if (entry->results[i].role != contract::kRoleOutput)
-        sums[i] += scalarOf((*out)[i]) * iter->rows();
-    result.examples += iter->rows();
+  // The example-weighted sums of each result, then the example count.
+  std::vector<double> sums(entry->results.size() + 1, 0.0);
+  // Data parallel: each rank evaluates its share of the set, and the sums
+  // are added up across ranks.
+  int64_t size = it->second.size(), ranks = comm_.size(), rank = comm_.rank();
+  Dataset shard = ranks > 1 ? it->second.slice(size * rank / ranks,
+                                               size * (rank + 1) / ranks)
+                            : Dataset();
+  const Dataset &data = ranks > 1 ? shard : it->second;
+  if (data.size() > 0) {
+    // Batches of 100 bound the memory of the intermediates (activations
+    // grow with the batch) at little cost in speed.
+    int64_t batch = std::min<int64_t>(data.size(), 100);
+    auto iter = BatchIterator::create(data, batch, false, false, nullptr);
+    if (!iter.ok())
+      return iter.status();
+    iter->startEpoch();
+    while (iter->next()) {
+      auto out = exe_->call(contract::kEvalEntry,
+                            argsFor(*entry, iter->batch(), nullptr, 0));
+      if (!out.ok())
+        return out.status();
+      for (size_t i = 0; i < out->size(); ++i)
+        if (entry->results[i].role != contract::kRoleOutput)
+          sums[i] += scalarOf((*out)[i]) * iter->rows();
+      sums.back() += iter->rows();
+    }
   }
+  if (Status s = comm_.allreduceSum(sums.data(), sums.size()); !s.ok())
+    return s;
+  result.examples = static_cast<int64_t>(sums.back());
   for (size_t i = 0; i < entry->results.size(); ++i)
     if (entry->results[i].role != contract::kRoleOutput)
       result.values.emplace_back(entry->results[i].name,
@@ -306,7 +328,18 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
   }
 
   const EntrySpec *entry = spec_.findEntry(contract::kTrainStepEntry);
+  bool parallel = comm_.size() > 1;
+  if (parallel && batch < comm_.size())
+    return makeError("the batch of ", batch, " examples cannot be shared among ",
+                     comm_.size(), " processes: each needs at least one example");
+  if (parallel && !(spec_.findEntry(contract::kGradEntry) &&
+                    spec_.findEntry(contract::kApplyEntry)))
+    return makeError("data-parallel training needs the compiled entry points "
+                     "'grad' and 'apply' (Model::compileTraining(true))");
+  if (!parallel && !entry)
+    return makeError("the compiled module has no entry point 'train_step'");
   TrainResult result;
+  result.ranks = comm_.size();
   auto start = Clock::now();
   double trainSeconds = 0;
   int64_t firstStep = step_;
@@ -319,25 +352,21 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
     Tensor stepTensor = Tensor::scalar<float>(static_cast<float>(step_));
     int64_t stepSeed = static_cast<int64_t>(generator.nextU64());
     auto t0 = Clock::now();
-    auto out =
-        exe_->call(contract::kTrainStepEntry,
-                   argsFor(*entry, iter->batch(), &stepTensor, stepSeed));
-    trainSeconds += secondsSince(t0);
-    if (!out.ok())
-      return out.status();
     Progress progress;
-    for (size_t i = 0; i < entry->results.size(); ++i) {
-      const ValueSpec &r = entry->results[i];
-      Tensor &value = (*out)[i];
-      if (r.role == contract::kRoleParam)
-        params_[r.name] = std::move(value);
-      else if (r.role == contract::kRoleState)
-        state_[r.name] = std::move(value);
-      else if (r.role == contract::kRoleLoss)
-        progress.loss = scalarOf(value);
-      else if (r.role == contract::kRoleMetric)
-        progress.metrics.emplace_back(r.name, scalarOf(value));
+    if (parallel) {
+      if (Status s = dataParallelStep(iter->batch(), stepTensor, stepSeed,
+                                      progress, result.allreduceSeconds);
+          !s.ok())
+        return s;
+    } else {
+      auto out =
+          exe_->call(contract::kTrainStepEntry,
+                     argsFor(*entry, iter->batch(), &stepTensor, stepSeed));
+      if (!out.ok())
+        return out.status();
+      absorb(*entry, *out, progress);
     }
+    trainSeconds += secondsSince(t0);
     if (!std::isfinite(progress.loss))
       return makeError("the loss became ", progress.loss, " at step ", step_,
                        "; lower the learning rate");
@@ -355,7 +384,8 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
       double done = static_cast<double>(step_ - firstStep);
       progress.examplesPerSecond = done * batch / std::max(trainSeconds, 1e-9);
       progress.etaSeconds = (total - step_) * trainSeconds / std::max(done, 1.0);
-      onLog(progress);
+      if (comm_.isRoot())
+        onLog(progress);
       lossSum = 0;
       std::fill(metricSums.begin(), metricSums.end(), 0.0);
       logged = 0;
@@ -364,7 +394,8 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
       auto v = evaluate("validation");
       if (!v.ok())
         return v.status();
-      onEval(*v);
+      if (comm_.isRoot())
+        onEval(*v);
     }
   }
   result.steps = step_;
@@ -383,7 +414,99 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
   return result;
 }
 
+void Trainer::absorb(const EntrySpec &entry, std::vector<Tensor> &out,
+                     Progress &progress) {
+  for (size_t i = 0; i < entry.results.size(); ++i) {
+    const ValueSpec &r = entry.results[i];
+    Tensor &value = out[i];
+    if (r.role == contract::kRoleParam)
+      params_[r.name] = std::move(value);
+    else if (r.role == contract::kRoleState)
+      state_[r.name] = std::move(value);
+    else if (r.role == contract::kRoleLoss)
+      progress.loss = scalarOf(value);
+    else if (r.role == contract::kRoleMetric)
+      progress.metrics.emplace_back(r.name, scalarOf(value));
+  }
+}
+
+Status Trainer::dataParallelStep(const std::vector<Tensor> &batch,
+                                 const Tensor &stepTensor, int64_t seed,
+                                 Progress &progress, double &commSeconds) {
+  // This rank's rows of the global batch: shares differ by at most one row
+  // when the batch does not divide.
+  int64_t rows = batch.front().dim(0), ranks = comm_.size(), rank = comm_.rank();
+  int64_t begin = rows * rank / ranks, end = rows * (rank + 1) / ranks;
+  std::vector<Tensor> shard;
+  for (const Tensor &t : batch)
+    shard.push_back(t.rows(begin, end));
+  const EntrySpec &gradEntry = *spec_.findEntry(contract::kGradEntry);
+  auto out = exe_->call(contract::kGradEntry,
+                        argsFor(gradEntry, shard, nullptr, seed, nullptr, begin));
+  if (!out.ok())
+    return out.status();
+
+  // One buffer: every gradient, then the loss and the metrics, each scaled
+  // by this shard's share of the batch, so the sum over ranks is the mean
+  // over the global batch (the loss is a mean over its examples).
+  auto t0 = Clock::now();
+  float share = static_cast<float>(end - begin) / static_cast<float>(rows);
+  size_t total = 0;
+  for (size_t i = 0; i < gradEntry.results.size(); ++i)
+    total += gradEntry.results[i].role == contract::kRoleGrad
+                 ? static_cast<size_t>((*out)[i].numElements())
+                 : 1;
+  bucket_.resize(total);
+  size_t at = 0;
+  for (size_t i = 0; i < gradEntry.results.size(); ++i) {
+    const Tensor &t = (*out)[i];
+    if (gradEntry.results[i].role == contract::kRoleGrad) {
+      const float *p = t.data<float>();
+      for (int64_t k = 0; k < t.numElements(); ++k)
+        bucket_[at++] = p[k] * share;
+    } else {
+      bucket_[at++] = static_cast<float>(scalarOf(t)) * share;
+    }
+  }
+  // Few large messages: buckets of up to 16 MiB.
+  constexpr size_t kBucketFloats = size_t(4) << 20;
+  for (size_t b = 0; b < total; b += kBucketFloats)
+    if (Status s = comm_.allreduceSum(bucket_.data() + b,
+                                      std::min(kBucketFloats, total - b));
+        !s.ok())
+      return s;
+  std::map<std::string, Tensor> grads;
+  at = 0;
+  for (size_t i = 0; i < gradEntry.results.size(); ++i) {
+    const ValueSpec &r = gradEntry.results[i];
+    Tensor &t = (*out)[i];
+    if (r.role == contract::kRoleGrad) {
+      std::copy(bucket_.begin() + at, bucket_.begin() + at + t.numElements(),
+                t.data<float>());
+      at += t.numElements();
+      grads[r.name] = std::move(t);
+    } else {
+      float v = bucket_[at++];
+      if (r.role == contract::kRoleLoss)
+        progress.loss = v;
+      else if (r.role == contract::kRoleMetric)
+        progress.metrics.emplace_back(r.name, v);
+    }
+  }
+  commSeconds += secondsSince(t0);
+
+  const EntrySpec &applyEntry = *spec_.findEntry(contract::kApplyEntry);
+  auto applied = exe_->call(contract::kApplyEntry,
+                            argsFor(applyEntry, {}, &stepTensor, 0, &grads));
+  if (!applied.ok())
+    return applied.status();
+  absorb(applyEntry, *applied, progress);
+  return Status::success();
+}
+
 Status Trainer::save(const std::string &path) const {
+  if (!comm_.isRoot())
+    return Status::success();
   std::vector<NamedTensorRef> refs;
   for (const ParamSpec &p : spec_.params)
     refs.push_back({p.name, &params_.at(p.name)});

@@ -11,6 +11,7 @@
 #define DLC_RUNTIME_TRAINER_H
 
 #include "runtime/Checkpoint.h"
+#include "runtime/Communicator.h"
 #include "runtime/Dataset.h"
 #include "runtime/Executable.h"
 #include "runtime/Random.h"
@@ -29,6 +30,12 @@ struct TrainOptions {
   std::optional<int64_t> validation;
   /// Checkpoint to resume from (same model) or to start from (transfer).
   std::string restore;
+  /// The processes training together (null: this one alone). With more than
+  /// one, training is data parallel: each takes its shard of every global
+  /// batch, calls the compiled `grad`, sums the gradients with one bucketed
+  /// allreduce, and calls `apply` (Model::compileTraining(true)); evaluation
+  /// is sharded and its sums reduced. It must outlive the Trainer.
+  Communicator *comm = nullptr;
 };
 
 /// The example-weighted means of the loss and every metric over one set.
@@ -50,6 +57,10 @@ struct TrainResult {
   /// The step reached, and the step training started from (0 unless resumed).
   int64_t steps = 0, firstStep = 0;
   double wallSeconds = 0, examplesPerSecond = 0;
+  /// Data parallel: the processes, and the seconds of the steps spent in
+  /// the gradients' allreduce (with the packing around it).
+  int ranks = 1;
+  double allreduceSeconds = 0;
   std::vector<SetResult> sets;
 };
 
@@ -66,7 +77,7 @@ public:
   Status restore();
 
   /// Trains; calls `onLog` every log_every steps and `onEval` after each
-  /// validation pass.
+  /// validation pass (on rank 0 only when data parallel).
   StatusOr<TrainResult> train(const std::function<void(const Progress &)> &onLog,
                               const std::function<void(const SetResult &)> &onEval);
 
@@ -74,7 +85,8 @@ public:
   StatusOr<SetResult> evaluate(const std::string &set);
   bool hasSet(const std::string &set) const { return sets_.count(set); }
 
-  /// Writes params, optimizer state and the step (atomically).
+  /// Writes params, optimizer state and the step (atomically); only rank 0
+  /// writes when data parallel (the others return success).
   Status save(const std::string &path) const;
 
   int64_t step() const { return step_; }
@@ -90,10 +102,27 @@ private:
   /// True when the restored checkpoint came from this model (resume).
   bool resumed_ = false;
 
+  std::unique_ptr<Communicator> local_;
+  Communicator &comm_;
+  /// The allreduce buffer of the gradients, kept between steps.
+  std::vector<float> bucket_;
+
   StatusOr<Tensor> loadSource(const DataSourceSpec &source, const InputSpec &input);
+  /// The arguments of `entry`; gradients (@apply) come from `grads`, the
+  /// batch offset (@grad) is `offset`.
   std::vector<ArgValue> argsFor(const EntrySpec &entry,
                                 const std::vector<Tensor> &batch,
-                                const Tensor *stepTensor, int64_t seed) const;
+                                const Tensor *stepTensor, int64_t seed,
+                                const std::map<std::string, Tensor> *grads = nullptr,
+                                int64_t offset = 0) const;
+  /// One data-parallel step on this rank's shard of `batch`: @grad, the
+  /// allreduce of the gradients, loss and metrics (weighted by the shard's
+  /// share of the batch), then @apply. Fills `progress`' loss and metrics.
+  Status dataParallelStep(const std::vector<Tensor> &batch, const Tensor &stepTensor,
+                          int64_t seed, Progress &progress, double &commSeconds);
+  /// Stores the params and state among `out` (results of `entry`) and the
+  /// loss and metrics in `progress`.
+  void absorb(const EntrySpec &entry, std::vector<Tensor> &out, Progress &progress);
 };
 
 } // namespace dlc::runtime

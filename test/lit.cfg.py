@@ -55,6 +55,17 @@ config.substitutions.append(("%fakecuda", os.path.join(config.dlc_obj_root, "lib
 if "cuda" not in config.available_features:
     config.environment["DLC_CUDA_DRIVER"] = "/nonexistent/libcuda.so.1"
 
+# Open MPI's mpirun (openmpi-bin) and a dlc that loads MPI: the data-parallel
+# tests. CI runs as root, which mpirun refuses unless told; --oversubscribe
+# lets three processes share two cores.
+import shutil
+mpirun = shutil.which("mpirun")
+if config.dlc_have_mpi and mpirun:
+    config.available_features.add("mpi")
+    config.environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+    config.environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+    config.substitutions.append(("%mpirun", mpirun + " --oversubscribe --bind-to none"))
+
 # Debian's PyTorch (python3-torch), an independent autodiff to check gradients
 # against. .ci/run installs it.
 import subprocess

@@ -9,9 +9,13 @@
 //   dlc-rt MODEL.so train [--data DIR] [--steps N] [--batch N] [--seed N]
 //                         [--save CKPT] [--restore CKPT] [--threads N]
 //
+// Started by mpirun, `train` runs data parallel (runtime/Communicator.h) on a
+// module compiled with `dlc compile --data-parallel`.
+//
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Checkpoint.h"
+#include "runtime/Communicator.h"
 #include "runtime/Contracts.h"
 #include "runtime/Executable.h"
 #include "runtime/Parallel.h"
@@ -59,6 +63,7 @@ int main(int argc, char **argv) {
   std::vector<std::string> feeds;
   std::string restore, save;
   TrainOptions options;
+  bool threadsGiven = false;
   for (int i = 3; i < argc; ++i) {
     std::string flag = argv[i];
     if (i + 1 >= argc) {
@@ -82,6 +87,7 @@ int main(int argc, char **argv) {
         return 1;
       }
       setNumThreads(static_cast<int>(n));
+      threadsGiven = true;
     } else if ((flag == "--steps" || flag == "--batch" || flag == "--seed") &&
                command == "train") {
       if (!parseInt(value, n)) {
@@ -110,12 +116,30 @@ int main(int argc, char **argv) {
   if (command == "train") {
     if (!exe->hasEntry(contract::kTrainStepEntry))
       return fail(makeError(modulePath, ": the model has no loss to train"));
+    // Several processes started by mpirun train data parallel; only rank 0
+    // prints and saves, and an error on one ends them all.
+    auto world = worldCommunicator();
+    if (!world.ok())
+      return fail(world.status());
+    Communicator &comm = **world;
+    auto failAll = [&](const Status &s) {
+      int rc = fail(s);
+      if (comm.size() > 1)
+        comm.abort(rc);
+      return rc;
+    };
+    if (comm.size() > 1 && !threadsGiven)
+      setNumThreads(defaultThreadsPerRank());
+    if (comm.size() > 1 && !exe->hasEntry(contract::kGradEntry))
+      return failAll(makeError(modulePath, ": the module cannot train data parallel: "
+                                           "compile it with `dlc compile --data-parallel`"));
     options.restore = restore;
+    options.comm = &comm;
     Trainer trainer(exe, *params, options);
     if (Status s = trainer.loadData(); !s.ok())
-      return fail(s);
+      return failAll(s);
     if (Status s = trainer.restore(); !s.ok())
-      return fail(s);
+      return failAll(s);
     auto result = trainer.train(
         [](const Progress &p) {
           std::printf("step %6lld/%lld  loss %.6g\n", (long long)p.step,
@@ -124,7 +148,9 @@ int main(int argc, char **argv) {
         },
         [](const SetResult &) {});
     if (!result.ok())
-      return fail(result.status());
+      return failAll(result.status());
+    if (!comm.isRoot())
+      return 0;
     for (const SetResult &r : result->sets) {
       std::printf("%s:", r.set.c_str());
       for (const auto &[name, value] : r.values)

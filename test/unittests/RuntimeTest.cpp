@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Checkpoint.h"
+#include "runtime/Communicator.h"
 #include "runtime/Dataset.h"
 #include "runtime/Idx.h"
 #include "runtime/Parallel.h"
@@ -28,6 +29,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -291,6 +293,92 @@ TEST(TensorTest, MemRefDescriptor) {
 //===----------------------------------------------------------------------===//
 // Random
 //===----------------------------------------------------------------------===//
+
+TEST(TensorTest, RowsCopyAShard) {
+  Tensor t = Tensor::fromVector<float>({3, 2}, {1, 2, 3, 4, 5, 6});
+  Tensor mid = t.rows(1, 3);
+  EXPECT_EQ(mid.shape(), (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(mid.toVector<float>(), (std::vector<float>{3, 4, 5, 6}));
+  EXPECT_EQ(t.rows(2, 2).numElements(), 0);
+  mid.data<float>()[0] = 9; // a copy, not a view
+  EXPECT_EQ(t.data<float>()[2], 3);
+}
+
+/// Sets an environment variable for the scope of one test.
+class ScopedEnv {
+public:
+  ScopedEnv(const char *name, const char *value) : name(name) {
+    if (const char *old = std::getenv(name))
+      saved = old;
+    if (value)
+      ::setenv(name, value, 1);
+    else
+      ::unsetenv(name);
+  }
+  ~ScopedEnv() {
+    if (saved)
+      ::setenv(name, saved->c_str(), 1);
+    else
+      ::unsetenv(name);
+  }
+
+private:
+  const char *name;
+  std::optional<std::string> saved;
+};
+
+TEST(CommunicatorTest, LocalCollectivesLeaveDataAlone) {
+  auto comm = localCommunicator();
+  EXPECT_EQ(comm->rank(), 0);
+  EXPECT_EQ(comm->size(), 1);
+  EXPECT_TRUE(comm->isRoot());
+  std::vector<float> f = {1.5f, -2};
+  std::vector<double> d = {3};
+  EXPECT_TRUE(comm->allreduceSum(f.data(), f.size()).ok());
+  EXPECT_TRUE(comm->allreduceSum(d.data(), d.size()).ok());
+  EXPECT_TRUE(comm->broadcast(f.data(), sizeof(float) * f.size(), 0).ok());
+  EXPECT_TRUE(comm->barrier().ok());
+  EXPECT_EQ(f, (std::vector<float>{1.5f, -2}));
+  EXPECT_EQ(d, (std::vector<double>{3}));
+}
+
+TEST(CommunicatorTest, LauncherEnvironment) {
+  ScopedEnv size("OMPI_COMM_WORLD_SIZE", nullptr), pmi("PMI_SIZE", nullptr),
+      pmix("PMIX_SIZE", nullptr), local("OMPI_COMM_WORLD_LOCAL_SIZE", nullptr),
+      hydra("MPI_LOCALNRANKS", nullptr), slurm("SLURM_NTASKS_PER_NODE", nullptr);
+  // No launcher: one process, on its own, with every core.
+  EXPECT_EQ(launchedWorldSize(), 0);
+  EXPECT_EQ(launchedLocalSize(), 1);
+  EXPECT_EQ(defaultThreadsPerRank(), availableCores());
+  auto world = worldCommunicator();
+  ASSERT_TRUE(world.ok());
+  EXPECT_EQ((*world)->name(), "local");
+  {
+    // mpirun -np 1: still this process alone.
+    ScopedEnv one("OMPI_COMM_WORLD_SIZE", "1");
+    EXPECT_EQ(launchedWorldSize(), 1);
+    auto w = worldCommunicator();
+    ASSERT_TRUE(w.ok());
+    EXPECT_EQ((*w)->size(), 1);
+  }
+  {
+    // The cores are shared among the job's processes on this machine.
+    ScopedEnv pmiSize("PMI_SIZE", "8");
+    ScopedEnv localSize("OMPI_COMM_WORLD_LOCAL_SIZE", "4");
+    EXPECT_EQ(launchedWorldSize(), 8);
+    EXPECT_EQ(launchedLocalSize(), 4);
+    // The machine's cores are shared; a mask narrower than the machine is
+    // the launcher's binding, this process's own.
+    if (availableCores() == sysconf(_SC_NPROCESSORS_ONLN))
+      EXPECT_EQ(defaultThreadsPerRank(), std::max(1, availableCores() / 4));
+    else
+      EXPECT_EQ(defaultThreadsPerRank(), availableCores());
+  }
+  {
+    ScopedEnv bad("OMPI_COMM_WORLD_SIZE", "two");
+    EXPECT_EQ(launchedWorldSize(), 0);
+  }
+}
 
 TEST(RandomTest, KnownFirstValues) {
   // xoshiro256** seeded by splitmix64, checked against an independent

@@ -64,6 +64,12 @@ Status writeReport(const std::string &path, const runtime::ModelSpec &spec,
                             {"wall_s", result.wallSeconds},
                             {"examples_per_s", result.examplesPerSecond},
                             {"sets", std::move(sets)}};
+  // Data parallel: the processes and the seconds the gradients' allreduce
+  // took (all steps together).
+  if (result.ranks > 1) {
+    report["processes"] = result.ranks;
+    report["allreduce_s"] = result.allreduceSeconds;
+  }
   std::string tmp = path + ".tmp" + std::to_string(::getpid());
   {
     std::error_code ec;
@@ -109,9 +115,22 @@ struct Session {
   std::shared_ptr<runtime::Executable> exe;
 };
 
+/// Reports `status`; in a job of several processes, ends them all (the
+/// others may be waiting for this one in a collective).
+int failAll(runtime::Communicator &comm, const Status &status) {
+  int rc = fail(status);
+  if (comm.size() > 1)
+    comm.abort(rc);
+  return rc;
+}
+
 /// Params start from the model's initializers drawn with `--seed` when
-/// given (seed >= 0), else with the train block's seed.
-StatusOr<Session> openSession(const Flags &flags, int64_t seed) {
+/// given (seed >= 0), else with the train block's seed. With several
+/// processes, the data-parallel program is compiled for `training`, by
+/// rank 0 first when the compile cache is on, so that the others load it
+/// from the cache.
+StatusOr<Session> openSession(const Flags &flags, int64_t seed,
+                              runtime::Communicator &comm, bool training = true) {
   auto model = Model::fromFile(flags.file, flags.options);
   if (!model.ok())
     return model.status();
@@ -120,9 +139,19 @@ StatusOr<Session> openSession(const Flags &flags, int64_t seed) {
   if (Status st = s.model->initParams(seed >= 0 ? seed : s.model->defaultSeed());
       !st.ok())
     return st;
-  auto exe = s.model->compileTraining();
+  bool parallel = comm.size() > 1;
+  bool rootFirst = parallel && flags.options.useCache;
+  // Evaluation needs only @eval, which every training program has.
+  parallel = parallel && training;
+  if (rootFirst && !comm.isRoot())
+    if (Status st = comm.barrier(); !st.ok())
+      return st;
+  auto exe = s.model->compileTraining(parallel);
   if (!exe.ok())
     return exe.status();
+  if (rootFirst && comm.isRoot())
+    if (Status st = comm.barrier(); !st.ok())
+      return st;
   s.exe = *exe;
   return s;
 }
@@ -133,25 +162,36 @@ int train(const Flags &flags) {
     return fail(Status::error("--logdir (TensorBoard events) is not built yet"));
   if (flags.threads < 0)
     return fail(Status::error("--threads must not be negative"));
+  // Several processes started by mpirun train data parallel (one allreduce
+  // of the gradients per step); only rank 0 prints and writes.
+  auto world = runtime::worldCommunicator();
+  if (!world.ok())
+    return fail(world.status());
+  runtime::Communicator &comm = **world;
+  bool root = comm.isRoot();
   // The compiled code's parallel loops run on the runtime's threads (all the
-  // cores this process may use unless --threads says otherwise).
-  runtime::setNumThreads(static_cast<int>(flags.threads));
+  // cores this process may use unless --threads says otherwise, shared
+  // among the job's processes on this machine).
+  runtime::setNumThreads(flags.threads == 0 && comm.size() > 1
+                             ? runtime::defaultThreadsPerRank()
+                             : static_cast<int>(flags.threads));
   if (flags.steps == 0 || flags.steps < -1)
-    return fail(Status::error("--steps " + std::to_string(flags.steps) +
+    return failAll(comm, Status::error("--steps " + std::to_string(flags.steps) +
                               ": expected a positive number of steps"));
   if (flags.batch == 0 || flags.batch < -1)
-    return fail(Status::error("--batch " + std::to_string(flags.batch) +
+    return failAll(comm, Status::error("--batch " + std::to_string(flags.batch) +
                               ": expected a positive batch size"));
   // Fail before training, not after it, when an output cannot be written.
   for (const std::string *out : {&flags.save, &flags.report})
     if (Status s = checkWritable(*out); !s.ok())
-      return fail(s);
+      return failAll(comm, s);
   if (int rc = checkOutputs(flags.file, {{"--save", flags.save}, {"--report", flags.report}}))
-    return rc;
-  auto session = openSession(flags, flags.seed);
+    return comm.size() > 1 ? (comm.abort(rc), rc) : rc;
+  auto session = openSession(flags, flags.seed, comm);
   if (!session.ok())
-    return fail(session.status());
-  printCompileReport(*session->model, flags.options);
+    return failAll(comm, session.status());
+  if (root)
+    printCompileReport(*session->model, flags.options);
 
   runtime::TrainOptions options;
   options.dataDir = flags.dataDir;
@@ -164,16 +204,23 @@ int train(const Flags &flags) {
   if (flags.seed >= 0)
     options.seed = flags.seed;
   options.restore = flags.restore;
+  options.comm = &comm;
   std::map<std::string, Tensor> params = session->model->params();
   runtime::Trainer trainer(session->exe, params, options);
   if (Status s = trainer.loadData(); !s.ok())
-    return fail(s);
+    return failAll(comm, s);
   if (Status s = trainer.restore(); !s.ok())
-    return fail(s);
+    return failAll(comm, s);
 
   const runtime::ModelSpec &spec = session->exe->spec();
-  llvm::outs() << "training " << spec.name << " (" << spec.file << ")\n";
-  llvm::outs().flush();
+  if (root) {
+    llvm::outs() << "training " << spec.name << " (" << spec.file << ")";
+    if (comm.size() > 1)
+      llvm::outs() << " on " << comm.size() << " processes (" << comm.name()
+                   << "), data parallel";
+    llvm::outs() << "\n";
+    llvm::outs().flush();
+  }
   auto result = trainer.train(
       [](const runtime::Progress &p) {
         llvm::outs() << llvm::format("step %6lld/%lld  loss %.6g", (long long)p.step,
@@ -189,7 +236,9 @@ int train(const Flags &flags) {
         llvm::outs().flush();
       });
   if (!result.ok())
-    return fail(result.status());
+    return failAll(comm, result.status());
+  if (!root)
+    return 0;
   llvm::outs() << "trained " << result->steps - result->firstStep << " steps";
   if (result->firstStep > 0 && result->steps > result->firstStep)
     llvm::outs() << " (steps " << result->firstStep + 1 << " to "
@@ -205,12 +254,12 @@ int train(const Flags &flags) {
     printSet(r);
   if (!flags.save.empty()) {
     if (Status s = trainer.save(flags.save); !s.ok())
-      return fail(s);
+      return failAll(comm, s);
     llvm::outs() << "saved " << flags.save << "\n";
   }
   if (!flags.report.empty())
     if (Status s = writeReport(flags.report, spec, *result); !s.ok())
-      return fail(s);
+      return failAll(comm, s);
   return 0;
 }
 
@@ -222,26 +271,34 @@ int eval(const Flags &flags) {
   if (int rc = checkOutputs(flags.file, {{"--report", flags.report},
                                          {"--restore", flags.restore, true}}))
     return rc;
+  // Several processes started by mpirun evaluate a shard each.
+  auto world = runtime::worldCommunicator();
+  if (!world.ok())
+    return fail(world.status());
+  runtime::Communicator &comm = **world;
   // Eval restores every param from the checkpoint; the seed is irrelevant.
-  auto session = openSession(flags, 0);
+  auto session = openSession(flags, 0, comm, /*training=*/false);
   if (!session.ok())
-    return fail(session.status());
+    return failAll(comm, session.status());
   runtime::TrainOptions options;
   options.dataDir = flags.dataDir;
   options.restore = flags.restore;
+  options.comm = &comm;
   std::map<std::string, Tensor> params = session->model->params();
   runtime::Trainer trainer(session->exe, params, options);
   if (Status s = trainer.loadData(); !s.ok())
-    return fail(s);
+    return failAll(comm, s);
   if (!trainer.hasSet("test"))
-    return fail(Status::error(flags.file + ": the model has no test data (add a "
+    return failAll(comm, Status::error(flags.file + ": the model has no test data (add a "
                                            "data test { ... } block)"));
   if (Status s = trainer.restore(); !s.ok())
-    return fail(s);
+    return failAll(comm, s);
   auto start = std::chrono::steady_clock::now();
   auto r = trainer.evaluate("test");
   if (!r.ok())
-    return fail(r.status());
+    return failAll(comm, r.status());
+  if (!comm.isRoot())
+    return 0;
   double seconds = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start)
                        .count();
@@ -255,7 +312,7 @@ int eval(const Flags &flags) {
     result.examplesPerSecond = r->examples / std::max(seconds, 1e-9);
     result.sets.push_back(*r);
     if (Status s = writeReport(flags.report, session->exe->spec(), result); !s.ok())
-      return fail(s);
+      return failAll(comm, s);
   }
   return 0;
 }

@@ -53,6 +53,10 @@ cl::opt<std::string> gpuMemoryLimit(
     cl::desc("GPU memory the run may use: bytes (2G) or a fraction of the GPU's (0.4)"),
     cl::value_desc("size"), cl::sub(runCmd), cl::sub(trainCmd), cl::sub(evalCmd),
     cl::cat(dlcCategory));
+cl::opt<bool> dataParallel("data-parallel",
+                           cl::desc("Also compile the entry points of data-parallel "
+                                    "training (mpirun dlc-rt MODEL.so train)"),
+                           cl::sub(compileCmd), cl::cat(dlcCategory));
 cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout; "
                                               "required for obj and module)"),
                                 cl::value_desc("file"), cl::init("-"),
@@ -202,6 +206,7 @@ int main(int argc, char **argv) {
   if (compileCmd) {
     flags.emit = emit;
     flags.options.mcpu = mcpu;
+    flags.options.dataParallel = dataParallel;
     flags.output = outputFile;
     return dlc::tool::compile(flags);
   }

@@ -129,9 +129,10 @@ LogicalResult DLDialect::verifyRegionArgAttribute(Operation *op,
     return verifyDeclRef<InputOp>(op, argIndex, attr);
   if (name == contract::kParamAttr)
     return verifyDeclRef<ParamOp>(op, argIndex, attr);
-  if (name == contract::kStateAttr)
+  if (name == contract::kStateAttr || name == contract::kGradAttr)
     return verifyString(op, "argument", argIndex, attr);
-  if (name == contract::kStepAttr || name == contract::kSeedAttr) {
+  if (name == contract::kStepAttr || name == contract::kSeedAttr ||
+      name == contract::kBatchOffsetAttr) {
     if (isa<UnitAttr>(attr.getValue()))
       return success();
     return attrError(op, "argument", argIndex, name)
@@ -140,7 +141,8 @@ LogicalResult DLDialect::verifyRegionArgAttribute(Operation *op,
   return unknownAttr(op, "argument", argIndex, name,
                      {contract::kInputAttr, contract::kParamAttr,
                       contract::kStateAttr, contract::kStepAttr,
-                      contract::kSeedAttr});
+                      contract::kSeedAttr, contract::kGradAttr,
+                      contract::kBatchOffsetAttr});
 }
 
 LogicalResult DLDialect::verifyRegionResultAttribute(Operation *op,

@@ -423,9 +423,11 @@ LogicalResult DropoutOp::buildGradients(OpBuilder &b, Value g,
                                         SmallVectorImpl<Value> &grads) {
   GradBuilder gb(b, *this);
   // The mask is a pure function of (seed, salt, index): the same mask again.
-  grads.push_back(DropoutOp::create(b, gb.loc, g, getSeed(), getRateAttr(),
-                                    getSaltAttr()));
+  grads.push_back(DropoutOp::create(b, gb.loc, g, getSeed(), getOffset(),
+                                    getRateAttr(), getSaltAttr()));
   grads.push_back(Value());
+  if (getOffset())
+    grads.push_back(Value());
   return success();
 }
 

@@ -573,11 +573,17 @@ def DL_DropoutOp : DL_ComputeOp<"dropout", [
     The mask is a pure function of `seed`, `salt` (distinct per dropout op)
     and the element index, so the gradient recomputes the same mask. Outside
     training (`dl-strip-training-ops`), dropout is the identity.
+
+    The optional `offset` (data-parallel training's `@grad`) is the index of
+    the input's first row in the global batch: element indices count from
+    `offset` rows on, so a process holding rows `[offset, offset + n)` draws
+    the masks one process holding the whole batch would.
   }];
-  let arguments = (ins DL_FloatTensor:$input, DL_SeedTensor:$seed, F64Attr:$rate,
+  let arguments = (ins DL_FloatTensor:$input, DL_SeedTensor:$seed,
+                       Optional<DL_SeedTensor>:$offset, F64Attr:$rate,
                        DefaultValuedAttr<I64Attr, "0">:$salt);
   let results = (outs DL_FloatTensor:$result);
-  let assemblyFormat = "$input `,` $seed attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = "$input `,` $seed (`offset` $offset^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 

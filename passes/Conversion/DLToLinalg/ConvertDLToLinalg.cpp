@@ -711,6 +711,18 @@ struct DropoutLowering : public OpRewritePattern<dl::DropoutOp> {
     SmallVector<Value> dimVals;
     for (int64_t i = 0; i < rank; ++i)
       dimVals.push_back(dimOf(rewriter, loc, op.getInput(), i));
+    // With an offset, indices count from row `offset` of the global batch.
+    Value rowOffset;
+    if (op.getOffset() && rank > 0) {
+      Value rowElems = indexConst(rewriter, loc, 1);
+      for (int64_t i = 1; i < rank; ++i)
+        rowElems = arith::MulIOp::create(rewriter, loc, rowElems, dimVals[i]);
+      Value offset =
+          tensor::ExtractOp::create(rewriter, loc, op.getOffset(), ValueRange{});
+      rowOffset = arith::MulIOp::create(
+          rewriter, loc, offset,
+          arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), rowElems));
+    }
     auto dims = sameDims(rewriter, loc, type, op.getInput());
     Value result = buildMap(
         rewriter, loc, type, dims, ValueRange{op.getInput()},
@@ -723,6 +735,8 @@ struct DropoutLowering : public OpRewritePattern<dl::DropoutOp> {
             linear = arith::AddIOp::create(b, l, linear, linalg::IndexOp::create(b, l, i));
           }
           Value idx = arith::IndexCastOp::create(b, l, b.getI64Type(), linear);
+          if (rowOffset)
+            idx = arith::AddIOp::create(b, l, idx, rowOffset);
           Value h = mix64(b, l, arith::AddIOp::create(
                                     b, l, key,
                                     arith::MulIOp::create(

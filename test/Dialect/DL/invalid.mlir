@@ -670,7 +670,7 @@ func.func @op_attr() attributes {dl.rol = "loss"} {
 
 // -----
 
-// expected-error @+1 {{'func.func' op argument 0 has unknown attribute 'dl.inputs'; expected dl.input, dl.param, dl.state, dl.step or dl.seed}}
+// expected-error @+1 {{'func.func' op argument 0 has unknown attribute 'dl.inputs'; expected dl.input, dl.param, dl.state, dl.step, dl.seed, dl.grad or dl.batch_offset}}
 func.func @arg_unknown(%x: tensor<3xf32> {dl.inputs = @x}) {
   return
 }
@@ -717,6 +717,20 @@ func.func @state_not_string(%s: tensor<3xf32> {dl.state = 1}) {
 
 // expected-error @+1 {{'func.func' op argument 0: 'dl.step' expects a unit attribute, got true}}
 func.func @step_not_unit(%s: tensor<f32> {dl.step = true}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op argument 0: 'dl.grad' expects a string, got @W}}
+func.func @grad_not_string(%g: tensor<3xf32> {dl.grad = @W}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op argument 0: 'dl.batch_offset' expects a unit attribute, got 0 : i64}}
+func.func @batch_offset_not_unit(%o: tensor<i64> {dl.batch_offset = 0 : i64}) {
   return
 }
 

@@ -148,6 +148,9 @@ func.func @nn(%a: tensor<?x784xf32>, %w: tensor<784x10xf32>, %ba: tensor<2x3x4xf
   %7 = dl.step_seed : tensor<i64>
   // CHECK: dl.dropout %[[P]], %[[S]] {rate = 5.000000e-01 : f64, salt = 3 : i64} : (tensor<?x10xf32>, tensor<i64>) -> tensor<?x10xf32>
   %8 = dl.dropout %p, %7 {rate = 0.5 : f64, salt = 3 : i64} : (tensor<?x10xf32>, tensor<i64>) -> tensor<?x10xf32>
+  // Data parallel: the mask counts from row %7 of the global batch.
+  // CHECK: dl.dropout %[[P]], %[[S]] offset %[[S]] {rate = 5.000000e-01 : f64} : (tensor<?x10xf32>, tensor<i64>, tensor<i64>) -> tensor<?x10xf32>
+  %dp = dl.dropout %p, %7 offset %7 {rate = 0.5 : f64} : (tensor<?x10xf32>, tensor<i64>, tensor<i64>) -> tensor<?x10xf32>
   // CHECK: dl.softmax_cross_entropy %[[P]], %[[L]] : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<?xf32>
   %9 = dl.softmax_cross_entropy %p, %l : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<?xf32>
   // CHECK: dl.softmax_cross_entropy %[[P]], %[[P]] : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<?xf32>
