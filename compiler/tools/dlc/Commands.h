@@ -25,6 +25,7 @@ struct Flags {
   std::string emit, output;
   // run
   std::vector<std::string> feeds;
+  std::string feedDir, outputsDir;
   // run, train, eval
   std::string restore;
   // train, eval

@@ -28,7 +28,7 @@ cl::SubCommand trainCmd("train", "Train a model, evaluate it and save it");
 cl::SubCommand evalCmd("eval", "Evaluate the loss and metrics on the test set");
 cl::SubCommand devicesCmd("devices", "List the CPU and the GPUs there are");
 
-cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dl>"), cl::Required,
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dl or model.onnx>"), cl::Required,
                                cl::sub(compileCmd), cl::sub(runCmd),
                                cl::sub(trainCmd), cl::sub(evalCmd), cl::cat(dlcCategory));
 
@@ -62,6 +62,12 @@ cl::list<std::string> feeds("feed", cl::desc("NAME=VALUE: feed an input or "
                                              "override a param"),
                             cl::value_desc("NAME=VALUE"), cl::sub(runCmd), cl::cat(dlcCategory));
 
+cl::opt<std::string> feedDir("feed-dir", cl::desc("Feed input N from DIR/input_N.pb "
+                                                 "(ONNX TensorProto files)"),
+                             cl::value_desc("dir"), cl::sub(runCmd), cl::cat(dlcCategory));
+cl::opt<std::string> outputsDir("outputs-dir", cl::desc("Write output N to DIR/output_N.pb "
+                                                        "(ONNX TensorProto files)"),
+                                cl::value_desc("dir"), cl::sub(runCmd), cl::cat(dlcCategory));
 cl::opt<std::string> restore("restore", cl::desc("Checkpoint to start from"),
                              cl::value_desc("file"), cl::sub(runCmd),
                              cl::sub(trainCmd), cl::sub(evalCmd), cl::cat(dlcCategory));
@@ -133,7 +139,8 @@ int main(int argc, char **argv) {
       "dlc: compile and train neural networks written in the dl language\n\n"
       "  dlc compile FILE [--emit=ast|dl|fused|grad|linalg|loops|llvm|ptx|obj|module] "
       "[--target=cpu|cuda] [-o OUT]\n"
-      "  dlc run FILE [--feed NAME=VALUE]... [--restore CKPT]\n"
+      "  dlc run FILE [--feed NAME=VALUE]... [--feed-dir DIR] [--outputs-dir DIR] "
+      "[--restore CKPT]\n"
       "  dlc train FILE [--data DIR] [--steps N] [--batch N] [--validation N] [--device "
       "cpu|cuda|cuda:N] [--threads N] [--seed N] [--logdir DIR] [--save CKPT] "
       "[--restore CKPT] [--report FILE.json]\n"
@@ -188,6 +195,8 @@ int main(int argc, char **argv) {
   }
   if (runCmd) {
     flags.feeds.assign(feeds.begin(), feeds.end());
+    flags.feedDir = feedDir;
+    flags.outputsDir = outputsDir;
     return dlc::tool::run(flags);
   }
   flags.dataDir = dataDir;
