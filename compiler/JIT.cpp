@@ -13,6 +13,7 @@
 #include "compiler/Compiler.h"
 #include "compiler/targets/Target.h"
 #include "frontend/MLIRGen.h"
+#include "frontend/onnx/Export.h"
 #include "frontend/onnx/Importer.h"
 #include "frontend/onnx/TensorProto.h"
 #include "passes/Passes.h"
@@ -321,6 +322,18 @@ StatusOr<Model> Model::fromSource(const std::string &source,
 }
 
 const runtime::ModelSpec &Model::spec() const { return impl->spec; }
+
+StatusOr<std::string> Model::languageSource() const {
+  if (impl->ast)
+    return impl->sourceMgr.getMemoryBuffer(impl->sourceMgr.getMainFileID())
+        ->getBuffer()
+        .str();
+  std::string error;
+  auto text = dlc::onnx::writeModelSource(*impl->module, error);
+  if (failed(text))
+    return Status::error(impl->spec.file + ": cannot write the model in the language: " + error);
+  return *text;
+}
 
 int64_t Model::defaultSeed() const {
   return impl->spec.train ? impl->spec.train->seed : 0;

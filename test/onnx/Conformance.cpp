@@ -9,7 +9,9 @@
 // type (the op types of a case's graph, joined by '+'), the cases it does not
 // claim grouped by reason, and a summary; --markdown prints the table for
 // the README. It fails when fewer than --min-pass-rate of the claimed cases
-// pass or fewer than --min-claimed cases are claimed.
+// pass or fewer than --min-claimed cases are claimed. With --import, a
+// case passes only if its model written in the language (`dlc import`) with
+// the same params gives the same outputs too.
 //
 //===----------------------------------------------------------------------===//
 
@@ -76,12 +78,13 @@ std::string compare(const Tensor &got, const Tensor &want, double rtol, double a
 
 /// Runs one case; returns "" on success, else why it failed.
 std::string runCase(Model &model, const std::string &modelPath, const fs::path &caseDir,
-                    double rtol, double atol) {
+                    double rtol, double atol, bool init = true) {
   auto sig = dlc::onnx::readSignature(modelPath);
   if (!sig.ok())
     return sig.status().message();
-  if (Status s = model.initParams(0); !s.ok())
-    return s.message();
+  if (init)
+    if (Status s = model.initParams(0); !s.ok())
+      return s.message();
   std::vector<fs::path> sets;
   for (const auto &e : fs::directory_iterator(caseDir))
     if (e.is_directory() && e.path().filename().string().rfind("test_data_set_", 0) == 0)
@@ -143,7 +146,7 @@ int main(int argc, char **argv) {
   std::vector<std::string> roots;
   double rtol = 1e-3, atol = 1e-7, minPassRate = 0.0;
   int minClaimed = 0;
-  bool markdown = false, verbose = false;
+  bool markdown = false, verbose = false, importToo = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -163,6 +166,8 @@ int main(int argc, char **argv) {
       minClaimed = std::stoi(next());
     else if (a == "--markdown")
       markdown = true;
+    else if (a == "--import")
+      importToo = true;
     else if (a == "-v")
       verbose = true;
     else
@@ -170,7 +175,7 @@ int main(int argc, char **argv) {
   }
   if (roots.empty()) {
     std::fprintf(stderr, "usage: dlc-onnx-conformance [--rtol R] [--atol A] [--min-pass-rate F] "
-                         "[--min-claimed N] [--markdown] [-v] DIR...\n");
+                         "[--min-claimed N] [--import] [--markdown] [-v] DIR...\n");
     return 1;
   }
   std::map<std::string, Tally> byOp;
@@ -197,6 +202,24 @@ int main(int argc, char **argv) {
       }
       ++t.claimed;
       std::string why = runCase(*model, modelPath, c, rtol, atol);
+      if (why.empty() && importToo) {
+        // `dlc import`: the model in the language, with the ONNX model's
+        // params, must give the same outputs.
+        auto text = model->languageSource();
+        if (!text.ok()) {
+          why = "import: " + text.status().message();
+        } else if (auto dl = Model::fromSource(*text, name + ".dl", options); !dl.ok()) {
+          why = "import: " + dl.status().message();
+        } else {
+          (void)dl->initParams(0);
+          for (const auto &[param, value] : model->params())
+            if (Status s = dl->setParam(param, value); !s.ok())
+              why = "import: " + s.message();
+          if (why.empty())
+            if (std::string diff = runCase(*dl, modelPath, c, rtol, atol, false); !diff.empty())
+              why = "import: " + diff;
+        }
+      }
       if (why.empty())
         ++t.passed;
       else

@@ -243,4 +243,35 @@ int run(const Flags &flags) {
   return 0;
 }
 
+int importModel(const Flags &flags) {
+  if (!onnx::isONNXFile(flags.file))
+    return fail(Status::error(flags.file + ": dlc import reads ONNX models (MODEL.onnx)"));
+  if (flags.output == "-" || flags.output.size() < 4 ||
+      flags.output.compare(flags.output.size() - 3, 3, ".dl") != 0)
+    return fail(Status::error("dlc import needs -o MODEL.dl"));
+  std::string ckpt = flags.output.substr(0, flags.output.size() - 3) + ".safetensors";
+  if (int rc = checkOutputs(flags.file, {{"-o", flags.output, true}, {"-o", ckpt}}))
+    return rc;
+  auto model = Model::fromFile(flags.file, flags.options);
+  if (!model.ok())
+    return fail(model.status());
+  auto text = model->languageSource();
+  if (!text.ok())
+    return fail(text.status());
+  if (Status s = model->initParams(0); !s.ok())
+    return fail(s);
+  std::vector<runtime::NamedTensorRef> tensors;
+  for (const auto &[name, value] : model->params())
+    tensors.push_back({name, &value});
+  if (Status s = runtime::writeCheckpoint(ckpt, tensors, {{"source", flags.file}}); !s.ok())
+    return fail(s);
+  std::error_code ec;
+  llvm::ToolOutputFile out(flags.output, ec, llvm::sys::fs::OF_Text);
+  if (ec)
+    return fail(Status::error("cannot write '" + flags.output + "': " + ec.message()));
+  out.os() << *text;
+  out.keep();
+  return 0;
+}
+
 } // namespace dlc::tool

@@ -63,6 +63,7 @@ int compile(const Flags &flags);
 int run(const Flags &flags);
 int train(const Flags &flags);
 int eval(const Flags &flags);
+int importModel(const Flags &flags);
 
 } // namespace dlc::tool
 

@@ -27,10 +27,13 @@ cl::SubCommand runCmd("run", "Evaluate the outputs (and the loss and metrics who
 cl::SubCommand trainCmd("train", "Train a model, evaluate it and save it");
 cl::SubCommand evalCmd("eval", "Evaluate the loss and metrics on the test set");
 cl::SubCommand devicesCmd("devices", "List the CPU and the GPUs there are");
+cl::SubCommand importCmd("import", "Write an ONNX model as a model file and its params "
+                                   "as a checkpoint");
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dl or model.onnx>"), cl::Required,
                                cl::sub(compileCmd), cl::sub(runCmd),
-                               cl::sub(trainCmd), cl::sub(evalCmd), cl::cat(dlcCategory));
+                               cl::sub(trainCmd), cl::sub(evalCmd), cl::sub(importCmd),
+                               cl::cat(dlcCategory));
 
 const std::string emitHelp = "Stage to show: " + dlc::stageList();
 cl::opt<std::string> emit("emit", cl::desc(emitHelp),
@@ -56,7 +59,7 @@ cl::opt<std::string> gpuMemoryLimit(
 cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout; "
                                               "required for obj and module)"),
                                 cl::value_desc("file"), cl::init("-"),
-                                cl::sub(compileCmd), cl::cat(dlcCategory));
+                                cl::sub(compileCmd), cl::sub(importCmd), cl::cat(dlcCategory));
 
 cl::list<std::string> feeds("feed", cl::desc("NAME=VALUE: feed an input or "
                                              "override a param"),
@@ -132,7 +135,7 @@ int main(int argc, char **argv) {
     os << "\n  built with LLVM " LLVM_VERSION_STRING " and MLIR\n";
   });
   for (cl::SubCommand *sub : {&cl::SubCommand::getTopLevel(), &compileCmd, &runCmd,
-                              &trainCmd, &evalCmd, &devicesCmd})
+                              &trainCmd, &evalCmd, &devicesCmd, &importCmd})
     cl::HideUnrelatedOptions(dlcCategory, *sub);
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -145,6 +148,7 @@ int main(int argc, char **argv) {
       "cpu|cuda|cuda:N] [--threads N] [--seed N] [--logdir DIR] [--save CKPT] "
       "[--restore CKPT] [--report FILE.json]\n"
       "  dlc eval FILE --restore CKPT [--data DIR] [--report FILE.json]\n"
+      "  dlc import MODEL.onnx -o MODEL.dl (also writes MODEL.safetensors)\n"
       "  dlc devices\n");
   if (devicesCmd)
     return dlc::tool::devices();
@@ -186,6 +190,10 @@ int main(int argc, char **argv) {
     flags.output = outputFile;
     return dlc::tool::compile(flags);
   }
+  if (importCmd) {
+    flags.output = outputFile;
+    return dlc::tool::importModel(flags);
+  }
   flags.restore = restore;
   flags.device = device;
   flags.gpuMemoryLimit = gpuMemoryLimit;
@@ -224,7 +232,7 @@ int main(int argc, char **argv) {
     flags.save = save;
     return dlc::tool::train(flags);
   }
-  errs() << "dlc: error: expected a command: compile, run, train or eval (see "
+  errs() << "dlc: error: expected a command: compile, run, train, eval or import (see "
             "dlc --help)\n";
   return 1;
 }
