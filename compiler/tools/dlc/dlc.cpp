@@ -232,7 +232,7 @@ int main(int argc, char **argv) {
     flags.save = save;
     return dlc::tool::train(flags);
   }
-  errs() << "dlc: error: expected a command: compile, run, train, eval or import (see "
+  errs() << "dlc: error: expected a command: compile, run, train, eval, import or devices (see "
             "dlc --help)\n";
   return 1;
 }
