@@ -13,6 +13,9 @@
 #include "compiler/Compiler.h"
 #include "compiler/targets/Target.h"
 #include "frontend/MLIRGen.h"
+#include "frontend/onnx/Export.h"
+#include "frontend/onnx/Importer.h"
+#include "frontend/onnx/TensorProto.h"
 #include "passes/Passes.h"
 #include "runtime/Contracts.h"
 #include "runtime/Random.h"
@@ -86,12 +89,23 @@ struct Model::Impl {
     registerCompilerDialects(context);
     sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
     Diagnostics diags(*this);
-    ast = timed("frontend", [&] { return parseModel(context, sourceMgr); });
-    if (!ast)
-      return diags.status("cannot parse the model");
-    module = timed("frontend", [&] { return frontend::mlirGen(context, *ast); });
-    if (!module)
-      return diags.status("cannot build the model");
+    const llvm::MemoryBuffer *source = sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
+    if (dlc::onnx::isONNXFile(source->getBufferIdentifier().str())) {
+      // The second frontend: an ONNX graph, imported straight to dl.
+      module = timed("frontend", [&] {
+        return dlc::onnx::importModel(context, source->getBufferIdentifier(),
+                                 source->getBuffer());
+      });
+      if (!module)
+        return diags.status("cannot import the ONNX model");
+    } else {
+      ast = timed("frontend", [&] { return parseModel(context, sourceMgr); });
+      if (!ast)
+        return diags.status("cannot parse the model");
+      module = timed("frontend", [&] { return frontend::mlirGen(context, *ast); });
+      if (!module)
+        return diags.status("cannot build the model");
+    }
     mlir::PassManager pm(&context);
     buildDLPipeline(pm, options);
     if (failed(timed("passes", [&] { return pm.run(*module); })))
@@ -238,8 +252,10 @@ callNamed(const runtime::Executable &exe, const std::string &name,
           const std::map<std::string, Tensor> &params);
 
 /// The largest model file dlc reads (a model is text; this bounds what a
-/// wrong path costs).
+/// wrong path costs). An ONNX model holds its weights: it may have up to
+/// protobuf's 2 GiB.
 static constexpr uint64_t kMaxModelBytes = 64ull << 20;
+static constexpr uint64_t kMaxONNXBytes = (2ull << 30) - 1;
 
 /// Reads a model file: a regular file of at most kMaxModelBytes (a device,
 /// a FIFO or a folder would be read forever or not at all).
@@ -249,11 +265,12 @@ static StatusOr<std::unique_ptr<llvm::MemoryBuffer>> readModelFile(const std::st
     return Status::error(path + ": cannot read the model file: " + ec.message());
   if (!llvm::sys::fs::is_regular_file(status))
     return Status::error(path + ": cannot read the model file: it is not a regular file");
-  if (status.getSize() > kMaxModelBytes)
+  uint64_t limit = dlc::onnx::isONNXFile(path) ? kMaxONNXBytes : kMaxModelBytes;
+  if (status.getSize() > limit)
     return Status::error(path + ": cannot read the model file: " +
                          std::to_string(status.getSize()) + " bytes, more than the " +
-                         std::to_string(kMaxModelBytes >> 20) + " MiB a model may have");
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+                         std::to_string((limit + 1) >> 20) + " MiB a model may have");
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/!dlc::onnx::isONNXFile(path));
   if (!buffer)
     return Status::error(path + ": cannot read the model file: " +
                          buffer.getError().message());
@@ -261,6 +278,8 @@ static StatusOr<std::unique_ptr<llvm::MemoryBuffer>> readModelFile(const std::st
 }
 
 StatusOr<std::string> dlc::dumpAST(const std::string &path) {
+  if (dlc::onnx::isONNXFile(path))
+    return Status::error(path + ": an ONNX model has no AST; try --emit=dl");
   auto buffer = readModelFile(path);
   if (!buffer.ok())
     return buffer.status();
@@ -307,6 +326,18 @@ StatusOr<Model> Model::fromSource(const std::string &source,
 
 const runtime::ModelSpec &Model::spec() const { return impl->spec; }
 
+StatusOr<std::string> Model::languageSource() const {
+  if (impl->ast)
+    return impl->sourceMgr.getMemoryBuffer(impl->sourceMgr.getMainFileID())
+        ->getBuffer()
+        .str();
+  std::string error;
+  auto text = dlc::onnx::writeModelSource(*impl->module, error);
+  if (failed(text))
+    return Status::error(impl->spec.file + ": cannot write the model in the language: " + error);
+  return *text;
+}
+
 int64_t Model::defaultSeed() const {
   return impl->spec.train ? impl->spec.train->seed : 0;
 }
@@ -320,6 +351,8 @@ const std::string &Model::remarks() const { return impl->remarks; }
 Status Model::emit(Stage stage, std::string &text, const std::string &path) const {
   llvm::raw_string_ostream os(text);
   if (stage == Stage::AST) {
+    if (!impl->ast)
+      return Status::error("an ONNX model has no AST; try --emit=dl");
     frontend::dump(*impl->ast, os);
     return Status::success();
   }

@@ -63,6 +63,11 @@ public:
   /// go to `path`; text goes to `text`.
   Status emit(Stage stage, std::string &text, const std::string &path = "") const;
 
+  /// The model in the model language: a model file's own text; for an
+  /// imported ONNX model, its graph written one line per op (params start
+  /// from zeros(): their values are params(), for a checkpoint beside it).
+  StatusOr<std::string> languageSource() const;
+
   /// Sets every param from its initializer, drawing from a generator seeded
   /// with `seed`. Params not initialized when first used (by getParam,
   /// setParam, run or gradients) are initialized with defaultSeed().

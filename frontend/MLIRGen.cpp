@@ -28,6 +28,58 @@ mlir::Location dlc::frontend::toMLIRLocation(mlir::MLIRContext &context,
                                    loc.line, loc.col);
 }
 
+mlir::Value dlc::frontend::createDLOp(mlir::OpBuilder &builder,
+                                      llvm::StringRef name, mlir::Location l,
+                                      mlir::ValueRange operands,
+                                      llvm::ArrayRef<mlir::NamedAttribute> attrs) {
+  mlir::OperationState state(l, "dl." + name.str());
+  state.addOperands(operands);
+  state.addAttributes(attrs);
+  state.addTypes(mlir::UnrankedTensorType::get(builder.getF32Type()));
+  mlir::Operation *op = builder.create(state);
+  auto infer = llvm::cast<mlir::InferTypeOpInterface>(op);
+  llvm::SmallVector<mlir::Type> types;
+  if (failed(infer.inferReturnTypes(
+          builder.getContext(), l, op->getOperands(), op->getRawDictionaryAttrs(),
+          op->getPropertiesStorage(), op->getRegions(), types))) {
+    op->erase();
+    return nullptr;
+  }
+  op->getResult(0).setType(types[0]);
+  if (failed(mlir::verify(op, /*verifyRecursively=*/false))) {
+    op->erase();
+    return nullptr;
+  }
+  return op->getResult(0);
+}
+
+mlir::DictionaryAttr dlc::frontend::resultAttrs(mlir::OpBuilder &builder,
+                                                llvm::StringRef role,
+                                                llvm::StringRef name) {
+  return builder.getDictionaryAttr(
+      {builder.getNamedAttr(contract::kRoleAttr, builder.getStringAttr(role)),
+       builder.getNamedAttr(contract::kNameAttr, builder.getStringAttr(name))});
+}
+
+mlir::LogicalResult dlc::frontend::finishGraph(
+    mlir::OpBuilder &builder, mlir::Operation *graphOp, mlir::Location loc,
+    mlir::ValueRange results, llvm::ArrayRef<mlir::Attribute> argAttrs,
+    llvm::ArrayRef<mlir::Attribute> resultAttrs) {
+  auto graph = llvm::cast<mlir::func::FuncOp>(graphOp);
+  mlir::Block &body = graph.getBody().front();
+  mlir::OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(&body);
+  mlir::func::ReturnOp::create(builder, loc, results);
+  llvm::SmallVector<mlir::Type> argTypes(body.getArgumentTypes());
+  llvm::SmallVector<mlir::Type> resultTypes;
+  for (mlir::Value v : results)
+    resultTypes.push_back(v.getType());
+  graph.setType(builder.getFunctionType(argTypes, resultTypes));
+  graph.setAllArgAttrs(argAttrs);
+  graph.setAllResultAttrs(resultAttrs);
+  return mlir::verify(graph->getParentOp());
+}
+
 namespace dlc::frontend::detail {
 
 std::string formatNumber(double value) {
@@ -59,25 +111,7 @@ std::string joinNames(llvm::ArrayRef<llvm::StringRef> names) {
 Value MLIRGenImpl::create(llvm::StringRef name, mlir::Location l,
                           mlir::ValueRange operands,
                           llvm::ArrayRef<mlir::NamedAttribute> attrs) {
-  mlir::OperationState state(l, "dl." + name.str());
-  state.addOperands(operands);
-  state.addAttributes(attrs);
-  state.addTypes(mlir::UnrankedTensorType::get(builder.getF32Type()));
-  mlir::Operation *op = builder.create(state);
-  auto infer = cast<mlir::InferTypeOpInterface>(op);
-  llvm::SmallVector<Type> types;
-  if (failed(infer.inferReturnTypes(
-          &context, l, op->getOperands(), op->getRawDictionaryAttrs(),
-          op->getPropertiesStorage(), op->getRegions(), types))) {
-    op->erase();
-    return nullptr;
-  }
-  op->getResult(0).setType(types[0]);
-  if (failed(mlir::verify(op, /*verifyRecursively=*/false))) {
-    op->erase();
-    return nullptr;
-  }
-  return op->getResult(0);
+  return createDLOp(builder, name, l, operands, attrs);
 }
 
 bool MLIRGenImpl::checkBindable(llvm::StringRef name, const Location &l) {
@@ -269,9 +303,7 @@ mlir::OwningOpRef<mlir::ModuleOp> MLIRGenImpl::generate(const ModuleAST &ast) {
   llvm::SmallVector<mlir::Attribute> resultAttrs;
   auto addResult = [&](const Result &r) {
     results.push_back(r.value);
-    resultAttrs.push_back(builder.getDictionaryAttr(
-        {attr(contract::kRoleAttr, builder.getStringAttr(r.role)),
-         attr(contract::kNameAttr, builder.getStringAttr(r.name))}));
+    resultAttrs.push_back(dlc::frontend::resultAttrs(builder, r.role, r.name));
   };
   if (loss)
     addResult(*loss);
@@ -279,16 +311,7 @@ mlir::OwningOpRef<mlir::ModuleOp> MLIRGenImpl::generate(const ModuleAST &ast) {
     addResult(r);
   for (const Result &r : outputs)
     addResult(r);
-  mlir::func::ReturnOp::create(builder, moduleLoc, results);
-  llvm::SmallVector<Type> argTypes(body->getArgumentTypes());
-  llvm::SmallVector<Type> resultTypes;
-  for (Value v : results)
-    resultTypes.push_back(v.getType());
-  graph.setType(builder.getFunctionType(argTypes, resultTypes));
-  graph.setAllArgAttrs(argAttrs);
-  graph.setAllResultAttrs(resultAttrs);
-
-  if (failed(mlir::verify(module))) {
+  if (failed(finishGraph(builder, graph, moduleLoc, results, argAttrs, resultAttrs))) {
     module->erase();
     return nullptr;
   }

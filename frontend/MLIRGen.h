@@ -12,6 +12,7 @@
 
 #include "frontend/AST.h"
 
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
@@ -21,6 +22,27 @@ namespace dlc::frontend {
 /// diagnostic handler and returns null on the first one.
 mlir::OwningOpRef<mlir::ModuleOp> mlirGen(mlir::MLIRContext &context,
                                           const ModuleAST &model);
+
+/// Creates dl op `dl.NAME` generically at `l`, infers its result type through
+/// its InferTypeOpInterface and verifies it. On failure the op is erased, the
+/// error has been reported at `l`, and null is returned. Shared by the model
+/// language's generator and the ONNX importer.
+mlir::Value createDLOp(mlir::OpBuilder &builder, llvm::StringRef name,
+                       mlir::Location l, mlir::ValueRange operands,
+                       llvm::ArrayRef<mlir::NamedAttribute> attrs = {});
+
+/// Ends @graph (`graph`, whose entry block holds the computation): returns
+/// `results`, sets the function type and the argument and result attributes
+/// (dl.input/dl.param; dl.role/dl.name), and verifies the module holding it.
+/// Shared by both frontends.
+mlir::LogicalResult finishGraph(mlir::OpBuilder &builder, mlir::Operation *graph,
+                                mlir::Location loc, mlir::ValueRange results,
+                                llvm::ArrayRef<mlir::Attribute> argAttrs,
+                                llvm::ArrayRef<mlir::Attribute> resultAttrs);
+
+/// The attributes of a @graph result: its role and its name.
+mlir::DictionaryAttr resultAttrs(mlir::OpBuilder &builder, llvm::StringRef role,
+                                 llvm::StringRef name);
 
 /// Converts a frontend location to an MLIR FileLineColLoc.
 mlir::Location toMLIRLocation(mlir::MLIRContext &context, const Location &loc);

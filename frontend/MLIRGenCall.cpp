@@ -358,16 +358,29 @@ Value MLIRGenImpl::genWindowOp(const OpCall &op) {
       return nullptr;
     }
   bool same = conv;
-  if (paddingE) {
+  llvm::SmallVector<int64_t> pads(4, 0);
+  if (paddingE && isa<TensorLiteralExprAST>(paddingE)) {
+    // Explicit pads: [top, bottom, left, right].
+    auto list = intList(*paddingE, "'padding'");
+    if (!list)
+      return nullptr;
+    if (list->size() != 4 || llvm::any_of(*list, [](int64_t p) { return p < 0; })) {
+      error(paddingE->loc()) << "explicit padding is [top, bottom, left, right], "
+                                "four non-negative ints";
+      return nullptr;
+    }
+    pads.assign(list->begin(), list->end());
+    same = false;
+  } else if (paddingE) {
     auto *n = dyn_cast<NameExprAST>(paddingE);
     if (!n || (n->getName() != "same" && n->getName() != "valid")) {
-      error(paddingE->loc()) << "expected padding 'same' or 'valid', got "
+      error(paddingE->loc()) << "expected padding 'same', 'valid' or "
+                                "[top, bottom, left, right], got "
                              << describeExpr(*paddingE);
       return nullptr;
     }
     same = n->getName() == "same";
   }
-  llvm::SmallVector<int64_t> pads(4, 0);
   if (same) {
     for (int i = 0; i < 2; ++i) {
       int64_t size = x.getDimSize(1 + i);

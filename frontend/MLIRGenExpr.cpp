@@ -371,12 +371,6 @@ Value MLIRGenImpl::genBinary(const BinaryExprAST &b, const Scope &scope,
 
 Value MLIRGenImpl::genPow(const BinaryExprAST &b, Value lhs, Value rhs) {
   mlir::Location l = loc(b.loc());
-  if (rankOf(rhs) != 0 &&
-      cast<mlir::RankedTensorType>(rhs.getType()).getNumElements() != 1) {
-    error(b.loc()) << "'**' expects a scalar exponent, got "
-                   << formatType(rhs.getType());
-    return nullptr;
-  }
   if (!elementTypeOf(lhs).isF32()) {
     error(b.loc()) << "'**' expects an f32 base, got "
                    << formatType(lhs.getType()) << "; convert with f32(...)";

@@ -29,6 +29,15 @@ config.substitutions.append(("%make_program", config.cmake_make_program))
 config.substitutions.append(("%host_cc", config.cmake_c_compiler))
 config.substitutions.append(("%host_cxx", config.cmake_cxx_compiler))
 
+# ONNX models in tests are written in protobuf's text format and encoded by
+# protoc with Debian's libonnx-dev schema; the conformance data is Debian's
+# libonnx-testdata. (.ci/install installs both and protobuf-compiler.)
+config.substitutions.append(("%onnx_encode",
+    "protoc --encode=onnx.ModelProto -I/usr/include onnx/onnx.proto"))
+config.substitutions.append(("%onnx_tensor_encode",
+    "protoc --encode=onnx.TensorProto -I/usr/include onnx/onnx.proto"))
+config.substitutions.append(("%onnx_testdata", "/usr/share/libonnx-testdata/data"))
+
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 

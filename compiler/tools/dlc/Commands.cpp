@@ -7,6 +7,7 @@
 #include "compiler/tools/dlc/Commands.h"
 
 #include "compiler/JIT.h"
+#include "frontend/onnx/TensorProto.h"
 #include "runtime/Checkpoint.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -167,9 +168,61 @@ int run(const Flags &flags) {
       ++it;
     }
   }
+  // --feed-dir: input_N.pb feeds input N (ONNX's test-data layout).
+  std::vector<onnx::GraphValue> onnxOutputs;
+  if (onnx::isONNXFile(flags.file) && (!flags.feedDir.empty() || !flags.outputsDir.empty())) {
+    auto sig = onnx::readSignature(flags.file);
+    if (!sig.ok())
+      return fail(sig.status());
+    onnxOutputs = sig->outputs;
+  }
+  if (!flags.feedDir.empty()) {
+    if (!llvm::sys::fs::is_directory(flags.feedDir))
+      return fail(Status::error("--feed-dir " + flags.feedDir + ": not a folder"));
+    for (size_t i = 0;; ++i) {
+      std::string path = flags.feedDir + "/input_" + std::to_string(i) + ".pb";
+      if (!llvm::sys::fs::exists(path))
+        break;
+      if (i >= spec.inputs.size())
+        return fail(Status::error(path + ": the model has " +
+                                  std::to_string(spec.inputs.size()) + " inputs"));
+      const runtime::InputSpec &in = spec.inputs[i];
+      auto value = onnx::readTensorFile(path);
+      if (!value.ok())
+        return fail(value.status());
+      if (value->dtype() != in.dtype)
+        return fail(Status::error(path + ": input '" + in.name + "' is " +
+                                  runtime::dtypeName(in.dtype) + ", the file holds " +
+                                  runtime::dtypeName(value->dtype()) + " values"));
+      if (!feeds.emplace(in.name, std::move(*value)).second)
+        return fail(Status::error(path + ": input '" + in.name +
+                                  "' is also fed with --feed"));
+    }
+  }
   auto results = model->run(feeds);
   if (!results.ok())
     return fail(results.status());
+  if (!flags.outputsDir.empty()) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(flags.outputsDir))
+      return fail(Status::error("--outputs-dir " + flags.outputsDir + ": " + ec.message()));
+    // The ONNX graph's outputs in its order and types; a dl model's in
+    // declaration order.
+    if (onnxOutputs.empty())
+      for (const NamedTensor &r : *results)
+        if (r.role == "output")
+          onnxOutputs.push_back({r.name, r.name, onnx::elementTypeOf(r.value.dtype())});
+    for (size_t i = 0; i < onnxOutputs.size(); ++i) {
+      const onnx::GraphValue &o = onnxOutputs[i];
+      auto it = std::find_if(results->begin(), results->end(), [&](const NamedTensor &r) {
+        return r.role == "output" && r.name == o.name;
+      });
+      if (it == results->end())
+        return fail(Status::error("output '" + o.name + "' was not computed"));
+      std::string path = flags.outputsDir + "/output_" + std::to_string(i) + ".pb";
+      if (Status s = onnx::writeTensorFile(path, it->value, o.onnxName, o.type); !s.ok())
+        return fail(s);
+    }
+  }
   if (results->empty()) {
     std::string missing;
     for (const runtime::InputSpec &in : spec.inputs)
@@ -181,11 +234,43 @@ int run(const Flags &flags) {
         (missing.empty() ? std::string() : " (feed " + missing + " with --feed NAME=VALUE)")));
   }
   printCompileReport(*model, flags.options);
-  // Outputs first, in declaration order, then the loss and the metrics.
+  // Outputs first, in declaration order, then the loss and the metrics
+  // (outputs written with --outputs-dir are not printed).
   for (const char *role : {"output", "loss", "metric"})
     for (const NamedTensor &r : *results)
-      if (r.role == role)
+      if (r.role == role && (flags.outputsDir.empty() || r.role != std::string("output")))
         llvm::outs() << r.name << " = " << r.value.format() << "\n";
+  return 0;
+}
+
+int importModel(const Flags &flags) {
+  if (!onnx::isONNXFile(flags.file))
+    return fail(Status::error(flags.file + ": dlc import reads ONNX models (MODEL.onnx)"));
+  if (flags.output == "-" || flags.output.size() < 4 ||
+      flags.output.compare(flags.output.size() - 3, 3, ".dl") != 0)
+    return fail(Status::error("dlc import needs -o MODEL.dl"));
+  std::string ckpt = flags.output.substr(0, flags.output.size() - 3) + ".safetensors";
+  if (int rc = checkOutputs(flags.file, {{"-o", flags.output, true}, {"-o", ckpt}}))
+    return rc;
+  auto model = Model::fromFile(flags.file, flags.options);
+  if (!model.ok())
+    return fail(model.status());
+  auto text = model->languageSource();
+  if (!text.ok())
+    return fail(text.status());
+  if (Status s = model->initParams(0); !s.ok())
+    return fail(s);
+  std::vector<runtime::NamedTensorRef> tensors;
+  for (const auto &[name, value] : model->params())
+    tensors.push_back({name, &value});
+  if (Status s = runtime::writeCheckpoint(ckpt, tensors, {{"source", flags.file}}); !s.ok())
+    return fail(s);
+  std::error_code ec;
+  llvm::ToolOutputFile out(flags.output, ec, llvm::sys::fs::OF_Text);
+  if (ec)
+    return fail(Status::error("cannot write '" + flags.output + "': " + ec.message()));
+  out.os() << *text;
+  out.keep();
   return 0;
 }
 

@@ -25,6 +25,7 @@ struct Flags {
   std::string emit, output;
   // run
   std::vector<std::string> feeds;
+  std::string feedDir, outputsDir;
   // run, train, eval
   std::string restore;
   // train, eval
@@ -62,6 +63,7 @@ int compile(const Flags &flags);
 int run(const Flags &flags);
 int train(const Flags &flags);
 int eval(const Flags &flags);
+int importModel(const Flags &flags);
 
 } // namespace dlc::tool
 

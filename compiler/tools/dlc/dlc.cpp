@@ -27,10 +27,13 @@ cl::SubCommand runCmd("run", "Evaluate the outputs (and the loss and metrics who
 cl::SubCommand trainCmd("train", "Train a model, evaluate it and save it");
 cl::SubCommand evalCmd("eval", "Evaluate the loss and metrics on the test set");
 cl::SubCommand devicesCmd("devices", "List the CPU and the GPUs there are");
+cl::SubCommand importCmd("import", "Write an ONNX model as a model file and its params "
+                                   "as a checkpoint");
 
-cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dl>"), cl::Required,
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dl or model.onnx>"), cl::Required,
                                cl::sub(compileCmd), cl::sub(runCmd),
-                               cl::sub(trainCmd), cl::sub(evalCmd), cl::cat(dlcCategory));
+                               cl::sub(trainCmd), cl::sub(evalCmd), cl::sub(importCmd),
+                               cl::cat(dlcCategory));
 
 const std::string emitHelp = "Stage to show: " + dlc::stageList();
 cl::opt<std::string> emit("emit", cl::desc(emitHelp),
@@ -60,12 +63,18 @@ cl::opt<bool> dataParallel("data-parallel",
 cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout; "
                                               "required for obj and module)"),
                                 cl::value_desc("file"), cl::init("-"),
-                                cl::sub(compileCmd), cl::cat(dlcCategory));
+                                cl::sub(compileCmd), cl::sub(importCmd), cl::cat(dlcCategory));
 
 cl::list<std::string> feeds("feed", cl::desc("NAME=VALUE: feed an input or "
                                              "override a param"),
                             cl::value_desc("NAME=VALUE"), cl::sub(runCmd), cl::cat(dlcCategory));
 
+cl::opt<std::string> feedDir("feed-dir", cl::desc("Feed input N from DIR/input_N.pb "
+                                                 "(ONNX TensorProto files)"),
+                             cl::value_desc("dir"), cl::sub(runCmd), cl::cat(dlcCategory));
+cl::opt<std::string> outputsDir("outputs-dir", cl::desc("Write output N to DIR/output_N.pb "
+                                                        "(ONNX TensorProto files)"),
+                                cl::value_desc("dir"), cl::sub(runCmd), cl::cat(dlcCategory));
 cl::opt<std::string> restore("restore", cl::desc("Checkpoint to start from"),
                              cl::value_desc("file"), cl::sub(runCmd),
                              cl::sub(trainCmd), cl::sub(evalCmd), cl::cat(dlcCategory));
@@ -140,18 +149,20 @@ int main(int argc, char **argv) {
     os << "\n  built with LLVM " LLVM_VERSION_STRING " and MLIR\n";
   });
   for (cl::SubCommand *sub : {&cl::SubCommand::getTopLevel(), &compileCmd, &runCmd,
-                              &trainCmd, &evalCmd, &devicesCmd})
+                              &trainCmd, &evalCmd, &devicesCmd, &importCmd})
     cl::HideUnrelatedOptions(dlcCategory, *sub);
   cl::ParseCommandLineOptions(
       argc, argv,
       "dlc: compile and train neural networks written in the dl language\n\n"
       "  dlc compile FILE [--emit=ast|dl|fused|grad|linalg|loops|llvm|ptx|obj|module] "
       "[--target=cpu|cuda] [-o OUT]\n"
-      "  dlc run FILE [--feed NAME=VALUE]... [--restore CKPT]\n"
+      "  dlc run FILE [--feed NAME=VALUE]... [--feed-dir DIR] [--outputs-dir DIR] "
+      "[--restore CKPT]\n"
       "  dlc train FILE [--data DIR] [--steps N] [--batch N] [--validation N] [--device "
       "cpu|cuda|cuda:N] [--threads N] [--seed N] [--logdir DIR] [--save CKPT] "
       "[--restore CKPT] [--report FILE.json]\n"
       "  dlc eval FILE --restore CKPT [--data DIR] [--report FILE.json]\n"
+      "  dlc import MODEL.onnx -o MODEL.dl (also writes MODEL.safetensors)\n"
       "  dlc devices\n");
   if (devicesCmd)
     return dlc::tool::devices();
@@ -210,6 +221,10 @@ int main(int argc, char **argv) {
     flags.output = outputFile;
     return dlc::tool::compile(flags);
   }
+  if (importCmd) {
+    flags.output = outputFile;
+    return dlc::tool::importModel(flags);
+  }
   flags.restore = restore;
   flags.device = device;
   flags.gpuMemoryLimit = gpuMemoryLimit;
@@ -219,6 +234,8 @@ int main(int argc, char **argv) {
   }
   if (runCmd) {
     flags.feeds.assign(feeds.begin(), feeds.end());
+    flags.feedDir = feedDir;
+    flags.outputsDir = outputsDir;
     return dlc::tool::run(flags);
   }
   flags.dataDir = dataDir;
@@ -246,7 +263,7 @@ int main(int argc, char **argv) {
     flags.save = save;
     return dlc::tool::train(flags);
   }
-  errs() << "dlc: error: expected a command: compile, run, train or eval (see "
+  errs() << "dlc: error: expected a command: compile, run, train, eval, import or devices (see "
             "dlc --help)\n";
   return 1;
 }
