@@ -171,6 +171,98 @@ runtime::ModelSpec extractModelSpec(ModuleOp module) {
   return spec;
 }
 
+/// `?x14x14x32xf32`: a tensor type as MLIR prints it, without `tensor<>`.
+static std::string typeText(Type t) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (auto ranked = dyn_cast<RankedTensorType>(t)) {
+    for (int64_t d : ranked.getShape())
+      os << (ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d)) << "x";
+    ranked.getElementType().print(os);
+  } else {
+    t.print(os);
+  }
+  return text;
+}
+
+std::vector<runtime::GraphNode> describeGraph(ModuleOp module) {
+  std::vector<runtime::GraphNode> nodes;
+  auto f = module.lookupSymbol<func::FuncOp>(contract::kGraphEntry);
+  if (!f || f.isExternal())
+    return nodes;
+  std::set<std::string> frozen;
+  for (auto config : module.getOps<dl::TrainConfigOp>())
+    if (auto freeze = config.getFreeze())
+      for (Attribute a : *freeze)
+        frozen.insert(cast<FlatSymbolRefAttr>(a).getValue().str());
+  llvm::DenseMap<Value, std::string> names;
+  auto setTypes = [](runtime::GraphNode &n, TypeRange types) {
+    for (Type t : types) {
+      n.types.push_back(typeText(t));
+      n.shapes.push_back(isa<RankedTensorType>(t) ? shapeOf(t) : std::vector<int64_t>{});
+    }
+  };
+  for (BlockArgument arg : f.getArguments()) {
+    runtime::GraphNode n;
+    auto input = f.getArgAttrOfType<FlatSymbolRefAttr>(arg.getArgNumber(),
+                                                       contract::kInputAttr);
+    auto param = f.getArgAttrOfType<FlatSymbolRefAttr>(arg.getArgNumber(),
+                                                       contract::kParamAttr);
+    if (!input && !param)
+      continue;
+    n.name = (input ? input : param).getValue().str();
+    n.op = input ? contract::kRoleInput : contract::kRoleParam;
+    n.frozen = param && frozen.count(n.name);
+    if (Operation *decl = module.lookupSymbol(n.name))
+      n.loc = sourceLoc(decl->getLoc());
+    setTypes(n, arg.getType());
+    names[arg] = n.name;
+    nodes.push_back(std::move(n));
+  }
+  std::map<std::string, int> counts;
+  for (Operation &op : f.getBody().front()) {
+    runtime::GraphNode n;
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      // Each result is a node named as the model names it.
+      for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+        runtime::GraphNode r;
+        if (auto name = f.getResultAttrOfType<StringAttr>(i, contract::kNameAttr))
+          r.name = name.str();
+        if (auto role = f.getResultAttrOfType<StringAttr>(i, contract::kRoleAttr))
+          r.op = role.str();
+        r.inputs.push_back(names.lookup(v));
+        setTypes(r, v.getType());
+        r.loc = sourceLoc(v.getLoc());
+        nodes.push_back(std::move(r));
+      }
+      continue;
+    }
+    std::string kind = op.getName().stripDialect().str();
+    n.name = kind + "_" + std::to_string(counts[kind]++);
+    n.op = op.getName().getStringRef().str();
+    for (Value v : op.getOperands())
+      n.inputs.push_back(names.lookup(v));
+    for (NamedAttribute a : op.getAttrs()) {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      if (auto str = dyn_cast<StringAttr>(a.getValue()))
+        os << str.getValue();
+      else
+        a.getValue().print(os);
+      n.attrs.emplace_back(a.getName().str(), text);
+    }
+    n.fused = isa<dl::FusedConv2DOp>(op);
+    n.loc = sourceLoc(op.getLoc());
+    setTypes(n, op.getResultTypes());
+    for (OpResult r : op.getResults())
+      names[r] = op.getNumResults() == 1
+                     ? n.name
+                     : n.name + ":" + std::to_string(r.getResultNumber());
+    nodes.push_back(std::move(n));
+  }
+  return nodes;
+}
+
 //===----------------------------------------------------------------------===//
 // Entry points
 //===----------------------------------------------------------------------===//

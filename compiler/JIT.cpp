@@ -119,12 +119,24 @@ struct Model::Impl {
         runtime::ModelSpec *entrySpec = nullptr) {
     mlir::OwningOpRef<mlir::ModuleOp> clone = module->clone();
     Stage at = std::min(to, Stage::Grad);
+    // The model description holds the graph after fusion.
+    Stage from = Stage::DL;
+    if (entrySpec && at > Stage::Fused) {
+      if (failed(timed("passes", [&] {
+            return runPipeline(*clone, Stage::DL, Stage::Fused, options, *target, request);
+          })))
+        return diags.status("cannot build the entry points");
+      from = Stage::Fused;
+      entrySpec->graph = describeGraph(*clone);
+    }
     if (failed(timed("passes", [&] {
-          return runPipeline(*clone, Stage::DL, at, options, *target, request);
+          return runPipeline(*clone, from, at, options, *target, request);
         })))
       return diags.status("cannot build the entry points");
     if (entrySpec) {
+      std::vector<runtime::GraphNode> graph = std::move(entrySpec->graph);
       *entrySpec = spec;
+      entrySpec->graph = std::move(graph);
       for (const std::string &n : request.entries)
         entrySpec->entries.push_back(describeEntry(*clone, n));
     }
@@ -169,10 +181,11 @@ struct Model::Impl {
         request += "fed:" + n + ";";
     // The module embeds the model's description, whose file the trainer
     // resolves relative data paths against: the same text in another folder
-    // is another module.
+    // is another module, and so is the same file named another way (the
+    // description holds the name as given: relative or absolute).
     llvm::SmallString<256> file(spec.file);
     llvm::sys::fs::make_absolute(file);
-    request += "file:" + std::string(file) + ";";
+    request += "file:" + std::string(file) + ";as:" + spec.file + ";";
     std::string source =
         sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer().str();
     std::string key = cache::key(source, request, options, *target);

@@ -327,6 +327,14 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
     generator.nextU64();
   }
 
+  // Only the first process writes the log (the others train the same model).
+  if (!options_.logdir.empty() && comm_.isRoot()) {
+    auto log = TrainingLog::open(options_.logdir, spec_);
+    if (!log.ok())
+      return log.status();
+    log_ = std::move(*log);
+  }
+
   const EntrySpec *entry = spec_.findEntry(contract::kTrainStepEntry);
   bool parallel = comm_.size() > 1;
   if (parallel && batch < comm_.size())
@@ -386,6 +394,18 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
       progress.etaSeconds = (total - step_) * trainSeconds / std::max(done, 1.0);
       if (comm_.isRoot())
         onLog(progress);
+      if (log_) {
+        std::vector<std::pair<std::string, double>> values = {{"loss", progress.loss}};
+        values.insert(values.end(), progress.metrics.begin(), progress.metrics.end());
+        // The optimizer's learning rate is its first argument (sgd, momentum
+        // and adam alike).
+        values.emplace_back("learning_rate", train.optimizerArgs.at(0));
+        values.emplace_back("examples_per_s", progress.examplesPerSecond);
+        if (Status s = log_->scalars("train", step_, values); !s.ok())
+          return s;
+        if (Status s = log_->params(step_, params_); !s.ok())
+          return s;
+      }
       lossSum = 0;
       std::fill(metricSums.begin(), metricSums.end(), 0.0);
       logged = 0;
@@ -394,6 +414,8 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
       auto v = evaluate("validation");
       if (!v.ok())
         return v.status();
+      if (Status s = logSet(*v); !s.ok())
+        return s;
       if (comm_.isRoot())
         onEval(*v);
     }
@@ -409,6 +431,11 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
     auto r = evaluate(set);
     if (!r.ok())
       return r.status();
+    // The final evaluation of the whole training set is not a point of the
+    // training curve (which is the mean over the batches since the last log).
+    if (r->set != "train")
+      if (Status s = logSet(*r); !s.ok())
+        return s;
     result.sets.push_back(std::move(*r));
   }
   return result;
@@ -502,6 +529,10 @@ Status Trainer::dataParallelStep(const std::vector<Tensor> &batch,
     return applied.status();
   absorb(applyEntry, *applied, progress);
   return Status::success();
+}
+
+Status Trainer::logSet(const SetResult &r) {
+  return log_ ? log_->scalars(r.set, step_, r.values) : Status::success();
 }
 
 Status Trainer::save(const std::string &path) const {

@@ -15,6 +15,7 @@
 #include "runtime/Dataset.h"
 #include "runtime/Executable.h"
 #include "runtime/Random.h"
+#include "runtime/TrainingLog.h"
 
 #include <functional>
 #include <map>
@@ -36,6 +37,9 @@ struct TrainOptions {
   /// allreduce, and calls `apply` (Model::compileTraining(true)); evaluation
   /// is sharded and its sums reduced. It must outlive the Trainer.
   Communicator *comm = nullptr;
+  /// Folder for TensorBoard event files and metrics.jsonl ("" = none;
+  /// runtime/TrainingLog.h).
+  std::string logdir;
 };
 
 /// The example-weighted means of the loss and every metric over one set.
@@ -98,6 +102,7 @@ private:
   std::map<std::string, Tensor> state_;
   TrainOptions options_;
   std::map<std::string, Dataset> sets_;
+  std::unique_ptr<TrainingLog> log_;
   int64_t step_ = 0;
   /// True when the restored checkpoint came from this model (resume).
   bool resumed_ = false;
@@ -107,6 +112,8 @@ private:
   /// The allreduce buffer of the gradients, kept between steps.
   std::vector<float> bucket_;
 
+  /// Logs a set's values at the current step when --logdir is given.
+  Status logSet(const SetResult &r);
   StatusOr<Tensor> loadSource(const DataSourceSpec &source, const InputSpec &input);
   /// The arguments of `entry`; gradients (@apply) come from `grads`, the
   /// batch offset (@grad) is `offset`.

@@ -158,8 +158,6 @@ StatusOr<Session> openSession(const Flags &flags, int64_t seed,
 } // namespace
 
 int train(const Flags &flags) {
-  if (!flags.logdir.empty())
-    return fail(Status::error("--logdir (TensorBoard events) is not built yet"));
   if (flags.threads < 0)
     return fail(Status::error("--threads must not be negative"));
   // Several processes started by mpirun train data parallel (one allreduce
@@ -205,6 +203,8 @@ int train(const Flags &flags) {
     options.seed = flags.seed;
   options.restore = flags.restore;
   options.comm = &comm;
+  // Only rank 0 writes the TensorBoard events and metrics.jsonl.
+  options.logdir = root ? flags.logdir : "";
   std::map<std::string, Tensor> params = session->model->params();
   runtime::Trainer trainer(session->exe, params, options);
   if (Status s = trainer.loadData(); !s.ok())
