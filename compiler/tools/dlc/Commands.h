@@ -62,6 +62,8 @@ int compile(const Flags &flags);
 int run(const Flags &flags);
 int train(const Flags &flags);
 int eval(const Flags &flags);
+/// `dlc plot LOGDIR -o FILE`: flags.file is the folder.
+int plot(const Flags &flags);
 
 } // namespace dlc::tool
 

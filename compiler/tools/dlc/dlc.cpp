@@ -27,10 +27,12 @@ cl::SubCommand runCmd("run", "Evaluate the outputs (and the loss and metrics who
 cl::SubCommand trainCmd("train", "Train a model, evaluate it and save it");
 cl::SubCommand evalCmd("eval", "Evaluate the loss and metrics on the test set");
 cl::SubCommand devicesCmd("devices", "List the CPU and the GPUs there are");
+cl::SubCommand plotCmd("plot", "Draw the learning curves of a --logdir folder (svg, png, pdf)");
 
-cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dl>"), cl::Required,
-                               cl::sub(compileCmd), cl::sub(runCmd),
-                               cl::sub(trainCmd), cl::sub(evalCmd), cl::cat(dlcCategory));
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dl> (plot: <logdir>)"),
+                               cl::Required, cl::sub(compileCmd), cl::sub(runCmd),
+                               cl::sub(trainCmd), cl::sub(evalCmd), cl::sub(plotCmd),
+                               cl::cat(dlcCategory));
 
 const std::string emitHelp = "Stage to show: " + dlc::stageList();
 cl::opt<std::string> emit("emit", cl::desc(emitHelp),
@@ -58,9 +60,9 @@ cl::opt<bool> dataParallel("data-parallel",
                                     "training (mpirun dlc-rt MODEL.so train)"),
                            cl::sub(compileCmd), cl::cat(dlcCategory));
 cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout; "
-                                              "required for obj and module)"),
+                                              "required for obj, module and plot)"),
                                 cl::value_desc("file"), cl::init("-"),
-                                cl::sub(compileCmd), cl::cat(dlcCategory));
+                                cl::sub(compileCmd), cl::sub(plotCmd), cl::cat(dlcCategory));
 
 cl::list<std::string> feeds("feed", cl::desc("NAME=VALUE: feed an input or "
                                              "override a param"),
@@ -140,7 +142,7 @@ int main(int argc, char **argv) {
     os << "\n  built with LLVM " LLVM_VERSION_STRING " and MLIR\n";
   });
   for (cl::SubCommand *sub : {&cl::SubCommand::getTopLevel(), &compileCmd, &runCmd,
-                              &trainCmd, &evalCmd, &devicesCmd})
+                              &trainCmd, &evalCmd, &devicesCmd, &plotCmd})
     cl::HideUnrelatedOptions(dlcCategory, *sub);
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -152,7 +154,8 @@ int main(int argc, char **argv) {
       "cpu|cuda|cuda:N] [--threads N] [--seed N] [--logdir DIR] [--save CKPT] "
       "[--restore CKPT] [--report FILE.json]\n"
       "  dlc eval FILE --restore CKPT [--data DIR] [--report FILE.json]\n"
-      "  dlc devices\n");
+      "  dlc devices\n"
+      "  dlc plot LOGDIR -o curves.svg|png|pdf\n");
   if (devicesCmd)
     return dlc::tool::devices();
 
@@ -203,6 +206,10 @@ int main(int argc, char **argv) {
   }
   flags.options.target = target;
   flags.targetGiven = target.getNumOccurrences() > 0;
+  if (plotCmd) {
+    flags.output = outputFile;
+    return dlc::tool::plot(flags);
+  }
   if (compileCmd) {
     flags.emit = emit;
     flags.options.mcpu = mcpu;
@@ -246,7 +253,7 @@ int main(int argc, char **argv) {
     flags.save = save;
     return dlc::tool::train(flags);
   }
-  errs() << "dlc: error: expected a command: compile, run, train or eval (see "
+  errs() << "dlc: error: expected a command: compile, run, train, eval or plot (see "
             "dlc --help)\n";
   return 1;
 }
