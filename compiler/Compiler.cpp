@@ -21,6 +21,8 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InterleavedRange.h"
 
 using namespace mlir;
 
@@ -77,6 +79,9 @@ OwningOpRef<ModuleOp> buildDLModule(MLIRContext &context,
 static runtime::SourceLoc sourceLoc(Location loc) {
   if (auto fused = dyn_cast<CallSiteLoc>(loc))
     return sourceLoc(fused.getCallee());
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    return fused.getLocations().empty() ? runtime::SourceLoc()
+                                        : sourceLoc(fused.getLocations().front());
   if (auto named = dyn_cast<NameLoc>(loc))
     return sourceLoc(named.getChildLoc());
   if (auto file = dyn_cast<FileLineColLoc>(loc))
@@ -185,6 +190,36 @@ static std::string typeText(Type t) {
   return text;
 }
 
+/// An attribute as a reader writes it: `0.5`, `1`, `[2, 2]`, `relu`.
+static std::string attrText(Operation &op, NamedAttribute a) {
+  // Enums by name.
+  if (auto fused = dyn_cast<dl::FusedConv2DOp>(op)) {
+    if (a.getName() == fused.getActivationAttrName())
+      return dl::stringifyActivation(fused.getActivation()).str();
+    if (a.getName() == fused.getPoolAttrName())
+      return dl::stringifyPoolKind(fused.getPool()).str();
+  }
+  if (auto cmp = dyn_cast<dl::CmpOp>(op))
+    if (a.getName() == cmp.getPredicateAttrName())
+      return dl::stringifyCmpPredicate(cmp.getPredicate()).str();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  Attribute v = a.getValue();
+  if (auto str = dyn_cast<StringAttr>(v))
+    os << str.getValue();
+  else if (auto f = dyn_cast<FloatAttr>(v))
+    os << llvm::format("%g", f.getValueAsDouble());
+  else if (auto b = dyn_cast<BoolAttr>(v))
+    os << (b.getValue() ? "true" : "false");
+  else if (auto i = dyn_cast<IntegerAttr>(v))
+    os << i.getValue().getSExtValue();
+  else if (auto array = dyn_cast<DenseI64ArrayAttr>(v))
+    os << "[" << llvm::interleaved(array.asArrayRef()) << "]";
+  else
+    v.print(os);
+  return text;
+}
+
 std::vector<runtime::GraphNode> describeGraph(ModuleOp module) {
   std::vector<runtime::GraphNode> nodes;
   auto f = module.lookupSymbol<func::FuncOp>(contract::kGraphEntry);
@@ -242,15 +277,8 @@ std::vector<runtime::GraphNode> describeGraph(ModuleOp module) {
     n.op = op.getName().getStringRef().str();
     for (Value v : op.getOperands())
       n.inputs.push_back(names.lookup(v));
-    for (NamedAttribute a : op.getAttrs()) {
-      std::string text;
-      llvm::raw_string_ostream os(text);
-      if (auto str = dyn_cast<StringAttr>(a.getValue()))
-        os << str.getValue();
-      else
-        a.getValue().print(os);
-      n.attrs.emplace_back(a.getName().str(), text);
-    }
+    for (NamedAttribute a : op.getAttrs())
+      n.attrs.emplace_back(a.getName().str(), attrText(op, a));
     n.fused = isa<dl::FusedConv2DOp>(op);
     n.loc = sourceLoc(op.getLoc());
     setTypes(n, op.getResultTypes());

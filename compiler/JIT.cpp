@@ -111,6 +111,16 @@ struct Model::Impl {
     return false;
   }
 
+  /// A clone of the dl module after fusion.
+  StatusOr<mlir::OwningOpRef<mlir::ModuleOp>> fused(Diagnostics &diags) {
+    mlir::OwningOpRef<mlir::ModuleOp> clone = module->clone();
+    if (failed(timed("passes", [&] {
+          return runPipeline(*clone, Stage::DL, Stage::Fused, options, *target, {});
+        })))
+      return diags.status("cannot fuse the model");
+    return std::move(clone);
+  }
+
   /// Clones the dl module and runs the pipeline up to `to` (at least
   /// Stage::Grad, the entry points of `request`). `entrySpec`, when given,
   /// gets the model description with the entry points' signatures.
@@ -330,6 +340,14 @@ const std::map<std::string, double> &Model::compileTimes() const {
 
 const std::string &Model::remarks() const { return impl->remarks; }
 
+StatusOr<std::vector<runtime::GraphNode>> Model::graph() const {
+  Impl::Diagnostics diags(*impl);
+  auto fused = impl->fused(diags);
+  if (!fused.ok())
+    return fused.status();
+  return describeGraph(**fused);
+}
+
 Status Model::emit(Stage stage, std::string &text, const std::string &path) const {
   llvm::raw_string_ostream os(text);
   if (stage == Stage::AST) {
@@ -346,13 +364,10 @@ Status Model::emit(Stage stage, std::string &text, const std::string &path) cons
                          std::string(stageName(stage)));
   Impl::Diagnostics diags(*impl);
   if (stage == Stage::Fused) {
-    mlir::OwningOpRef<mlir::ModuleOp> clone = impl->module->clone();
-    if (failed(impl->timed("passes", [&] {
-          return runPipeline(*clone, Stage::DL, Stage::Fused, impl->options,
-                             *impl->target, {});
-        })))
-      return diags.status("cannot fuse the model");
-    clone->print(os);
+    auto fused = impl->fused(diags);
+    if (!fused.ok())
+      return fused.status();
+    (*fused)->print(os);
     return Status::success();
   }
   std::vector<std::string> names = impl->defaultEntries();

@@ -63,6 +63,10 @@ public:
   /// go to `path`; text goes to `text`.
   Status emit(Stage stage, std::string &text, const std::string &path = "") const;
 
+  /// The graph of the model's computation after fusion (as `dlc graph`
+  /// draws it and TensorBoard's graph view shows it).
+  StatusOr<std::vector<runtime::GraphNode>> graph() const;
+
   /// Sets every param from its initializer, drawing from a generator seeded
   /// with `seed`. Params not initialized when first used (by getParam,
   /// setParam, run or gradients) are initialized with defaultSeed().

@@ -10,6 +10,7 @@
 
 #include "compiler/CompileOptions.h"
 #include "runtime/Status.h"
+#include "compiler/JIT.h"
 
 #include <cstdint>
 #include <string>
@@ -58,12 +59,19 @@ runtime::Status applyDevice(Flags &flags);
 /// `dlc devices`: the CPU and every GPU the driver sees.
 int devices();
 
+/// The extension of a drawing's `-o` (`dlc plot`, `dlc graph`) when it is
+/// one of `exts` (".svg"), else the error to print.
+StatusOr<std::string> figureExtension(const std::string &command, const std::string &out,
+                                      const std::vector<std::string> &exts);
+
 int compile(const Flags &flags);
 int run(const Flags &flags);
 int train(const Flags &flags);
 int eval(const Flags &flags);
 /// `dlc plot LOGDIR -o FILE`: flags.file is the folder.
 int plot(const Flags &flags);
+/// `dlc graph FILE -o model.dot|svg|png`.
+int graph(const Flags &flags);
 
 } // namespace dlc::tool
 

@@ -339,12 +339,11 @@ void draw(cairo_t *cr, const std::vector<Series> &series,
 } // namespace
 
 int plot(const Flags &flags) {
-  std::string out = flags.output;
-  llvm::StringRef ext = llvm::sys::path::extension(out);
-  if (out.empty() || out == "-")
-    return fail(Status::error("dlc plot needs -o FILE.svg, FILE.png or FILE.pdf"));
-  if (ext != ".svg" && ext != ".png" && ext != ".pdf")
-    return fail(Status::error("-o " + out + ": expected a .svg, .png or .pdf file"));
+  const std::string &out = flags.output;
+  auto extension = figureExtension("plot", out, {".svg", ".png", ".pdf"});
+  if (!extension.ok())
+    return fail(extension.status());
+  const std::string &ext = *extension;
   if (int rc = checkOutputs(flags.file, {{"-o", out}}))
     return rc;
   auto series = readRuns(flags.file);

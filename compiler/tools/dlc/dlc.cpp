@@ -27,12 +27,13 @@ cl::SubCommand runCmd("run", "Evaluate the outputs (and the loss and metrics who
 cl::SubCommand trainCmd("train", "Train a model, evaluate it and save it");
 cl::SubCommand evalCmd("eval", "Evaluate the loss and metrics on the test set");
 cl::SubCommand devicesCmd("devices", "List the CPU and the GPUs there are");
+cl::SubCommand graphCmd("graph", "Draw the model's graph after fusion (dot, svg, png)");
 cl::SubCommand plotCmd("plot", "Draw the learning curves of a --logdir folder (svg, png, pdf)");
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dl> (plot: <logdir>)"),
                                cl::Required, cl::sub(compileCmd), cl::sub(runCmd),
                                cl::sub(trainCmd), cl::sub(evalCmd), cl::sub(plotCmd),
-                               cl::cat(dlcCategory));
+                               cl::sub(graphCmd), cl::cat(dlcCategory));
 
 const std::string emitHelp = "Stage to show: " + dlc::stageList();
 cl::opt<std::string> emit("emit", cl::desc(emitHelp),
@@ -60,9 +61,10 @@ cl::opt<bool> dataParallel("data-parallel",
                                     "training (mpirun dlc-rt MODEL.so train)"),
                            cl::sub(compileCmd), cl::cat(dlcCategory));
 cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout; "
-                                              "required for obj, module and plot)"),
+                                              "required for obj, module, plot and graph)"),
                                 cl::value_desc("file"), cl::init("-"),
-                                cl::sub(compileCmd), cl::sub(plotCmd), cl::cat(dlcCategory));
+                                cl::sub(compileCmd), cl::sub(plotCmd), cl::sub(graphCmd),
+                                cl::cat(dlcCategory));
 
 cl::list<std::string> feeds("feed", cl::desc("NAME=VALUE: feed an input or "
                                              "override a param"),
@@ -106,7 +108,7 @@ cl::opt<bool> timePasses("time-passes", cl::desc("Report compile time per phase"
 cl::opt<bool> noFusion("no-fusion",
                        cl::desc("Do not fuse convolution, bias, activation and pooling"),
                        cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
-                       cl::sub(evalCmd), cl::cat(dlcCategory));
+                       cl::sub(evalCmd), cl::sub(graphCmd), cl::cat(dlcCategory));
 cl::opt<std::string> remarks("remarks",
                              cl::desc("Report the decisions of a pass family: fusion "
                                       "(what fused into what, and why the rest did not), "
@@ -142,7 +144,7 @@ int main(int argc, char **argv) {
     os << "\n  built with LLVM " LLVM_VERSION_STRING " and MLIR\n";
   });
   for (cl::SubCommand *sub : {&cl::SubCommand::getTopLevel(), &compileCmd, &runCmd,
-                              &trainCmd, &evalCmd, &devicesCmd, &plotCmd})
+                              &trainCmd, &evalCmd, &devicesCmd, &plotCmd, &graphCmd})
     cl::HideUnrelatedOptions(dlcCategory, *sub);
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -155,7 +157,8 @@ int main(int argc, char **argv) {
       "[--restore CKPT] [--report FILE.json]\n"
       "  dlc eval FILE --restore CKPT [--data DIR] [--report FILE.json]\n"
       "  dlc devices\n"
-      "  dlc plot LOGDIR -o curves.svg|png|pdf\n");
+      "  dlc plot LOGDIR -o curves.svg|png|pdf\n"
+      "  dlc graph FILE -o model.dot|svg|png\n");
   if (devicesCmd)
     return dlc::tool::devices();
 
@@ -206,6 +209,10 @@ int main(int argc, char **argv) {
   }
   flags.options.target = target;
   flags.targetGiven = target.getNumOccurrences() > 0;
+  if (graphCmd) {
+    flags.output = outputFile;
+    return dlc::tool::graph(flags);
+  }
   if (plotCmd) {
     flags.output = outputFile;
     return dlc::tool::plot(flags);
@@ -253,7 +260,7 @@ int main(int argc, char **argv) {
     flags.save = save;
     return dlc::tool::train(flags);
   }
-  errs() << "dlc: error: expected a command: compile, run, train, eval or plot (see "
+  errs() << "dlc: error: expected a command: compile, run, train, eval, plot or graph (see "
             "dlc --help)\n";
   return 1;
 }
