@@ -265,6 +265,9 @@ StatusOr<SetResult> Trainer::evaluate(const std::string &set) {
         if (entry->results[i].role != contract::kRoleOutput)
           sums[i] += scalarOf((*out)[i]) * iter->rows();
       sums.back() += iter->rows();
+      // This process's share (all of the set without MPI).
+      if (onEvalProgress_ && comm_.isRoot())
+        onEvalProgress_(set, static_cast<int64_t>(sums.back()), data.size());
     }
   }
   if (Status s = comm_.allreduceSum(sums.data(), sums.size()); !s.ok())
@@ -349,7 +352,7 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
   TrainResult result;
   result.ranks = comm_.size();
   auto start = Clock::now();
-  double trainSeconds = 0;
+  double trainSeconds = 0, firstStepSeconds = 0;
   int64_t firstStep = step_;
   double lossSum = 0;
   std::vector<double> metricSums;
@@ -374,7 +377,10 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
         return out.status();
       absorb(*entry, *out, progress);
     }
-    trainSeconds += secondsSince(t0);
+    double stepSeconds = secondsSince(t0);
+    trainSeconds += stepSeconds;
+    if (step_ == firstStep + 1)
+      firstStepSeconds = stepSeconds;
     if (!std::isfinite(progress.loss))
       return makeError("the loss became ", progress.loss, " at step ", step_,
                        "; lower the learning rate");
@@ -383,15 +389,27 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
     for (size_t i = 0; i < progress.metrics.size(); ++i)
       metricSums[i] += progress.metrics[i].second;
     ++logged;
-    if (step_ % logEvery == 0 || step_ == total || step_ == firstStep + 1) {
-      progress.step = step_;
-      progress.totalSteps = total;
+    progress.step = step_;
+    progress.totalSteps = total;
+    // The rate of the steps after the first, which warms up (page faults,
+    // caches) and took 4 times as long as the others in the CNN.
+    int64_t done = step_ - firstStep;
+    double rateSeconds = done > 1 ? trainSeconds - firstStepSeconds : trainSeconds;
+    int64_t rateSteps = done > 1 ? done - 1 : 1;
+    progress.examplesPerSecond =
+        static_cast<double>(rateSteps) * batch / std::max(rateSeconds, 1e-9);
+    progress.etaSeconds =
+        done > 1 ? (total - step_) * rateSeconds / rateSteps : (step_ == total ? 0 : -1);
+    progress.logged = step_ % logEvery == 0 || step_ == total || step_ == firstStep + 1;
+    if (progress.logged) {
+      progress.averaged = logged;
       progress.loss = lossSum / logged;
       for (size_t i = 0; i < progress.metrics.size(); ++i)
         progress.metrics[i].second = metricSums[i] / logged;
-      double done = static_cast<double>(step_ - firstStep);
-      progress.examplesPerSecond = done * batch / std::max(trainSeconds, 1e-9);
-      progress.etaSeconds = (total - step_) * trainSeconds / std::max(done, 1.0);
+    }
+    if (onStep_ && comm_.isRoot())
+      onStep_(progress);
+    if (progress.logged) {
       if (comm_.isRoot())
         onLog(progress);
       if (log_) {

@@ -36,6 +36,8 @@ struct Flags {
   // run, train, eval: --gpu-arch was given; --gpu-memory-limit
   bool gpuArchGiven = false, targetGiven = false;
   std::string gpuMemoryLimit;
+  /// No progress (train): only the results.
+  bool quiet = false;
 };
 
 /// An output a command writes: its flag (for messages), its path, and

@@ -99,6 +99,8 @@ cl::opt<int64_t> seed("seed", cl::desc("Seed of the random generator "
                       cl::init(-1), cl::sub(trainCmd), cl::cat(dlcCategory));
 cl::opt<std::string> logdir("logdir", cl::desc("TensorBoard event folder"),
                             cl::value_desc("dir"), cl::sub(trainCmd), cl::cat(dlcCategory));
+cl::opt<bool> quiet("quiet", cl::desc("Show no progress (for scripts): only the results"),
+                    cl::sub(trainCmd), cl::cat(dlcCategory));
 cl::opt<std::string> save("save", cl::desc("Checkpoint to write after training"),
                           cl::value_desc("file"), cl::sub(trainCmd), cl::cat(dlcCategory));
 
@@ -154,7 +156,7 @@ int main(int argc, char **argv) {
       "  dlc run FILE [--feed NAME=VALUE]... [--restore CKPT]\n"
       "  dlc train FILE [--data DIR] [--steps N] [--batch N] [--validation N] [--device "
       "cpu|cuda|cuda:N] [--threads N] [--seed N] [--logdir DIR] [--save CKPT] "
-      "[--restore CKPT] [--report FILE.json]\n"
+      "[--restore CKPT] [--report FILE.json] [--quiet]\n"
       "  dlc eval FILE --restore CKPT [--data DIR] [--report FILE.json]\n"
       "  dlc devices\n"
       "  dlc plot LOGDIR -o curves.svg|png|pdf\n"
@@ -258,6 +260,7 @@ int main(int argc, char **argv) {
     flags.seed = seed;
     flags.logdir = logdir;
     flags.save = save;
+    flags.quiet = quiet;
     return dlc::tool::train(flags);
   }
   errs() << "dlc: error: expected a command: compile, run, train, eval, plot or graph (see "

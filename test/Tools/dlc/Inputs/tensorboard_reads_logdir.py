@@ -24,7 +24,7 @@ logdir = os.path.join(work, "logs")
 # A compile cache of its own, as the lit tests have.
 os.environ["XDG_CACHE_HOME"] = os.path.join(work, "cache")
 subprocess.run([dlc, "train", model, "--steps", "250", "--validation", "500",
-                "--logdir", logdir], check=True, stdout=subprocess.DEVNULL)
+                "--logdir", logdir, "--quiet"], check=True, stdout=subprocess.DEVNULL)
 
 jsonl = [json.loads(line) for line in open(os.path.join(logdir, "metrics.jsonl"))]
 expected = {}  # (set, tag) -> [(step, value)]
