@@ -13,6 +13,7 @@
 #include "runtime/Idx.h"
 
 #include <chrono>
+#include <sstream>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -354,7 +355,7 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
   auto start = Clock::now();
   double trainSeconds = 0, firstStepSeconds = 0;
   int64_t firstStep = step_;
-  double lossSum = 0;
+  double lossSum = 0, lastLoss = 0;
   std::vector<double> metricSums;
   int64_t logged = 0;
   while (step_ < total) {
@@ -381,9 +382,19 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
     trainSeconds += stepSeconds;
     if (step_ == firstStep + 1)
       firstStepSeconds = stepSeconds;
-    if (!std::isfinite(progress.loss))
-      return makeError("the loss became ", progress.loss, " at step ", step_,
+    if (!std::isfinite(progress.loss)) {
+      // The curve in --logdir ends where training broke (null in
+      // metrics.jsonl); the error is what the user sees either way.
+      if (log_)
+        (void)log_->scalars("train", step_, {{"loss", progress.loss}});
+      std::ostringstream before;
+      if (step_ > firstStep + 1)
+        before << " (step " << step_ - 1 << ": " << lastLoss << ")";
+      return makeError("training stopped: the loss became ", progress.loss, " at step ",
+                       step_, before.str(),
                        "; lower the learning rate");
+    }
+    lastLoss = progress.loss;
     lossSum += progress.loss;
     metricSums.resize(progress.metrics.size(), 0.0);
     for (size_t i = 0; i < progress.metrics.size(); ++i)
