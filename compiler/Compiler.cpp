@@ -21,6 +21,8 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InterleavedRange.h"
 
 using namespace mlir;
 
@@ -77,6 +79,9 @@ OwningOpRef<ModuleOp> buildDLModule(MLIRContext &context,
 static runtime::SourceLoc sourceLoc(Location loc) {
   if (auto fused = dyn_cast<CallSiteLoc>(loc))
     return sourceLoc(fused.getCallee());
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    return fused.getLocations().empty() ? runtime::SourceLoc()
+                                        : sourceLoc(fused.getLocations().front());
   if (auto named = dyn_cast<NameLoc>(loc))
     return sourceLoc(named.getChildLoc());
   if (auto file = dyn_cast<FileLineColLoc>(loc))
@@ -169,6 +174,121 @@ runtime::ModelSpec extractModelSpec(ModuleOp module) {
     }
   }
   return spec;
+}
+
+/// `?x14x14x32xf32`: a tensor type as MLIR prints it, without `tensor<>`.
+static std::string typeText(Type t) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (auto ranked = dyn_cast<RankedTensorType>(t)) {
+    for (int64_t d : ranked.getShape())
+      os << (ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d)) << "x";
+    ranked.getElementType().print(os);
+  } else {
+    t.print(os);
+  }
+  return text;
+}
+
+/// An attribute as a reader writes it: `0.5`, `1`, `[2, 2]`, `relu`.
+static std::string attrText(Operation &op, NamedAttribute a) {
+  // Enums by name.
+  if (auto fused = dyn_cast<dl::FusedConv2DOp>(op)) {
+    if (a.getName() == fused.getActivationAttrName())
+      return dl::stringifyActivation(fused.getActivation()).str();
+    if (a.getName() == fused.getPoolAttrName())
+      return dl::stringifyPoolKind(fused.getPool()).str();
+  }
+  if (auto cmp = dyn_cast<dl::CmpOp>(op))
+    if (a.getName() == cmp.getPredicateAttrName())
+      return dl::stringifyCmpPredicate(cmp.getPredicate()).str();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  Attribute v = a.getValue();
+  if (auto str = dyn_cast<StringAttr>(v))
+    os << str.getValue();
+  else if (auto f = dyn_cast<FloatAttr>(v))
+    os << llvm::format("%g", f.getValueAsDouble());
+  else if (auto b = dyn_cast<BoolAttr>(v))
+    os << (b.getValue() ? "true" : "false");
+  else if (auto i = dyn_cast<IntegerAttr>(v))
+    os << i.getValue().getSExtValue();
+  else if (auto array = dyn_cast<DenseI64ArrayAttr>(v))
+    os << "[" << llvm::interleaved(array.asArrayRef()) << "]";
+  else
+    v.print(os);
+  return text;
+}
+
+std::vector<runtime::GraphNode> describeGraph(ModuleOp module) {
+  std::vector<runtime::GraphNode> nodes;
+  auto f = module.lookupSymbol<func::FuncOp>(contract::kGraphEntry);
+  if (!f || f.isExternal())
+    return nodes;
+  std::set<std::string> frozen;
+  for (auto config : module.getOps<dl::TrainConfigOp>())
+    if (auto freeze = config.getFreeze())
+      for (Attribute a : *freeze)
+        frozen.insert(cast<FlatSymbolRefAttr>(a).getValue().str());
+  llvm::DenseMap<Value, std::string> names;
+  auto setTypes = [](runtime::GraphNode &n, TypeRange types) {
+    for (Type t : types) {
+      n.types.push_back(typeText(t));
+      n.shapes.push_back(isa<RankedTensorType>(t) ? shapeOf(t) : std::vector<int64_t>{});
+    }
+  };
+  for (BlockArgument arg : f.getArguments()) {
+    runtime::GraphNode n;
+    auto input = f.getArgAttrOfType<FlatSymbolRefAttr>(arg.getArgNumber(),
+                                                       contract::kInputAttr);
+    auto param = f.getArgAttrOfType<FlatSymbolRefAttr>(arg.getArgNumber(),
+                                                       contract::kParamAttr);
+    if (!input && !param)
+      continue;
+    n.name = (input ? input : param).getValue().str();
+    n.op = input ? contract::kRoleInput : contract::kRoleParam;
+    n.frozen = param && frozen.count(n.name);
+    if (Operation *decl = module.lookupSymbol(n.name))
+      n.loc = sourceLoc(decl->getLoc());
+    setTypes(n, arg.getType());
+    names[arg] = n.name;
+    nodes.push_back(std::move(n));
+  }
+  std::map<std::string, int> counts;
+  for (Operation &op : f.getBody().front()) {
+    runtime::GraphNode n;
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      // Each result is a node named as the model names it.
+      for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+        runtime::GraphNode r;
+        if (auto name = f.getResultAttrOfType<StringAttr>(i, contract::kNameAttr))
+          r.name = name.str();
+        if (auto role = f.getResultAttrOfType<StringAttr>(i, contract::kRoleAttr))
+          r.op = role.str();
+        r.inputs.push_back(names.lookup(v));
+        setTypes(r, v.getType());
+        r.loc = sourceLoc(v.getLoc());
+        nodes.push_back(std::move(r));
+      }
+      continue;
+    }
+    std::string kind = op.getName().stripDialect().str();
+    n.name = kind + "_" + std::to_string(counts[kind]++);
+    n.op = op.getName().getStringRef().str();
+    for (Value v : op.getOperands())
+      n.inputs.push_back(names.lookup(v));
+    for (NamedAttribute a : op.getAttrs())
+      n.attrs.emplace_back(a.getName().str(), attrText(op, a));
+    n.fused = isa<dl::FusedConv2DOp>(op);
+    n.loc = sourceLoc(op.getLoc());
+    setTypes(n, op.getResultTypes());
+    for (OpResult r : op.getResults())
+      names[r] = op.getNumResults() == 1
+                     ? n.name
+                     : n.name + ":" + std::to_string(r.getResultNumber());
+    nodes.push_back(std::move(n));
+  }
+  return nodes;
 }
 
 //===----------------------------------------------------------------------===//

@@ -40,6 +40,10 @@ mlir::OwningOpRef<mlir::ModuleOp> buildDLModule(mlir::MLIRContext &context,
 runtime::ModelSpec extractModelSpec(mlir::ModuleOp module);
 
 /// Describes the arguments and results of entry point `name`.
+/// The graph of @graph as it stands (run after fusion, it shows fused ops);
+/// empty when the module has no @graph.
+std::vector<runtime::GraphNode> describeGraph(mlir::ModuleOp module);
+
 runtime::EntrySpec describeEntry(mlir::ModuleOp module, llvm::StringRef name);
 
 /// Runs the pipelines of the stages after `from` up to and including `to`

@@ -125,6 +125,16 @@ struct Model::Impl {
     return false;
   }
 
+  /// A clone of the dl module after fusion.
+  StatusOr<mlir::OwningOpRef<mlir::ModuleOp>> fused(Diagnostics &diags) {
+    mlir::OwningOpRef<mlir::ModuleOp> clone = module->clone();
+    if (failed(timed("passes", [&] {
+          return runPipeline(*clone, Stage::DL, Stage::Fused, options, *target, {});
+        })))
+      return diags.status("cannot fuse the model");
+    return std::move(clone);
+  }
+
   /// Clones the dl module and runs the pipeline up to `to` (at least
   /// Stage::Grad, the entry points of `request`). `entrySpec`, when given,
   /// gets the model description with the entry points' signatures.
@@ -133,12 +143,24 @@ struct Model::Impl {
         runtime::ModelSpec *entrySpec = nullptr) {
     mlir::OwningOpRef<mlir::ModuleOp> clone = module->clone();
     Stage at = std::min(to, Stage::Grad);
+    // The model description holds the graph after fusion.
+    Stage from = Stage::DL;
+    if (entrySpec && at > Stage::Fused) {
+      if (failed(timed("passes", [&] {
+            return runPipeline(*clone, Stage::DL, Stage::Fused, options, *target, request);
+          })))
+        return diags.status("cannot build the entry points");
+      from = Stage::Fused;
+      entrySpec->graph = describeGraph(*clone);
+    }
     if (failed(timed("passes", [&] {
-          return runPipeline(*clone, Stage::DL, at, options, *target, request);
+          return runPipeline(*clone, from, at, options, *target, request);
         })))
       return diags.status("cannot build the entry points");
     if (entrySpec) {
+      std::vector<runtime::GraphNode> graph = std::move(entrySpec->graph);
       *entrySpec = spec;
+      entrySpec->graph = std::move(graph);
       for (const std::string &n : request.entries)
         entrySpec->entries.push_back(describeEntry(*clone, n));
     }
@@ -183,10 +205,11 @@ struct Model::Impl {
         request += "fed:" + n + ";";
     // The module embeds the model's description, whose file the trainer
     // resolves relative data paths against: the same text in another folder
-    // is another module.
+    // is another module, and so is the same file named another way (the
+    // description holds the name as given: relative or absolute).
     llvm::SmallString<256> file(spec.file);
     llvm::sys::fs::make_absolute(file);
-    request += "file:" + std::string(file) + ";";
+    request += "file:" + std::string(file) + ";as:" + spec.file + ";";
     std::string source =
         sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer().str();
     std::string key = cache::key(source, request, options, *target);
@@ -348,6 +371,14 @@ const std::map<std::string, double> &Model::compileTimes() const {
 
 const std::string &Model::remarks() const { return impl->remarks; }
 
+StatusOr<std::vector<runtime::GraphNode>> Model::graph() const {
+  Impl::Diagnostics diags(*impl);
+  auto fused = impl->fused(diags);
+  if (!fused.ok())
+    return fused.status();
+  return describeGraph(**fused);
+}
+
 Status Model::emit(Stage stage, std::string &text, const std::string &path) const {
   llvm::raw_string_ostream os(text);
   if (stage == Stage::AST) {
@@ -366,13 +397,10 @@ Status Model::emit(Stage stage, std::string &text, const std::string &path) cons
                          std::string(stageName(stage)));
   Impl::Diagnostics diags(*impl);
   if (stage == Stage::Fused) {
-    mlir::OwningOpRef<mlir::ModuleOp> clone = impl->module->clone();
-    if (failed(impl->timed("passes", [&] {
-          return runPipeline(*clone, Stage::DL, Stage::Fused, impl->options,
-                             *impl->target, {});
-        })))
-      return diags.status("cannot fuse the model");
-    clone->print(os);
+    auto fused = impl->fused(diags);
+    if (!fused.ok())
+      return fused.status();
+    (*fused)->print(os);
     return Status::success();
   }
   std::vector<std::string> names = impl->defaultEntries();

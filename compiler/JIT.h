@@ -68,6 +68,10 @@ public:
   /// from zeros(): their values are params(), for a checkpoint beside it).
   StatusOr<std::string> languageSource() const;
 
+  /// The graph of the model's computation after fusion (as `dlc graph`
+  /// draws it and TensorBoard's graph view shows it).
+  StatusOr<std::vector<runtime::GraphNode>> graph() const;
+
   /// Sets every param from its initializer, drawing from a generator seeded
   /// with `seed`. Params not initialized when first used (by getParam,
   /// setParam, run or gradients) are initialized with defaultSeed().

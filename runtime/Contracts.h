@@ -217,6 +217,16 @@ inline constexpr char kSteps[] = "steps";
 inline constexpr char kEpochs[] = "epochs";
 inline constexpr char kEvalEvery[] = "eval_every";
 inline constexpr char kShuffle[] = "shuffle";
+/// The model's graph (runtime::GraphNode): its nodes' op, result types and
+/// shapes, attributes, and whether they are fused ops or frozen params (the
+/// node's name, inputs and loc use the keys above).
+inline constexpr char kGraph[] = "graph";
+inline constexpr char kOp[] = "op";
+inline constexpr char kTypes[] = "types";
+inline constexpr char kShapes[] = "shapes";
+inline constexpr char kAttrs[] = "attrs";
+inline constexpr char kFused[] = "fused";
+inline constexpr char kFrozen[] = "frozen";
 /// An entry's results and a value's role.
 inline constexpr char kResults[] = "results";
 inline constexpr char kRole[] = "role";

@@ -120,6 +120,11 @@ std::string ModelSpec::toJSON() const {
       ej[kResults].push_back(valueJSON(v));
     j[kEntries].push_back(ej);
   }
+  for (const GraphNode &n : graph)
+    j[kGraph].push_back({{kName, n.name}, {kOp, n.op}, {kInputs, n.inputs},
+                         {kTypes, n.types}, {kShapes, n.shapes},
+                         {kAttrs, n.attrs}, {kFused, n.fused},
+                         {kFrozen, n.frozen}, {kLoc, locJSON(n.loc)}});
   return j.dump();
 }
 
@@ -173,6 +178,13 @@ StatusOr<ModelSpec> ModelSpec::fromJSON(const std::string &text) {
         es.results.push_back(valueFrom(v));
       s.entries.push_back(std::move(es));
     }
+    for (const json &n : j.value(kGraph, json::array()))
+      s.graph.push_back(GraphNode{
+          n.at(kName), n.at(kOp), n.at(kInputs).get<std::vector<std::string>>(),
+          n.at(kTypes).get<std::vector<std::string>>(),
+          n.at(kShapes).get<std::vector<std::vector<int64_t>>>(),
+          n.at(kAttrs).get<std::vector<std::pair<std::string, std::string>>>(),
+          n.at(kFused).get<bool>(), n.at(kFrozen).get<bool>(), locFrom(n.at(kLoc))});
     return s;
   } catch (const std::exception &e) {
     return makeError("invalid model description in the compiled module: ", e.what());

@@ -96,6 +96,28 @@ struct ValueSpec {
   std::vector<int64_t> shape;
 };
 
+/// One node of the model's graph: @graph after fusion, as TensorBoard's
+/// graph view and `dlc graph` draw it. Inputs, params and results are nodes
+/// too (op "input", "param", and the result's role).
+struct GraphNode {
+  /// Unique; an input's or param's own name, else OP_N.
+  std::string name;
+  /// "input", "param", the dl op ("dl.matmul", "dl.fused_conv2d"), or a
+  /// result's role ("loss", "metric", "output").
+  std::string op;
+  /// "NODE" or "NODE:K" for a node's K-th result.
+  std::vector<std::string> inputs;
+  /// The type of each result ("?x14x14x32xf32", as MLIR prints a tensor's
+  /// shape and element type) and its shape (-1 for a dynamic dimension).
+  std::vector<std::string> types;
+  std::vector<std::vector<int64_t>> shapes;
+  /// The op's attributes, printed ("activation" -> "relu").
+  std::vector<std::pair<std::string, std::string>> attrs;
+  /// A fused op (several of the model's ops in one); a frozen param.
+  bool fused = false, frozen = false;
+  SourceLoc loc;
+};
+
 /// A compiled function, callable as `void dlc_<name>(void **args)`.
 struct EntrySpec {
   std::string name;
@@ -113,6 +135,8 @@ struct ModelSpec {
   std::vector<DataSourceSpec> data;
   std::optional<TrainSpec> train;
   std::vector<EntrySpec> entries;
+  /// The graph of the model's computation (empty when not described).
+  std::vector<GraphNode> graph;
 
   const InputSpec *findInput(const std::string &n) const;
   const ParamSpec *findParam(const std::string &n) const;

@@ -13,6 +13,7 @@
 #include "runtime/Idx.h"
 
 #include <chrono>
+#include <sstream>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -265,6 +266,9 @@ StatusOr<SetResult> Trainer::evaluate(const std::string &set) {
         if (entry->results[i].role != contract::kRoleOutput)
           sums[i] += scalarOf((*out)[i]) * iter->rows();
       sums.back() += iter->rows();
+      // This process's share (all of the set without MPI).
+      if (onEvalProgress_ && comm_.isRoot())
+        onEvalProgress_(set, static_cast<int64_t>(sums.back()), data.size());
     }
   }
   if (Status s = comm_.allreduceSum(sums.data(), sums.size()); !s.ok())
@@ -327,6 +331,14 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
     generator.nextU64();
   }
 
+  // Only the first process writes the log (the others train the same model).
+  if (!options_.logdir.empty() && comm_.isRoot()) {
+    auto log = TrainingLog::open(options_.logdir, spec_);
+    if (!log.ok())
+      return log.status();
+    log_ = std::move(*log);
+  }
+
   const EntrySpec *entry = spec_.findEntry(contract::kTrainStepEntry);
   bool parallel = comm_.size() > 1;
   if (parallel && batch < comm_.size())
@@ -341,9 +353,9 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
   TrainResult result;
   result.ranks = comm_.size();
   auto start = Clock::now();
-  double trainSeconds = 0;
+  double trainSeconds = 0, firstStepSeconds = 0;
   int64_t firstStep = step_;
-  double lossSum = 0;
+  double lossSum = 0, lastLoss = 0;
   std::vector<double> metricSums;
   int64_t logged = 0;
   while (step_ < total) {
@@ -366,26 +378,63 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
         return out.status();
       absorb(*entry, *out, progress);
     }
-    trainSeconds += secondsSince(t0);
-    if (!std::isfinite(progress.loss))
-      return makeError("the loss became ", progress.loss, " at step ", step_,
+    double stepSeconds = secondsSince(t0);
+    trainSeconds += stepSeconds;
+    if (step_ == firstStep + 1)
+      firstStepSeconds = stepSeconds;
+    if (!std::isfinite(progress.loss)) {
+      // The curve in --logdir ends where training broke (null in
+      // metrics.jsonl); the error is what the user sees either way.
+      if (log_)
+        (void)log_->scalars("train", step_, {{"loss", progress.loss}});
+      std::ostringstream before;
+      if (step_ > firstStep + 1)
+        before << " (step " << step_ - 1 << ": " << lastLoss << ")";
+      return makeError("training stopped: the loss became ", progress.loss, " at step ",
+                       step_, before.str(),
                        "; lower the learning rate");
+    }
+    lastLoss = progress.loss;
     lossSum += progress.loss;
     metricSums.resize(progress.metrics.size(), 0.0);
     for (size_t i = 0; i < progress.metrics.size(); ++i)
       metricSums[i] += progress.metrics[i].second;
     ++logged;
-    if (step_ % logEvery == 0 || step_ == total || step_ == firstStep + 1) {
-      progress.step = step_;
-      progress.totalSteps = total;
+    progress.step = step_;
+    progress.totalSteps = total;
+    // The rate of the steps after the first, which warms up (page faults,
+    // caches) and took 4 times as long as the others in the CNN.
+    int64_t done = step_ - firstStep;
+    double rateSeconds = done > 1 ? trainSeconds - firstStepSeconds : trainSeconds;
+    int64_t rateSteps = done > 1 ? done - 1 : 1;
+    progress.examplesPerSecond =
+        static_cast<double>(rateSteps) * batch / std::max(rateSeconds, 1e-9);
+    progress.etaSeconds =
+        done > 1 ? (total - step_) * rateSeconds / rateSteps : (step_ == total ? 0 : -1);
+    progress.logged = step_ % logEvery == 0 || step_ == total || step_ == firstStep + 1;
+    if (progress.logged) {
+      progress.averaged = logged;
       progress.loss = lossSum / logged;
       for (size_t i = 0; i < progress.metrics.size(); ++i)
         progress.metrics[i].second = metricSums[i] / logged;
-      double done = static_cast<double>(step_ - firstStep);
-      progress.examplesPerSecond = done * batch / std::max(trainSeconds, 1e-9);
-      progress.etaSeconds = (total - step_) * trainSeconds / std::max(done, 1.0);
+    }
+    if (onStep_ && comm_.isRoot())
+      onStep_(progress);
+    if (progress.logged) {
       if (comm_.isRoot())
         onLog(progress);
+      if (log_) {
+        std::vector<std::pair<std::string, double>> values = {{"loss", progress.loss}};
+        values.insert(values.end(), progress.metrics.begin(), progress.metrics.end());
+        // The optimizer's learning rate is its first argument (sgd, momentum
+        // and adam alike).
+        values.emplace_back("learning_rate", train.optimizerArgs.at(0));
+        values.emplace_back("examples_per_s", progress.examplesPerSecond);
+        if (Status s = log_->scalars("train", step_, values); !s.ok())
+          return s;
+        if (Status s = log_->params(step_, params_); !s.ok())
+          return s;
+      }
       lossSum = 0;
       std::fill(metricSums.begin(), metricSums.end(), 0.0);
       logged = 0;
@@ -394,6 +443,8 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
       auto v = evaluate("validation");
       if (!v.ok())
         return v.status();
+      if (Status s = logSet(*v); !s.ok())
+        return s;
       if (comm_.isRoot())
         onEval(*v);
     }
@@ -409,6 +460,11 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
     auto r = evaluate(set);
     if (!r.ok())
       return r.status();
+    // The final evaluation of the whole training set is not a point of the
+    // training curve (which is the mean over the batches since the last log).
+    if (r->set != "train")
+      if (Status s = logSet(*r); !s.ok())
+        return s;
     result.sets.push_back(std::move(*r));
   }
   return result;
@@ -502,6 +558,10 @@ Status Trainer::dataParallelStep(const std::vector<Tensor> &batch,
     return applied.status();
   absorb(applyEntry, *applied, progress);
   return Status::success();
+}
+
+Status Trainer::logSet(const SetResult &r) {
+  return log_ ? log_->scalars(r.set, step_, r.values) : Status::success();
 }
 
 Status Trainer::save(const std::string &path) const {

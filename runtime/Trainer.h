@@ -15,6 +15,7 @@
 #include "runtime/Dataset.h"
 #include "runtime/Executable.h"
 #include "runtime/Random.h"
+#include "runtime/TrainingLog.h"
 
 #include <functional>
 #include <map>
@@ -36,6 +37,9 @@ struct TrainOptions {
   /// allreduce, and calls `apply` (Model::compileTraining(true)); evaluation
   /// is sharded and its sums reduced. It must outlive the Trainer.
   Communicator *comm = nullptr;
+  /// Folder for TensorBoard event files and metrics.jsonl ("" = none;
+  /// runtime/TrainingLog.h).
+  std::string logdir;
 };
 
 /// The example-weighted means of the loss and every metric over one set.
@@ -45,12 +49,19 @@ struct SetResult {
   std::vector<std::pair<std::string, double>> values;
 };
 
-/// One progress report.
+/// One progress report. At a logged step (every log_every steps, the first
+/// and the last) the loss and metrics are the means over the `averaged`
+/// steps since the previous log; at other steps they are the step's own.
 struct Progress {
   int64_t step = 0, totalSteps = 0;
   double loss = 0;
   std::vector<std::pair<std::string, double>> metrics;
+  /// examplesPerSecond and etaSeconds leave the first step out (it pays for
+  /// warming up: page faults, caches), except at the first step itself;
+  /// etaSeconds is -1 while only the first step has been timed.
   double examplesPerSecond = 0, etaSeconds = 0;
+  bool logged = false;
+  int64_t averaged = 1;
 };
 
 struct TrainResult {
@@ -83,6 +94,15 @@ public:
 
   /// Evaluates loss and metrics on a loaded set (train, validation, test).
   StatusOr<SetResult> evaluate(const std::string &set);
+
+  /// Called after every training step (for a live progress line), before
+  /// onLog at logged steps.
+  void onStep(std::function<void(const Progress &)> f) { onStep_ = std::move(f); }
+  /// Called after every batch of an evaluation: the set, examples done and
+  /// the set's size.
+  void onEvalProgress(std::function<void(const std::string &, int64_t, int64_t)> f) {
+    onEvalProgress_ = std::move(f);
+  }
   bool hasSet(const std::string &set) const { return sets_.count(set); }
 
   /// Writes params, optimizer state and the step (atomically); only rank 0
@@ -98,6 +118,9 @@ private:
   std::map<std::string, Tensor> state_;
   TrainOptions options_;
   std::map<std::string, Dataset> sets_;
+  std::unique_ptr<TrainingLog> log_;
+  std::function<void(const Progress &)> onStep_;
+  std::function<void(const std::string &, int64_t, int64_t)> onEvalProgress_;
   int64_t step_ = 0;
   /// True when the restored checkpoint came from this model (resume).
   bool resumed_ = false;
@@ -107,6 +130,8 @@ private:
   /// The allreduce buffer of the gradients, kept between steps.
   std::vector<float> bucket_;
 
+  /// Logs a set's values at the current step when --logdir is given.
+  Status logSet(const SetResult &r);
   StatusOr<Tensor> loadSource(const DataSourceSpec &source, const InputSpec &input);
   /// The arguments of `entry`; gradients (@apply) come from `grads`, the
   /// batch offset (@grad) is `offset`.

@@ -86,3 +86,8 @@ try:
         config.substitutions.append(("%torch_python", torch_python))
 except (OSError, subprocess.TimeoutExpired):
     pass
+
+# Graphviz's dot draws `dlc graph -o model.svg|png`.
+import shutil
+if shutil.which("dot"):
+    config.available_features.add("graphviz")

@@ -7,7 +7,7 @@
 //
 //   dlc-rt MODEL.so run [--feed NAME=VALUE]... [--restore CKPT] [--threads N]
 //   dlc-rt MODEL.so train [--data DIR] [--steps N] [--batch N] [--seed N]
-//                         [--save CKPT] [--restore CKPT] [--threads N]
+//                         [--save CKPT] [--restore CKPT] [--threads N] [--logdir DIR]
 //
 // Started by mpirun, `train` runs data parallel (runtime/Communicator.h) on a
 // module compiled with `dlc compile --data-parallel`.
@@ -39,7 +39,7 @@ int usage() {
                "usage: dlc-rt MODEL.so run [--feed NAME=VALUE]... [--restore CKPT] "
                "[--threads N]\n"
                "       dlc-rt MODEL.so train [--data DIR] [--steps N] [--batch N] "
-               "[--seed N] [--save CKPT] [--restore CKPT] [--threads N]\n");
+               "[--seed N] [--save CKPT] [--restore CKPT] [--threads N] [--logdir DIR]\n");
   return 1;
 }
 
@@ -80,6 +80,8 @@ int main(int argc, char **argv) {
       save = value;
     } else if (flag == "--data" && command == "train") {
       options.dataDir = value;
+    } else if (flag == "--logdir" && command == "train") {
+      options.logdir = value;
     } else if (flag == "--threads") {
       if (!parseInt(value, n) && std::string(value) != "0") {
         std::fprintf(stderr, "dlc-rt: error: --threads expects a non-negative integer, got '%s'\n",

@@ -11,6 +11,7 @@
 #include "runtime/Checkpoint.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -56,6 +57,22 @@ Status restoreParams(Model &model, const std::string &path) {
     if (Status s = model.setParam(name, std::move(value)); !s.ok())
       return s;
   return Status::success();
+}
+
+StatusOr<std::string> figureExtension(const std::string &command, const std::string &out,
+                                      const std::vector<std::string> &exts) {
+  std::string files, dotted;
+  for (size_t i = 0; i < exts.size(); ++i) {
+    const char *sep = i == 0 ? "" : i + 1 == exts.size() ? " or " : ", ";
+    files += sep + std::string("FILE") + exts[i];
+    dotted += sep + exts[i];
+  }
+  if (out.empty() || out == "-")
+    return Status::error("dlc " + command + " needs -o " + files);
+  std::string ext = llvm::sys::path::extension(out).str();
+  if (std::find(exts.begin(), exts.end(), ext) == exts.end())
+    return Status::error("-o " + out + ": expected a " + dotted + " file");
+  return ext;
 }
 
 int checkOutputs(const std::string &input, const std::vector<Output> &outputs) {

@@ -10,6 +10,7 @@
 
 #include "compiler/CompileOptions.h"
 #include "runtime/Status.h"
+#include "compiler/JIT.h"
 
 #include <cstdint>
 #include <string>
@@ -36,6 +37,8 @@ struct Flags {
   // run, train, eval: --gpu-arch was given; --gpu-memory-limit
   bool gpuArchGiven = false, targetGiven = false;
   std::string gpuMemoryLimit;
+  /// No progress (train): only the results.
+  bool quiet = false;
 };
 
 /// An output a command writes: its flag (for messages), its path, and
@@ -59,11 +62,20 @@ runtime::Status applyDevice(Flags &flags);
 /// `dlc devices`: the CPU and every GPU the driver sees.
 int devices();
 
+/// The extension of a drawing's `-o` (`dlc plot`, `dlc graph`) when it is
+/// one of `exts` (".svg"), else the error to print.
+StatusOr<std::string> figureExtension(const std::string &command, const std::string &out,
+                                      const std::vector<std::string> &exts);
+
 int compile(const Flags &flags);
 int run(const Flags &flags);
 int train(const Flags &flags);
 int eval(const Flags &flags);
 int importModel(const Flags &flags);
+/// `dlc plot LOGDIR -o FILE`: flags.file is the folder.
+int plot(const Flags &flags);
+/// `dlc graph FILE -o model.dot|svg|png`.
+int graph(const Flags &flags);
 
 } // namespace dlc::tool
 

@@ -20,7 +20,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 using namespace dlc;
@@ -42,11 +46,131 @@ std::string formatDuration(double seconds) {
          std::to_string(s / 60 % 60) + "m";
 }
 
-void printSet(const runtime::SetResult &r) {
-  llvm::outs() << llvm::format("%-11s", (r.set + ":").c_str());
+/// What `dlc train` shows while it works. On a terminal: one live line (a
+/// bar, step/total, the mean loss and metrics since the last plain line,
+/// examples/s, ETA), redrawn at most ten times a second, also while
+/// compiling and evaluating, with plain lines written above it. Elsewhere:
+/// the plain lines only. With --quiet: nothing.
+class ProgressDisplay {
+public:
+  explicit ProgressDisplay(bool quiet)
+      : quiet_(quiet), live_(!quiet && ::isatty(STDOUT_FILENO)) {}
+  ~ProgressDisplay() { stopTimer(); }
+
+  bool quiet() const { return quiet_; }
+
+  /// A permanent line (above the live line on a terminal).
+  void line(const std::string &text) {
+    if (quiet_)
+      return;
+    clear();
+    llvm::outs() << text << "\n";
+    llvm::outs().flush();
+  }
+
+  /// Redraws the live line (at most every 0.1 s unless `now`).
+  void live(const std::string &text, bool now = false) {
+    if (!live_)
+      return;
+    auto t = std::chrono::steady_clock::now();
+    if (!now && t - lastDraw_ < std::chrono::milliseconds(100))
+      return;
+    lastDraw_ = t;
+    std::string shown = text;
+    struct winsize ws;
+    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 &&
+        shown.size() >= ws.ws_col)
+      shown.resize(ws.ws_col - 1);
+    std::lock_guard<std::mutex> lock(mutex_);
+    llvm::outs() << "\r\x1b[K" << shown;
+    llvm::outs().flush();
+    drawn_ = true;
+  }
+
+  void clear() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!drawn_)
+      return;
+    llvm::outs() << "\r\x1b[K";
+    llvm::outs().flush();
+    drawn_ = false;
+  }
+
+  /// On a terminal, "WHAT  1.2 s" counting up until stopTimer().
+  void startTimer(const std::string &what) {
+    if (!live_)
+      return;
+    running_ = true;
+    timer_ = std::thread([this, what] {
+      auto start = std::chrono::steady_clock::now();
+      std::unique_lock<std::mutex> lock(timerMutex_);
+      while (running_) {
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        lock.unlock();
+        std::string text;
+        llvm::raw_string_ostream(text) << what << "  " << llvm::format("%.1f s", s);
+        live(text, true);
+        lock.lock();
+        wake_.wait_for(lock, std::chrono::milliseconds(200), [this] { return !running_; });
+      }
+    });
+  }
+  void stopTimer() {
+    if (!timer_.joinable())
+      return;
+    {
+      std::lock_guard<std::mutex> lock(timerMutex_);
+      running_ = false;
+    }
+    wake_.notify_all();
+    timer_.join();
+    clear();
+  }
+
+  /// `[#####-----]` for done of total.
+  static std::string bar(double done, double total, int width = 20) {
+    int filled = total > 0 ? static_cast<int>(width * std::min(done / total, 1.0)) : 0;
+    return "[" + std::string(filled, '#') + std::string(width - filled, '-') + "]";
+  }
+
+private:
+  bool quiet_, live_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point lastDraw_;
+  std::mutex mutex_, timerMutex_;
+  std::condition_variable wake_;
+  bool running_ = false;
+  std::thread timer_;
+};
+
+/// "loss 0.123 (mean of steps 2-100)  accuracy 0.97": what a logged line or
+/// the live line says of the loss and metrics.
+std::string lossText(double loss, const std::vector<std::pair<std::string, double>> &metrics,
+                     int64_t step, int64_t averaged) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "loss " << llvm::format("%.6g", loss);
+  if (averaged > 1)
+    os << " (mean of steps " << step - averaged + 1 << "-" << step << ")";
+  else
+    os << " (step " << step << ")";
+  for (const auto &[name, value] : metrics)
+    os << "  " << name << " " << llvm::format("%.4g", value);
+  return text;
+}
+
+std::string etaText(double seconds) {
+  return seconds < 0 ? "ETA --" : "ETA " + formatDuration(seconds);
+}
+
+std::string setText(const runtime::SetResult &r) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::format("%-11s", (r.set + ":").c_str());
   for (const auto &[name, value] : r.values)
-    llvm::outs() << " " << name << " " << llvm::format("%.6g", value);
-  llvm::outs() << "  (" << r.examples << " examples)\n";
+    os << " " << name << " " << llvm::format("%.6g", value);
+  os << "  (" << r.examples << " examples)";
+  return text;
 }
 
 /// Writes the report of LANGUAGE.md atomically.
@@ -158,8 +282,6 @@ StatusOr<Session> openSession(const Flags &flags, int64_t seed,
 } // namespace
 
 int train(const Flags &flags) {
-  if (!flags.logdir.empty())
-    return fail(Status::error("--logdir (TensorBoard events) is not built yet"));
   if (flags.threads < 0)
     return fail(Status::error("--threads must not be negative"));
   // Several processes started by mpirun train data parallel (one allreduce
@@ -187,7 +309,11 @@ int train(const Flags &flags) {
       return failAll(comm, s);
   if (int rc = checkOutputs(flags.file, {{"--save", flags.save}, {"--report", flags.report}}))
     return comm.size() > 1 ? (comm.abort(rc), rc) : rc;
+  // Only rank 0 prints.
+  ProgressDisplay display(flags.quiet || !root);
+  display.startTimer("compiling " + flags.file);
   auto session = openSession(flags, flags.seed, comm);
+  display.stopTimer();
   if (!session.ok())
     return failAll(comm, session.status());
   if (root)
@@ -205,6 +331,8 @@ int train(const Flags &flags) {
     options.seed = flags.seed;
   options.restore = flags.restore;
   options.comm = &comm;
+  // Only rank 0 writes the TensorBoard events and metrics.jsonl.
+  options.logdir = root ? flags.logdir : "";
   std::map<std::string, Tensor> params = session->model->params();
   runtime::Trainer trainer(session->exe, params, options);
   if (Status s = trainer.loadData(); !s.ok())
@@ -213,28 +341,54 @@ int train(const Flags &flags) {
     return failAll(comm, s);
 
   const runtime::ModelSpec &spec = session->exe->spec();
-  if (root) {
-    llvm::outs() << "training " << spec.name << " (" << spec.file << ")";
+  {
+    std::string text = "training " + spec.name + " (" + spec.file + ")";
     if (comm.size() > 1)
-      llvm::outs() << " on " << comm.size() << " processes (" << comm.name()
-                   << "), data parallel";
-    llvm::outs() << "\n";
-    llvm::outs().flush();
+      text += " on " + std::to_string(comm.size()) + " processes (" + comm.name() +
+              "), data parallel";
+    display.line(text);
   }
+  // The live line's loss and metrics: means since the last plain line.
+  double lossSum = 0;
+  std::vector<double> metricSums;
+  int64_t since = 0;
+  trainer.onStep([&](const runtime::Progress &p) {
+    if (p.logged) {
+      lossSum = 0, since = 0;
+      std::fill(metricSums.begin(), metricSums.end(), 0.0);
+      return;
+    }
+    lossSum += p.loss;
+    metricSums.resize(p.metrics.size(), 0.0);
+    std::vector<std::pair<std::string, double>> means = p.metrics;
+    ++since;
+    for (size_t i = 0; i < means.size(); ++i)
+      means[i].second = (metricSums[i] += p.metrics[i].second) / since;
+    std::string text;
+    llvm::raw_string_ostream(text)
+        << ProgressDisplay::bar(p.step, p.totalSteps) << " " << p.step << "/" << p.totalSteps
+        << "  " << lossText(lossSum / since, means, p.step, since)
+        << llvm::format("  %.0f ex/s  ", p.examplesPerSecond) << etaText(p.etaSeconds);
+    display.live(text);
+  });
+  trainer.onEvalProgress([&](const std::string &set, int64_t done, int64_t total) {
+    std::string text;
+    llvm::raw_string_ostream(text) << "evaluating " << set << " "
+                                   << ProgressDisplay::bar(done, total) << " " << done << "/"
+                                   << total << " examples";
+    display.live(text, done == total);
+  });
   auto result = trainer.train(
-      [](const runtime::Progress &p) {
-        llvm::outs() << llvm::format("step %6lld/%lld  loss %.6g", (long long)p.step,
-                                     (long long)p.totalSteps, p.loss);
-        for (const auto &[name, value] : p.metrics)
-          llvm::outs() << "  " << name << " " << llvm::format("%.4g", value);
-        llvm::outs() << llvm::format("  %.0f ex/s", p.examplesPerSecond)
-                     << "  ETA " << formatDuration(p.etaSeconds) << "\n";
-        llvm::outs().flush();
+      [&](const runtime::Progress &p) {
+        std::string text;
+        llvm::raw_string_ostream(text)
+            << llvm::format("step %6lld/%lld  ", (long long)p.step, (long long)p.totalSteps)
+            << lossText(p.loss, p.metrics, p.step, p.averaged)
+            << llvm::format("  %.0f ex/s  ", p.examplesPerSecond) << etaText(p.etaSeconds);
+        display.line(text);
       },
-      [](const runtime::SetResult &r) {
-        printSet(r);
-        llvm::outs().flush();
-      });
+      [&](const runtime::SetResult &r) { display.line(setText(r)); });
+  display.clear();
   if (!result.ok())
     return failAll(comm, result.status());
   if (!root)
@@ -251,7 +405,7 @@ int train(const Flags &flags) {
                << llvm::format("%.0f", result->examplesPerSecond)
                << " examples/s)\n";
   for (const runtime::SetResult &r : result->sets)
-    printSet(r);
+    llvm::outs() << setText(r) << "\n";
   if (!flags.save.empty()) {
     if (Status s = trainer.save(flags.save); !s.ok())
       return failAll(comm, s);

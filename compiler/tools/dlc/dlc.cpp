@@ -29,11 +29,14 @@ cl::SubCommand evalCmd("eval", "Evaluate the loss and metrics on the test set");
 cl::SubCommand devicesCmd("devices", "List the CPU and the GPUs there are");
 cl::SubCommand importCmd("import", "Write an ONNX model as a model file and its params "
                                    "as a checkpoint");
+cl::SubCommand graphCmd("graph", "Draw the model's graph after fusion (dot, svg, png)");
+cl::SubCommand plotCmd("plot", "Draw the learning curves of a --logdir folder (svg, png, pdf)");
 
-cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dl or model.onnx>"), cl::Required,
-                               cl::sub(compileCmd), cl::sub(runCmd),
+cl::opt<std::string> inputFile(cl::Positional,
+                               cl::desc("<model.dl or model.onnx> (plot: <logdir>)"),
+                               cl::Required, cl::sub(compileCmd), cl::sub(runCmd),
                                cl::sub(trainCmd), cl::sub(evalCmd), cl::sub(importCmd),
-                               cl::cat(dlcCategory));
+                               cl::sub(plotCmd), cl::sub(graphCmd), cl::cat(dlcCategory));
 
 const std::string emitHelp = "Stage to show: " + dlc::stageList();
 cl::opt<std::string> emit("emit", cl::desc(emitHelp),
@@ -61,9 +64,10 @@ cl::opt<bool> dataParallel("data-parallel",
                                     "training (mpirun dlc-rt MODEL.so train)"),
                            cl::sub(compileCmd), cl::cat(dlcCategory));
 cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout; "
-                                              "required for obj and module)"),
+                                              "required for obj, module, plot and graph)"),
                                 cl::value_desc("file"), cl::init("-"),
-                                cl::sub(compileCmd), cl::sub(importCmd), cl::cat(dlcCategory));
+                                cl::sub(compileCmd), cl::sub(importCmd), cl::sub(plotCmd),
+                                cl::sub(graphCmd), cl::cat(dlcCategory));
 
 cl::list<std::string> feeds("feed", cl::desc("NAME=VALUE: feed an input or "
                                              "override a param"),
@@ -104,6 +108,8 @@ cl::opt<int64_t> seed("seed", cl::desc("Seed of the random generator "
                       cl::init(-1), cl::sub(trainCmd), cl::cat(dlcCategory));
 cl::opt<std::string> logdir("logdir", cl::desc("TensorBoard event folder"),
                             cl::value_desc("dir"), cl::sub(trainCmd), cl::cat(dlcCategory));
+cl::opt<bool> quiet("quiet", cl::desc("Show no progress (for scripts): only the results"),
+                    cl::sub(trainCmd), cl::cat(dlcCategory));
 cl::opt<std::string> save("save", cl::desc("Checkpoint to write after training"),
                           cl::value_desc("file"), cl::sub(trainCmd), cl::cat(dlcCategory));
 
@@ -113,7 +119,7 @@ cl::opt<bool> timePasses("time-passes", cl::desc("Report compile time per phase"
 cl::opt<bool> noFusion("no-fusion",
                        cl::desc("Do not fuse convolution, bias, activation and pooling"),
                        cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
-                       cl::sub(evalCmd), cl::cat(dlcCategory));
+                       cl::sub(evalCmd), cl::sub(graphCmd), cl::cat(dlcCategory));
 cl::opt<std::string> remarks("remarks",
                              cl::desc("Report the decisions of a pass family: fusion "
                                       "(what fused into what, and why the rest did not), "
@@ -149,7 +155,8 @@ int main(int argc, char **argv) {
     os << "\n  built with LLVM " LLVM_VERSION_STRING " and MLIR\n";
   });
   for (cl::SubCommand *sub : {&cl::SubCommand::getTopLevel(), &compileCmd, &runCmd,
-                              &trainCmd, &evalCmd, &devicesCmd, &importCmd})
+                              &trainCmd, &evalCmd, &devicesCmd, &importCmd, &plotCmd,
+                              &graphCmd})
     cl::HideUnrelatedOptions(dlcCategory, *sub);
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -160,10 +167,12 @@ int main(int argc, char **argv) {
       "[--restore CKPT]\n"
       "  dlc train FILE [--data DIR] [--steps N] [--batch N] [--validation N] [--device "
       "cpu|cuda|cuda:N] [--threads N] [--seed N] [--logdir DIR] [--save CKPT] "
-      "[--restore CKPT] [--report FILE.json]\n"
+      "[--restore CKPT] [--report FILE.json] [--quiet]\n"
       "  dlc eval FILE --restore CKPT [--data DIR] [--report FILE.json]\n"
       "  dlc import MODEL.onnx -o MODEL.dl (also writes MODEL.safetensors)\n"
-      "  dlc devices\n");
+      "  dlc devices\n"
+      "  dlc plot LOGDIR -o curves.svg|png|pdf\n"
+      "  dlc graph FILE -o model.dot|svg|png\n");
   if (devicesCmd)
     return dlc::tool::devices();
 
@@ -214,6 +223,14 @@ int main(int argc, char **argv) {
   }
   flags.options.target = target;
   flags.targetGiven = target.getNumOccurrences() > 0;
+  if (graphCmd) {
+    flags.output = outputFile;
+    return dlc::tool::graph(flags);
+  }
+  if (plotCmd) {
+    flags.output = outputFile;
+    return dlc::tool::plot(flags);
+  }
   if (compileCmd) {
     flags.emit = emit;
     flags.options.mcpu = mcpu;
@@ -261,9 +278,11 @@ int main(int argc, char **argv) {
     flags.seed = seed;
     flags.logdir = logdir;
     flags.save = save;
+    flags.quiet = quiet;
     return dlc::tool::train(flags);
   }
-  errs() << "dlc: error: expected a command: compile, run, train, eval, import or devices (see "
+  errs() << "dlc: error: expected a command: compile, run, train, eval, import, devices, "
+            "plot or graph (see "
             "dlc --help)\n";
   return 1;
 }
