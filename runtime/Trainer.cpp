@@ -222,6 +222,29 @@ std::vector<ArgValue> Trainer::argsFor(const EntrySpec &entry,
   return args;
 }
 
+Status Trainer::requireSet(const std::string &set) const {
+  if (hasSet(set))
+    return Status::success();
+  return makeError(spec_.file, ": the model has no ", set, " data (add a data ", set,
+                   " { ... } block)");
+}
+
+StatusOr<TrainResult> Trainer::evaluateTest() {
+  if (Status s = requireSet("test"); !s.ok())
+    return s;
+  auto start = std::chrono::steady_clock::now();
+  auto r = evaluate("test");
+  if (!r.ok())
+    return r.status();
+  TrainResult result;
+  result.steps = result.firstStep = step_;
+  result.wallSeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.examplesPerSecond = r->examples / std::max(result.wallSeconds, 1e-9);
+  result.sets.push_back(std::move(*r));
+  return result;
+}
+
 StatusOr<SetResult> Trainer::evaluate(const std::string &set) {
   auto it = sets_.find(set);
   if (it == sets_.end())

@@ -8,6 +8,7 @@
 
 #include "compiler/JIT.h"
 #include "runtime/Checkpoint.h"
+#include "runtime/Outputs.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -57,34 +58,6 @@ Status restoreParams(Model &model, const std::string &path) {
   return Status::success();
 }
 
-int checkOutputs(const std::string &input, const std::vector<Output> &outputs) {
-  namespace fs = llvm::sys::fs;
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    const Output &out = outputs[i];
-    if (out.path.empty() || out.path == "-")
-      continue;
-    bool same = false;
-    if (!fs::equivalent(out.path, input, same) && same)
-      return fail(Status::error(std::string(out.flag) + " " + out.path +
-                                ": is the model file " + input + "; refusing to overwrite it"));
-    for (size_t j = 0; j < i; ++j) {
-      const Output &other = outputs[j];
-      bool both = other.path == out.path;
-      if (!both && !fs::equivalent(out.path, other.path, same))
-        both = same;
-      if (both && !other.path.empty())
-        return fail(Status::error(std::string(out.flag) + " and " + other.flag +
-                                  " name the same file " + out.path));
-    }
-    fs::file_status status;
-    if (!out.text && !fs::status(out.path, status) && fs::exists(status) &&
-        !fs::is_regular_file(status))
-      return fail(Status::error(std::string(out.flag) + " " + out.path +
-                                ": is not a regular file; refusing to replace it"));
-  }
-  return 0;
-}
-
 int compile(const Flags &flags) {
   std::optional<Stage> stage = parseStage(flags.emit);
   if (!stage)
@@ -93,8 +66,9 @@ int compile(const Flags &flags) {
   bool binary = isBinaryStage(*stage);
   if (binary && flags.output == "-")
     return fail(Status::error("--emit=" + flags.emit + " needs an output file (-o)"));
-  if (int rc = checkOutputs(flags.file, {{"-o", flags.output, !binary}}))
-    return rc;
+  if (Status s = runtime::checkOutputs(flags.file, {{"-o", flags.output, !binary}});
+      !s.ok())
+    return fail(s);
   std::string text;
   std::optional<Model> model;
   if (*stage == Stage::AST) {

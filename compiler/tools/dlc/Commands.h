@@ -33,19 +33,6 @@ struct Flags {
   std::string device, logdir, save;
 };
 
-/// An output a command writes: its flag (for messages), its path, and
-/// whether it may be a device or pipe the user named (text only).
-struct Output {
-  const char *flag;
-  std::string path;
-  bool text = false;
-};
-
-/// Refuses outputs that would destroy something: the model file itself, two
-/// outputs on one path, and (for binary outputs, which are renamed into
-/// place) a path that exists but is not a regular file.
-int checkOutputs(const std::string &input, const std::vector<Output> &outputs);
-
 int compile(const Flags &flags);
 int run(const Flags &flags);
 int train(const Flags &flags);

@@ -9,19 +9,14 @@
 #include "compiler/tools/dlc/Commands.h"
 
 #include "compiler/JIT.h"
+#include "runtime/Outputs.h"
 #include "runtime/Parallel.h"
+#include "runtime/Report.h"
 #include "runtime/Trainer.h"
 
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
-#include "llvm/Support/JSON.h"
-#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <algorithm>
-#include <chrono>
-
-#include <unistd.h>
 
 using namespace dlc;
 
@@ -30,78 +25,6 @@ int fail(const Status &status);
 void printCompileReport(const Model &model, const CompileOptions &options);
 
 namespace {
-
-std::string formatDuration(double seconds) {
-  long s = static_cast<long>(seconds + 0.5);
-  if (s < 60)
-    return std::to_string(s) + "s";
-  if (s < 3600)
-    return std::to_string(s / 60) + "m" + (s % 60 < 10 ? "0" : "") +
-           std::to_string(s % 60) + "s";
-  return std::to_string(s / 3600) + "h" + (s / 60 % 60 < 10 ? "0" : "") +
-         std::to_string(s / 60 % 60) + "m";
-}
-
-void printSet(const runtime::SetResult &r) {
-  llvm::outs() << llvm::format("%-11s", (r.set + ":").c_str());
-  for (const auto &[name, value] : r.values)
-    llvm::outs() << " " << name << " " << llvm::format("%.6g", value);
-  llvm::outs() << "  (" << r.examples << " examples)\n";
-}
-
-/// Writes the report of LANGUAGE.md atomically.
-Status writeReport(const std::string &path, const runtime::ModelSpec &spec,
-                   const runtime::TrainResult &result) {
-  llvm::json::Object sets;
-  for (const runtime::SetResult &r : result.sets) {
-    llvm::json::Object values;
-    for (const auto &[name, value] : r.values)
-      values[name] = value;
-    sets[r.set] = std::move(values);
-  }
-  llvm::json::Object report{{"model", spec.name},
-                            {"steps", result.steps},
-                            {"wall_s", result.wallSeconds},
-                            {"examples_per_s", result.examplesPerSecond},
-                            {"sets", std::move(sets)}};
-  std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(tmp, ec);
-    if (ec)
-      return Status::error("cannot write '" + path + "': " + ec.message());
-    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
-    os.close();
-    if (os.has_error()) {
-      llvm::sys::fs::remove(tmp);
-      return Status::error("cannot write '" + path + "'");
-    }
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
-    llvm::sys::fs::remove(tmp);
-    return Status::error("cannot write '" + path + "': " + ec.message());
-  }
-  return Status::success();
-}
-
-/// Checks that the folder `path` would be written into exists, so that a
-/// long training run does not end in an error ("" passes).
-Status checkWritable(const std::string &path) {
-  if (path.empty())
-    return Status::success();
-  std::string dir = llvm::sys::path::parent_path(path).str();
-  if (dir.empty())
-    dir = ".";
-  if (!llvm::sys::fs::is_directory(dir))
-    return Status::error("cannot write '" + path + "': expected a folder '" +
-                         dir + "', but there is none");
-  if (llvm::sys::fs::is_directory(path))
-    return Status::error("cannot write '" + path + "': it is a folder");
-  if (::access(dir.c_str(), W_OK) != 0)
-    return Status::error("cannot write '" + path + "': the folder '" + dir +
-                         "' is not writable");
-  return Status::success();
-}
 
 /// Loads the model and compiles its training program; shared by train/eval.
 struct Session {
@@ -147,26 +70,19 @@ int train(const Flags &flags) {
                               ": expected a positive batch size"));
   // Fail before training, not after it, when an output cannot be written.
   for (const std::string *out : {&flags.save, &flags.report})
-    if (Status s = checkWritable(*out); !s.ok())
+    if (Status s = runtime::checkWritable(*out); !s.ok())
       return fail(s);
-  if (int rc = checkOutputs(flags.file, {{"--save", flags.save}, {"--report", flags.report}}))
-    return rc;
+  if (Status s = runtime::checkOutputs(flags.file, {{"--save", flags.save},
+                                                    {"--report", flags.report}});
+      !s.ok())
+    return fail(s);
   auto session = openSession(flags, flags.seed);
   if (!session.ok())
     return fail(session.status());
   printCompileReport(*session->model, flags.options);
 
-  runtime::TrainOptions options;
-  options.dataDir = flags.dataDir;
-  if (flags.steps > 0)
-    options.steps = flags.steps;
-  if (flags.batch > 0)
-    options.batch = flags.batch;
-  if (flags.validation >= 0)
-    options.validation = flags.validation;
-  if (flags.seed >= 0)
-    options.seed = flags.seed;
-  options.restore = flags.restore;
+  runtime::TrainOptions options = runtime::TrainOptions::fromFlags(
+      flags.dataDir, flags.steps, flags.batch, flags.validation, flags.seed, flags.restore);
   std::map<std::string, Tensor> params = session->model->params();
   runtime::Trainer trainer(session->exe, params, options);
   if (Status s = trainer.loadData(); !s.ok())
@@ -179,40 +95,25 @@ int train(const Flags &flags) {
   llvm::outs().flush();
   auto result = trainer.train(
       [](const runtime::Progress &p) {
-        llvm::outs() << llvm::format("step %6lld/%lld  loss %.6g", (long long)p.step,
-                                     (long long)p.totalSteps, p.loss);
-        for (const auto &[name, value] : p.metrics)
-          llvm::outs() << "  " << name << " " << llvm::format("%.4g", value);
-        llvm::outs() << llvm::format("  %.0f ex/s", p.examplesPerSecond)
-                     << "  ETA " << formatDuration(p.etaSeconds) << "\n";
+        llvm::outs() << runtime::formatProgress(p) << "\n";
         llvm::outs().flush();
       },
       [](const runtime::SetResult &r) {
-        printSet(r);
+        llvm::outs() << runtime::formatSet(r) << "\n";
         llvm::outs().flush();
       });
   if (!result.ok())
     return fail(result.status());
-  llvm::outs() << "trained " << result->steps - result->firstStep << " steps";
-  if (result->firstStep > 0 && result->steps > result->firstStep)
-    llvm::outs() << " (steps " << result->firstStep + 1 << " to "
-                 << result->steps << ", resumed)";
-  else if (result->firstStep > 0)
-    llvm::outs() << " (the checkpoint is already at step " << result->steps
-                 << ")";
-  llvm::outs() << " in "
-               << llvm::format("%.1f", result->wallSeconds) << " s ("
-               << llvm::format("%.0f", result->examplesPerSecond)
-               << " examples/s)\n";
+  llvm::outs() << runtime::formatTrained(*result) << "\n";
   for (const runtime::SetResult &r : result->sets)
-    printSet(r);
+    llvm::outs() << runtime::formatSet(r) << "\n";
   if (!flags.save.empty()) {
     if (Status s = trainer.save(flags.save); !s.ok())
       return fail(s);
     llvm::outs() << "saved " << flags.save << "\n";
   }
   if (!flags.report.empty())
-    if (Status s = writeReport(flags.report, spec, *result); !s.ok())
+    if (Status s = runtime::writeReport(flags.report, spec, *result); !s.ok())
       return fail(s);
   return 0;
 }
@@ -220,11 +121,12 @@ int train(const Flags &flags) {
 int eval(const Flags &flags) {
   if (flags.restore.empty())
     return fail(Status::error("dlc eval needs --restore CKPT"));
-  if (Status s = checkWritable(flags.report); !s.ok())
+  if (Status s = runtime::checkWritable(flags.report); !s.ok())
     return fail(s);
-  if (int rc = checkOutputs(flags.file, {{"--report", flags.report},
-                                         {"--restore", flags.restore, true}}))
-    return rc;
+  if (Status s = runtime::checkOutputs(flags.file, {{"--report", flags.report},
+                                                    {"--restore", flags.restore, true}});
+      !s.ok())
+    return fail(s);
   // Eval restores every param from the checkpoint; the seed is irrelevant.
   auto session = openSession(flags, 0);
   if (!session.ok())
@@ -236,28 +138,17 @@ int eval(const Flags &flags) {
   runtime::Trainer trainer(session->exe, params, options);
   if (Status s = trainer.loadData(); !s.ok())
     return fail(s);
-  if (!trainer.hasSet("test"))
-    return fail(Status::error(flags.file + ": the model has no test data (add a "
-                                           "data test { ... } block)"));
+  if (Status s = trainer.requireSet("test"); !s.ok())
+    return fail(s);
   if (Status s = trainer.restore(); !s.ok())
     return fail(s);
-  auto start = std::chrono::steady_clock::now();
-  auto r = trainer.evaluate("test");
-  if (!r.ok())
-    return fail(r.status());
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
-  for (const auto &[name, value] : r->values)
+  auto result = trainer.evaluateTest();
+  if (!result.ok())
+    return fail(result.status());
+  for (const auto &[name, value] : result->sets[0].values)
     llvm::outs() << name << " = " << llvm::format("%g", value) << "\n";
   if (!flags.report.empty()) {
-    runtime::TrainResult result;
-    result.steps = trainer.step();
-    // For eval, wall_s and examples_per_s measure the evaluation.
-    result.wallSeconds = seconds;
-    result.examplesPerSecond = r->examples / std::max(seconds, 1e-9);
-    result.sets.push_back(*r);
-    if (Status s = writeReport(flags.report, session->exe->spec(), result); !s.ok())
+    if (Status s = runtime::writeReport(flags.report, session->exe->spec(), *result); !s.ok())
       return fail(s);
   }
   return 0;
