@@ -11,6 +11,7 @@
 
 #include "runtime/Contracts.h"
 #include "runtime/Idx.h"
+#include "runtime/Npy.h"
 
 #include <chrono>
 #ifdef __GLIBC__
@@ -92,7 +93,8 @@ StatusOr<Tensor> Trainer::loadSource(const DataSourceSpec &source,
     if (dir != ".")
       path = dir + "/" + path;
   }
-  auto raw = readIdx(path, input.dtype, source.scale);
+  auto raw = source.kind == "npy" ? readNpy(path, input.dtype, source.scale)
+                                  : readIdx(path, input.dtype, source.scale);
   if (!raw.ok())
     return errorAt(source.loc, raw.status().message());
   labelsToClassIds(*raw, input, source.scale);
