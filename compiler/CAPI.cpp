@@ -10,12 +10,16 @@
 #include "compiler/dlc.h"
 
 #include "compiler/JIT.h"
+#include "runtime/Checkpoint.h"
 #include "runtime/Contracts.h"
+#include "runtime/Trainer.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
+#include <tuple>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +31,15 @@ struct dlc_model {
   std::string name;
   /// The C strings of each input's and param's dimension symbols.
   std::vector<std::vector<const char *>> inputDims, paramDims;
+};
+
+struct dlc_trainer {
+  dlc_model *model;
+  /// The compiled training program (train_step, eval).
+  std::shared_ptr<runtime::Executable> exe;
+  /// The params the trainer updates (copied into the model after training).
+  std::map<std::string, Tensor> params;
+  std::unique_ptr<runtime::Trainer> trainer;
 };
 
 namespace {
@@ -42,6 +55,10 @@ dlc_status_t fail(dlc_status_t code, std::string message) {
 dlc_status_t fail(const Status &status) {
   return fail(DLC_ERROR, status.message());
 }
+
+/// Tensors crossing the API have at most this many dimensions (a garbage
+/// rank must not make the library read far beyond the shape array).
+constexpr int64_t kMaxRank = 64;
 
 bool validDType(dlc_dtype_t dtype) {
   return dtype == DLC_F32 || dtype == DLC_I32;
@@ -60,8 +77,9 @@ StatusOr<Tensor> toTensor(const dlc_tensor_t &t, const std::string &what) {
   if (!validDType(t.dtype))
     return Status::error(what + ": unknown dtype " +
                          std::to_string(static_cast<int>(t.dtype)));
-  if (t.rank < 0 || (t.rank > 0 && !t.shape))
-    return Status::error(what + ": expected a shape of rank " +
+  if (t.rank < 0 || t.rank > kMaxRank || (t.rank > 0 && !t.shape))
+    return Status::error(what + ": expected a shape of rank 0 to " +
+                         std::to_string(kMaxRank) + " (a non-null shape), got rank " +
                          std::to_string(t.rank));
   std::vector<int64_t> shape(t.shape, t.shape + t.rank);
   auto tensor = Tensor::allocate(toDType(t.dtype), shape);
@@ -237,7 +255,8 @@ const char *dlc_version(void) { return DLC_VERSION_STRING; }
 //===----------------------------------------------------------------------===//
 
 int64_t dlc_tensor_num_elements(const dlc_tensor_t *tensor) {
-  if (!tensor || tensor->rank < 0 || (tensor->rank > 0 && !tensor->shape))
+  if (!tensor || tensor->rank < 0 || tensor->rank > kMaxRank ||
+      (tensor->rank > 0 && !tensor->shape))
     return -1;
   return runtime::checkedNumElements(
       std::vector<int64_t>(tensor->shape, tensor->shape + tensor->rank));
@@ -380,4 +399,125 @@ dlc_status_t dlc_model_gradients(dlc_model_t *model, const dlc_tensor_t *feeds,
                                  size_t num_feeds, dlc_tensor_t **results,
                                  size_t *num_results) {
   return call(&Model::gradients, model, feeds, num_feeds, results, num_results);
+}
+
+dlc_status_t dlc_model_load_params(dlc_model_t *model, const char *path) {
+  if (!model || !path)
+    return fail(DLC_INVALID_ARGUMENT, "null argument to dlc_model_load_params");
+  auto ckpt = runtime::readCheckpoint(path);
+  if (!ckpt.ok())
+    return fail(ckpt.status());
+  std::map<std::string, Tensor> params;
+  if (Status s = runtime::restoreParams(model->model.spec(), ckpt->tensors, path, params);
+      !s.ok())
+    return fail(s);
+  if (Status s = ensureParams(model->model); !s.ok())
+    return fail(s);
+  for (auto &[name, value] : params)
+    if (Status s = model->model.setParam(name, std::move(value)); !s.ok())
+      return fail(s);
+  return DLC_OK;
+}
+
+//===----------------------------------------------------------------------===//
+// Training
+//===----------------------------------------------------------------------===//
+
+void dlc_train_options_init(dlc_train_options_t *options) {
+  if (options)
+    *options = dlc_train_options_t{nullptr, -1, -1, -1, -1, nullptr};
+}
+
+dlc_status_t dlc_trainer_new(dlc_model_t *model, const dlc_train_options_t *options,
+                             dlc_trainer_t **trainer) {
+  if (!trainer)
+    return fail(DLC_INVALID_ARGUMENT, "null trainer pointer");
+  *trainer = nullptr;
+  if (!model)
+    return fail(DLC_INVALID_ARGUMENT, "null model");
+  dlc_train_options_t defaults;
+  dlc_train_options_init(&defaults);
+  const dlc_train_options_t &o = options ? *options : defaults;
+  for (auto [value, name, min] : {std::tuple<int64_t, const char *, int64_t>{o.steps, "steps", 1},
+                                  {o.batch, "batch", 1},
+                                  {o.validation, "validation", 0},
+                                  {o.seed, "seed", 0}})
+    if (value != -1 && value < min)
+      return fail(DLC_INVALID_ARGUMENT, std::string(name) + " " + std::to_string(value) +
+                                            ": expected -1 (the model's) or at least " +
+                                            std::to_string(min));
+  if (Status s = ensureParams(model->model); !s.ok())
+    return fail(s);
+  auto exe = model->model.compileTraining();
+  if (!exe.ok())
+    return fail(exe.status());
+  auto result = std::make_unique<dlc_trainer>();
+  result->model = model;
+  result->exe = *exe;
+  result->params = model->model.params();
+  result->trainer = std::make_unique<runtime::Trainer>(
+      *exe, result->params,
+      runtime::TrainOptions::fromFlags(o.data_dir ? o.data_dir : "", o.steps, o.batch,
+                                       o.validation, o.seed, o.restore ? o.restore : ""));
+  if (Status s = result->trainer->loadData(); !s.ok())
+    return fail(s);
+  if (Status s = result->trainer->restore(); !s.ok())
+    return fail(s);
+  *trainer = result.release();
+  return DLC_OK;
+}
+
+void dlc_trainer_free(dlc_trainer_t *trainer) { delete trainer; }
+
+dlc_status_t dlc_trainer_train(dlc_trainer_t *trainer, int64_t *step) {
+  if (!trainer)
+    return fail(DLC_INVALID_ARGUMENT, "null trainer");
+  auto result = trainer->trainer->train([](const runtime::Progress &) {},
+                                        [](const runtime::SetResult &) {});
+  if (!result.ok())
+    return fail(result.status());
+  for (const auto &[name, value] : trainer->params)
+    if (Status s = trainer->model->model.setParam(name, value); !s.ok())
+      return fail(s);
+  if (step)
+    *step = result->steps;
+  return DLC_OK;
+}
+
+dlc_status_t dlc_trainer_evaluate(dlc_trainer_t *trainer, const char *set,
+                                  dlc_tensor_t **results, size_t *num_results) {
+  if (!trainer || !set || !results || !num_results)
+    return fail(DLC_INVALID_ARGUMENT, "null argument to dlc_trainer_evaluate");
+  *results = nullptr;
+  *num_results = 0;
+  std::string name = set;
+  if (name != "train" && name != "validation" && name != "test")
+    return fail(DLC_INVALID_ARGUMENT,
+                "unknown set '" + name + "': expected train, validation or test");
+  if (Status s = trainer->trainer->requireSet(name); !s.ok())
+    return fail(DLC_INVALID_ARGUMENT, s.message());
+  auto r = trainer->trainer->evaluate(name);
+  if (!r.ok())
+    return fail(r.status());
+  const runtime::EntrySpec *eval = trainer->exe->spec().findEntry(contract::kEvalEntry);
+  std::vector<NamedTensor> values;
+  for (const auto &[metric, value] : r->values) {
+    std::string role = contract::kRoleMetric;
+    if (eval)
+      for (const runtime::ValueSpec &v : eval->results)
+        if (v.name == metric)
+          role = v.role;
+    values.push_back(NamedTensor{role, metric, Tensor::scalar(static_cast<float>(value))});
+  }
+  return exportTensors(values, results, num_results);
+}
+
+dlc_status_t dlc_trainer_save(const dlc_trainer_t *trainer, const char *path) {
+  if (!trainer || !path)
+    return fail(DLC_INVALID_ARGUMENT, "null argument to dlc_trainer_save");
+  if (!*path)
+    return fail(DLC_INVALID_ARGUMENT, "empty checkpoint path");
+  if (Status s = trainer->trainer->save(path); !s.ok())
+    return fail(s);
+  return DLC_OK;
 }

@@ -169,6 +169,61 @@ dlc_status_t dlc_model_gradients(dlc_model_t *model, const dlc_tensor_t *feeds,
                                  size_t num_feeds, dlc_tensor_t **results,
                                  size_t *num_results);
 
+/// Sets every param from the checkpoint at `path` (a safetensors file written
+/// by dlc train, dlc-rt, dlc_trainer_save or another program): each param must
+/// be there with its declared dtype and shape.
+dlc_status_t dlc_model_load_params(dlc_model_t *model, const char *path);
+
+/*===----------------------------------------------------------------------===//
+// Training
+//===----------------------------------------------------------------------===*/
+
+/// Training options; fill with dlc_train_options_init, then change fields.
+/// -1 and NULL keep the model's own values (its train and data blocks).
+typedef struct dlc_train_options {
+  const char *data_dir; ///< the folder relative data paths resolve against
+                        ///< (NULL: the model file's folder)
+  int64_t steps;        ///< the step count to reach (-1)
+  int64_t batch;        ///< examples per step (-1)
+  int64_t validation;   ///< training examples held out for validation (-1)
+  int64_t seed;         ///< the seed of shuffling and dropout (-1)
+  const char *restore;  ///< a checkpoint to resume from (the same model) or to
+                        ///< start from (another model's params); NULL: none
+} dlc_train_options_t;
+
+/// Sets `options` to the defaults (every field -1 or NULL).
+void dlc_train_options_init(dlc_train_options_t *options);
+
+/// Trains a model: its compiled training program, its data sets, the
+/// optimizer state and the step. Not thread-safe.
+typedef struct dlc_trainer dlc_trainer_t;
+
+/// Compiles `model`'s training program (train_step and eval), loads its data
+/// sets and restores `options->restore` (NULL options: the defaults). The
+/// trainer starts from the model's current params; `model` must outlive it.
+/// On failure stores NULL in `*trainer`.
+dlc_status_t dlc_trainer_new(dlc_model_t *model, const dlc_train_options_t *options,
+                             dlc_trainer_t **trainer);
+
+/// Releases `trainer`. Accepts NULL.
+void dlc_trainer_free(dlc_trainer_t *trainer);
+
+/// Trains until the step count is reached (validation passes as the model
+/// says) and copies the trained params into the model, where
+/// dlc_model_get_param and dlc_model_run see them. Stores the step reached
+/// in `*step` (NULL: not wanted).
+dlc_status_t dlc_trainer_train(dlc_trainer_t *trainer, int64_t *step);
+
+/// Evaluates the loss and every metric on the loaded set `set` ("train",
+/// "validation" or "test"), averaged over its examples. Results are f32
+/// scalars with role "loss" or "metric", as for dlc_model_run.
+dlc_status_t dlc_trainer_evaluate(dlc_trainer_t *trainer, const char *set,
+                                  dlc_tensor_t **results, size_t *num_results);
+
+/// Writes the params, the optimizer state and the step to the checkpoint
+/// `path` (atomically: the previous file stays intact on any failure).
+dlc_status_t dlc_trainer_save(const dlc_trainer_t *trainer, const char *path);
+
 #ifdef __cplusplus
 } // extern "C"
 #endif

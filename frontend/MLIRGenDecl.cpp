@@ -260,21 +260,21 @@ bool MLIRGenImpl::genData(const DataDeclAST &d) {
     auto inputRef = mlir::FlatSymbolRefAttr::get(&context, e.name);
     mlir::Location l = loc(e.value->loc());
     if (auto *call = dyn_cast<CallExprAST>(e.value.get())) {
-      if (call->getCallee() != "idx") {
+      const ::dlc::language::Signature *source =
+          ::dlc::language::findDataSource(call->getCallee());
+      if (!source) {
         error(call->loc()) << "unknown data source '" << call->getCallee()
-                           << "'; expected idx(\"file\", scale=S) or a "
-                              "literal tensor";
+                           << "'; expected idx(\"file\", scale=S), "
+                              "npy(\"file.npy\", scale=S) or a literal tensor";
         return false;
       }
-      static const Signature idxSig = {
-          "idx", {{"path", std::nullopt}, {"scale", std::nullopt}}, 1};
-      auto bound = bindArgs(*call, idxSig, "data source");
+      auto bound = bindArgs(*call, *source, "data source");
       if (!bound)
         return false;
       auto *path = dyn_cast<StringExprAST>(bound->args[0]);
       if (!path) {
         error(bound->args[0]->loc())
-            << "expected a file path string for idx, got "
+            << "expected a file path string for " << call->getCallee() << ", got "
             << describeExpr(*bound->args[0]);
         return false;
       }
@@ -286,14 +286,14 @@ bool MLIRGenImpl::genData(const DataDeclAST &d) {
         scale = builder.getF64FloatAttr(*v);
       }
       mlir::dl::DataSourceOp::create(builder, l, builder.getStringAttr(set),
-                                     inputRef, builder.getStringAttr("idx"),
+                                     inputRef, builder.getStringAttr(call->getCallee()),
                                      builder.getStringAttr(path->getValue()),
                                      scale, nullptr);
       continue;
     }
     if (!isLiteral(*e.value)) {
-      error(e.value->loc()) << "expected a data source idx(\"file\") or a "
-                               "literal tensor, got "
+      error(e.value->loc()) << "expected a data source idx(\"file\"), "
+                               "npy(\"file.npy\") or a literal tensor, got "
                             << describeExpr(*e.value);
       return false;
     }

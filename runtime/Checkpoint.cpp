@@ -9,6 +9,8 @@
 
 #include "runtime/Checkpoint.h"
 
+#include "runtime/Outputs.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -18,9 +20,7 @@
 #include <limits>
 #include <set>
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "safetensors data is little-endian");
@@ -32,32 +32,6 @@ using nlohmann::json;
 namespace {
 const char *safetensorsDType(DType dtype) {
   return dtype == DType::F32 ? "F32" : "I32";
-}
-
-/// Writes all of `size` bytes to `fd`, retrying short writes.
-bool writeAll(int fd, const void *data, size_t size) {
-  const char *p = static_cast<const char *>(data);
-  while (size > 0) {
-    ssize_t n = ::write(fd, p, size);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return false;
-    }
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
-/// Returns the directory part of `path` ("." when there is none).
-std::string directoryOf(const std::string &path) {
-  size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos)
-    return ".";
-  if (slash == 0)
-    return "/";
-  return path.substr(0, slash);
 }
 
 /// Closes a FILE on scope exit.
@@ -150,44 +124,14 @@ Status writeCheckpoint(const std::string &path,
   // Pad with spaces so the data starts 8-byte aligned, as safetensors does.
   header.append((8 - header.size() % 8) % 8, ' ');
 
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return fail("cannot create ", tmp, ": ", std::strerror(errno));
-  auto abandon = [&](const char *what) -> Status {
-    int saved = errno;
-    if (fd >= 0)
-      ::close(fd);
-    ::unlink(tmp.c_str());
-    return fail(what, ": ", std::strerror(saved));
-  };
-
   uint8_t lengthBytes[8];
   uint64_t length = header.size();
   for (int i = 0; i < 8; ++i)
     lengthBytes[i] = static_cast<uint8_t>(length >> (8 * i));
-  if (!writeAll(fd, lengthBytes, 8) ||
-      !writeAll(fd, header.data(), header.size()))
-    return abandon("cannot write the checkpoint");
+  std::vector<ByteRange> pieces{{lengthBytes, 8}, {header.data(), header.size()}};
   for (const NamedTensorRef &ref : tensors)
-    if (!writeAll(fd, ref.tensor->rawData(), ref.tensor->byteSize()))
-      return abandon("cannot write the checkpoint");
-  if (::fsync(fd) != 0)
-    return abandon("cannot sync the checkpoint");
-  int closed = ::close(fd);
-  fd = -1;
-  if (closed != 0)
-    return abandon("cannot close the checkpoint");
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return abandon("cannot rename the temporary checkpoint into place");
-
-  // Make the rename durable; failing to sync the directory is not an error.
-  int dir = ::open(directoryOf(path).c_str(), O_RDONLY | O_CLOEXEC);
-  if (dir >= 0) {
-    (void)::fsync(dir);
-    ::close(dir);
-  }
-  return Status::success();
+    pieces.push_back({ref.tensor->rawData(), ref.tensor->byteSize()});
+  return writeFileAtomically(path, pieces, "checkpoint");
 }
 
 Status writeCheckpoint(const std::string &path, const Checkpoint &checkpoint) {

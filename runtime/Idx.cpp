@@ -9,6 +9,8 @@
 
 #include "runtime/Idx.h"
 
+#include "runtime/ArrayData.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -137,19 +139,25 @@ int streamError(gzFile file, std::string &message) {
 }
 } // namespace
 
+Status checkDataFile(const std::string &path, DType as, double scale, uint64_t &size) {
+  if (as == DType::I32 && scale != 1.0)
+    return makeError(path, ": scale=", scale, " needs f32 data, not i32 labels");
+  struct stat info;
+  if (::stat(path.c_str(), &info) != 0)
+    return makeError(path, ": cannot open: ", std::strerror(errno));
+  if (!S_ISREG(info.st_mode))
+    return makeError(path, ": not a regular file");
+  size = static_cast<uint64_t>(info.st_size);
+  return Status::success();
+}
+
 StatusOr<Tensor> readIdx(const std::string &path, DType as, double scale) {
   auto fail = [&](auto &&...parts) -> Status {
     return makeError(path, ": ", parts...);
   };
-  if (as == DType::I32 && scale != 1.0)
-    return fail("scale=", scale, " needs f32 data, not i32 labels");
-
-  struct stat info;
-  if (::stat(path.c_str(), &info) != 0)
-    return fail("cannot open: ", std::strerror(errno));
-  if (!S_ISREG(info.st_mode))
-    return fail("not a regular file");
-  uint64_t fileSize = static_cast<uint64_t>(info.st_size);
+  uint64_t fileSize = 0;
+  if (Status s = checkDataFile(path, as, scale, fileSize); !s.ok())
+    return s;
 
   GzCloser closer{gzopen(path.c_str(), "rb")};
   gzFile file = closer.file;
@@ -247,34 +255,9 @@ StatusOr<Tensor> readIdx(const std::string &path, DType as, double scale) {
     return fail("corrupt gzip data: ", zmsg);
   }
 
-  StatusOr<Tensor> allocated = Tensor::allocate(as, shape);
-  if (!allocated.ok())
-    return fail(allocated.message());
-  Tensor tensor = std::move(allocated).value();
   const uint8_t *data = raw.data();
-  if (as == DType::F32) {
-    float *out = tensor.data<float>();
-    if (static_cast<IdxType>(code) == IdxType::UByte) {
-      float table[256];
-      for (int v = 0; v < 256; ++v)
-        table[v] = static_cast<float>(v * scale);
-      for (int64_t i = 0; i < count; ++i)
-        out[i] = table[data[i]];
-    } else {
-      for (int64_t i = 0; i < count; ++i)
-        out[i] = static_cast<float>(decode(data, code, i) * scale);
-    }
-    return tensor;
-  }
-  int32_t *out = tensor.data<int32_t>();
-  for (int64_t i = 0; i < count; ++i) {
-    double v = decode(data, code, i);
-    if (!(v == std::floor(v)) || v < -2147483648.0 || v > 2147483647.0)
-      return fail("element ", i, " is ", v,
-                  ", not an integer; i32 data needs integer values");
-    out[i] = static_cast<int32_t>(v);
-  }
-  return tensor;
+  return arrayToTensor(path, shape, as, scale,
+                       [&](int64_t i) { return decode(data, code, i); });
 }
 
 } // namespace dlc::runtime

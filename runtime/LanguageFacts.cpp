@@ -206,3 +206,20 @@ const Optimizer &dlc::language::defaultOptimizer() {
   assert(sgd && "the default optimizer is in the table");
   return *sgd;
 }
+
+//===----------------------------------------------------------------------===//
+// Data sources
+//===----------------------------------------------------------------------===//
+
+const std::vector<Signature> &dlc::language::dataSources() {
+  // The path is a string, so it has no numeric default; scale's is 1.
+  static const std::vector<Signature> table = {
+      {"idx", {required("path"), optional("scale", 1.0)}, 1},
+      {"npy", {required("path"), optional("scale", 1.0)}, 1},
+  };
+  return table;
+}
+
+const Signature *dlc::language::findDataSource(std::string_view name) {
+  return findIn(dataSources(), name, [](const Signature &s) -> const Signature & { return s; });
+}

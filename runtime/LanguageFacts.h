@@ -131,6 +131,16 @@ const std::vector<Optimizer> &optimizers();
 /// Returns the optimizer called `name`, or null.
 const Optimizer *findOptimizer(std::string_view name);
 
+//===----------------------------------------------------------------------===//
+// Data sources
+//===----------------------------------------------------------------------===//
+
+/// The file formats a data block reads, `idx("file", scale=S)` and
+/// `npy("file.npy", scale=S)`: the path (a string) and the scale of f32 data.
+const std::vector<Signature> &dataSources();
+/// Returns the data source called `name`, or null.
+const Signature *findDataSource(std::string_view name);
+
 /// The optimizer of a model without one in its train block.
 inline constexpr char kDefaultOptimizer[] = "sgd";
 /// Returns the optimizer of a model without one in its train block.

@@ -65,7 +65,7 @@ struct ParamSpec {
 
 struct DataSourceSpec {
   std::string set, input;
-  /// "idx" or "literal".
+  /// "idx", "npy" (language::dataSources()) or "literal".
   std::string kind;
   std::string path;
   double scale = 1.0;

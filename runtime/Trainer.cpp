@@ -11,6 +11,7 @@
 
 #include "runtime/Contracts.h"
 #include "runtime/Idx.h"
+#include "runtime/Npy.h"
 
 #include <chrono>
 #include <sstream>
@@ -98,7 +99,8 @@ StatusOr<Tensor> Trainer::loadSource(const DataSourceSpec &source,
     if (dir != ".")
       path = dir + "/" + path;
   }
-  auto raw = readIdx(path, input.dtype, source.scale);
+  auto raw = source.kind == "npy" ? readNpy(path, input.dtype, source.scale)
+                                  : readIdx(path, input.dtype, source.scale);
   if (!raw.ok())
     return errorAt(source.loc, raw.status().message());
   labelsToClassIds(*raw, input, source.scale);
@@ -231,6 +233,29 @@ std::vector<ArgValue> Trainer::argsFor(const EntrySpec &entry,
     }
   }
   return args;
+}
+
+Status Trainer::requireSet(const std::string &set) const {
+  if (hasSet(set))
+    return Status::success();
+  return makeError(spec_.file, ": the model has no ", set, " data (add a data ", set,
+                   " { ... } block)");
+}
+
+StatusOr<TrainResult> Trainer::evaluateTest() {
+  if (Status s = requireSet("test"); !s.ok())
+    return s;
+  auto start = std::chrono::steady_clock::now();
+  auto r = evaluate("test");
+  if (!r.ok())
+    return r.status();
+  TrainResult result;
+  result.steps = result.firstStep = step_;
+  result.wallSeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.examplesPerSecond = r->examples / std::max(result.wallSeconds, 1e-9);
+  result.sets.push_back(std::move(*r));
+  return result;
 }
 
 StatusOr<SetResult> Trainer::evaluate(const std::string &set) {

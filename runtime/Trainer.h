@@ -40,6 +40,24 @@ struct TrainOptions {
   /// Folder for TensorBoard event files and metrics.jsonl ("" = none;
   /// runtime/TrainingLog.h).
   std::string logdir;
+
+  /// The options of the tools' flags, where -1 means "not given" (the
+  /// model's value then holds).
+  static TrainOptions fromFlags(std::string dataDir, int64_t steps, int64_t batch,
+                                int64_t validation, int64_t seed, std::string restore) {
+    TrainOptions options;
+    options.dataDir = std::move(dataDir);
+    if (steps > 0)
+      options.steps = steps;
+    if (batch > 0)
+      options.batch = batch;
+    if (validation >= 0)
+      options.validation = validation;
+    if (seed >= 0)
+      options.seed = seed;
+    options.restore = std::move(restore);
+    return options;
+  }
 };
 
 /// The example-weighted means of the loss and every metric over one set.
@@ -104,6 +122,12 @@ public:
     onEvalProgress_ = std::move(f);
   }
   bool hasSet(const std::string &set) const { return sets_.count(set); }
+  /// An error naming the model file when `set` was not loaded.
+  Status requireSet(const std::string &set) const;
+  /// Evaluates the test set (`dlc eval`): the result holds that set, the
+  /// step reached (a restored checkpoint's) and, as wall_s and
+  /// examples_per_s, the evaluation's time and speed.
+  StatusOr<TrainResult> evaluateTest();
 
   /// Writes params, optimizer state and the step (atomically); only rank 0
   /// writes when data parallel (the others return success).

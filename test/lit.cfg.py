@@ -18,8 +18,24 @@ config.excludes = ["unittests", "CMakeLists.txt", "lit.cfg.py", "Inputs", "ptxas
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%dlc_src_root", config.dlc_src_root))
 config.substitutions.append(("%examples", os.path.join(config.dlc_src_root, "examples")))
-# Reads, compares and edits safetensors checkpoints (standard library only).
-config.substitutions.append(("%safetensors", sys.executable + " " + os.path.join(
+# The CI virtualenv (.ci/run creates it in the build folder and installs
+# test/requirements-ci.txt): the real `safetensors` package, for the tests
+# that read and write checkpoints from Python.
+venv_python = os.path.join(config.dlc_obj_root, "venv", "bin", "python")
+tool_python = sys.executable
+try:
+    import subprocess
+    if os.path.exists(venv_python) and subprocess.run(
+            [venv_python, "-c", "import safetensors.numpy, numpy"], capture_output=True,
+            timeout=120).returncode == 0:
+        config.available_features.add("safetensors")
+        config.substitutions.append(("%venv_python", venv_python))
+        tool_python = venv_python
+except (OSError, subprocess.TimeoutExpired):
+    pass
+# Reads, compares and edits safetensors checkpoints: with the safetensors
+# package where the virtualenv has it, else with its own reader.
+config.substitutions.append(("%safetensors", tool_python + " " + os.path.join(
     config.dlc_src_root, "test", "Execution", "Inputs", "safetensors_tool.py")))
 config.substitutions.append(("%dlc_obj_root", config.dlc_obj_root))
 # The build's own CMake, generator and compilers (examples/embed is built

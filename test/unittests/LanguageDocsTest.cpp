@@ -110,6 +110,12 @@ TEST(LanguageDocs, EveryOptimizerIsDocumentedWithItsDefaults) {
     expectDocumented(opt.signature, /*checkDefaults=*/true);
 }
 
+TEST(LanguageDocs, EveryDataSourceIsDocumented) {
+  ASSERT_FALSE(languageDoc().empty()) << "cannot read " << DLC_LANGUAGE_MD;
+  for (const Signature &source : dataSources())
+    expectDocumented(source, /*checkDefaults=*/false);
+}
+
 TEST(LanguageDocs, TheCheckSeesAWrongDefault) {
   Signature wrong{"adam", {{"lr", 0.5}}, 0};
   EXPECT_NE(printedDefaults(wrong.name).at("lr"),

@@ -9,6 +9,7 @@
 #include "compiler/JIT.h"
 #include "frontend/onnx/TensorProto.h"
 #include "runtime/Checkpoint.h"
+#include "runtime/Outputs.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -75,34 +76,6 @@ StatusOr<std::string> figureExtension(const std::string &command, const std::str
   return ext;
 }
 
-int checkOutputs(const std::string &input, const std::vector<Output> &outputs) {
-  namespace fs = llvm::sys::fs;
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    const Output &out = outputs[i];
-    if (out.path.empty() || out.path == "-")
-      continue;
-    bool same = false;
-    if (!fs::equivalent(out.path, input, same) && same)
-      return fail(Status::error(std::string(out.flag) + " " + out.path +
-                                ": is the model file " + input + "; refusing to overwrite it"));
-    for (size_t j = 0; j < i; ++j) {
-      const Output &other = outputs[j];
-      bool both = other.path == out.path;
-      if (!both && !fs::equivalent(out.path, other.path, same))
-        both = same;
-      if (both && !other.path.empty())
-        return fail(Status::error(std::string(out.flag) + " and " + other.flag +
-                                  " name the same file " + out.path));
-    }
-    fs::file_status status;
-    if (!out.text && !fs::status(out.path, status) && fs::exists(status) &&
-        !fs::is_regular_file(status))
-      return fail(Status::error(std::string(out.flag) + " " + out.path +
-                                ": is not a regular file; refusing to replace it"));
-  }
-  return 0;
-}
-
 int compile(const Flags &flags) {
   std::optional<Stage> stage = parseStage(flags.emit);
   if (!stage)
@@ -111,8 +84,9 @@ int compile(const Flags &flags) {
   bool binary = isBinaryStage(*stage);
   if (binary && flags.output == "-")
     return fail(Status::error("--emit=" + flags.emit + " needs an output file (-o)"));
-  if (int rc = checkOutputs(flags.file, {{"-o", flags.output, !binary}}))
-    return rc;
+  if (Status s = runtime::checkOutputs(flags.file, {{"-o", flags.output, !binary}});
+      !s.ok())
+    return fail(s);
   std::string text;
   std::optional<Model> model;
   if (*stage == Stage::AST) {
@@ -267,8 +241,9 @@ int importModel(const Flags &flags) {
       flags.output.compare(flags.output.size() - 3, 3, ".dl") != 0)
     return fail(Status::error("dlc import needs -o MODEL.dl"));
   std::string ckpt = flags.output.substr(0, flags.output.size() - 3) + ".safetensors";
-  if (int rc = checkOutputs(flags.file, {{"-o", flags.output, true}, {"-o", ckpt}}))
-    return rc;
+  if (Status s = runtime::checkOutputs(flags.file, {{"-o", flags.output, true}, {"-o", ckpt}});
+      !s.ok())
+    return fail(s);
   auto model = Model::fromFile(flags.file, flags.options);
   if (!model.ok())
     return fail(model.status());

@@ -41,19 +41,6 @@ struct Flags {
   bool quiet = false;
 };
 
-/// An output a command writes: its flag (for messages), its path, and
-/// whether it may be a device or pipe the user named (text only).
-struct Output {
-  const char *flag;
-  std::string path;
-  bool text = false;
-};
-
-/// Refuses outputs that would destroy something: the model file itself, two
-/// outputs on one path, and (for binary outputs, which are renamed into
-/// place) a path that exists but is not a regular file.
-int checkOutputs(const std::string &input, const std::vector<Output> &outputs);
-
 /// Selects the device `flags.device` names (cpu, cuda, cuda:N): for a GPU,
 /// the CUDA target for its architecture (unless --gpu-arch was given) and
 /// the GPU memory limit. An error when there is no such device.

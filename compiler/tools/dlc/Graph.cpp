@@ -11,6 +11,7 @@
 #include "compiler/tools/dlc/Commands.h"
 
 #include "compiler/JIT.h"
+#include "runtime/Outputs.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -161,8 +162,9 @@ int graph(const Flags &flags) {
                                 "install graphviz), or write .dot"));
     dot = *found;
   }
-  if (int rc = checkOutputs(flags.file, {{"-o", out}}))
-    return rc;
+  if (Status s = runtime::checkOutputs(flags.file, {{"-o", out}});
+      !s.ok())
+    return fail(s);
   auto model = Model::fromFile(flags.file, flags.options);
   if (!model.ok())
     return fail(model.status());

@@ -12,6 +12,7 @@
 #include "compiler/tools/dlc/Commands.h"
 
 #include "compiler/JIT.h"
+#include "runtime/Outputs.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -344,8 +345,9 @@ int plot(const Flags &flags) {
   if (!extension.ok())
     return fail(extension.status());
   const std::string &ext = *extension;
-  if (int rc = checkOutputs(flags.file, {{"-o", out}}))
-    return rc;
+  if (Status s = runtime::checkOutputs(flags.file, {{"-o", out}});
+      !s.ok())
+    return fail(s);
   auto series = readRuns(flags.file);
   if (!series.ok())
     return fail(series.status());

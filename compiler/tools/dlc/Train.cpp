@@ -9,13 +9,12 @@
 #include "compiler/tools/dlc/Commands.h"
 
 #include "compiler/JIT.h"
+#include "runtime/Outputs.h"
 #include "runtime/Parallel.h"
+#include "runtime/Report.h"
 #include "runtime/Trainer.h"
 
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
-#include "llvm/Support/JSON.h"
-#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
@@ -34,17 +33,6 @@ int fail(const Status &status);
 void printCompileReport(const Model &model, const CompileOptions &options);
 
 namespace {
-
-std::string formatDuration(double seconds) {
-  long s = static_cast<long>(seconds + 0.5);
-  if (s < 60)
-    return std::to_string(s) + "s";
-  if (s < 3600)
-    return std::to_string(s / 60) + "m" + (s % 60 < 10 ? "0" : "") +
-           std::to_string(s % 60) + "s";
-  return std::to_string(s / 3600) + "h" + (s / 60 % 60 < 10 ? "0" : "") +
-         std::to_string(s / 60 % 60) + "m";
-}
 
 /// What `dlc train` shows while it works. On a terminal: one live line (a
 /// bar, step/total, the mean loss and metrics since the last plain line,
@@ -143,96 +131,6 @@ private:
   std::thread timer_;
 };
 
-/// "loss 0.123 (mean of steps 2-100)  accuracy 0.97": what a logged line or
-/// the live line says of the loss and metrics.
-std::string lossText(double loss, const std::vector<std::pair<std::string, double>> &metrics,
-                     int64_t step, int64_t averaged) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << "loss " << llvm::format("%.6g", loss);
-  if (averaged > 1)
-    os << " (mean of steps " << step - averaged + 1 << "-" << step << ")";
-  else
-    os << " (step " << step << ")";
-  for (const auto &[name, value] : metrics)
-    os << "  " << name << " " << llvm::format("%.4g", value);
-  return text;
-}
-
-std::string etaText(double seconds) {
-  return seconds < 0 ? "ETA --" : "ETA " + formatDuration(seconds);
-}
-
-std::string setText(const runtime::SetResult &r) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << llvm::format("%-11s", (r.set + ":").c_str());
-  for (const auto &[name, value] : r.values)
-    os << " " << name << " " << llvm::format("%.6g", value);
-  os << "  (" << r.examples << " examples)";
-  return text;
-}
-
-/// Writes the report of LANGUAGE.md atomically.
-Status writeReport(const std::string &path, const runtime::ModelSpec &spec,
-                   const runtime::TrainResult &result) {
-  llvm::json::Object sets;
-  for (const runtime::SetResult &r : result.sets) {
-    llvm::json::Object values;
-    for (const auto &[name, value] : r.values)
-      values[name] = value;
-    sets[r.set] = std::move(values);
-  }
-  llvm::json::Object report{{"model", spec.name},
-                            {"steps", result.steps},
-                            {"wall_s", result.wallSeconds},
-                            {"examples_per_s", result.examplesPerSecond},
-                            {"sets", std::move(sets)}};
-  // Data parallel: the processes and the seconds the gradients' allreduce
-  // took (all steps together).
-  if (result.ranks > 1) {
-    report["processes"] = result.ranks;
-    report["allreduce_s"] = result.allreduceSeconds;
-  }
-  std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(tmp, ec);
-    if (ec)
-      return Status::error("cannot write '" + path + "': " + ec.message());
-    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
-    os.close();
-    if (os.has_error()) {
-      llvm::sys::fs::remove(tmp);
-      return Status::error("cannot write '" + path + "'");
-    }
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
-    llvm::sys::fs::remove(tmp);
-    return Status::error("cannot write '" + path + "': " + ec.message());
-  }
-  return Status::success();
-}
-
-/// Checks that the folder `path` would be written into exists, so that a
-/// long training run does not end in an error ("" passes).
-Status checkWritable(const std::string &path) {
-  if (path.empty())
-    return Status::success();
-  std::string dir = llvm::sys::path::parent_path(path).str();
-  if (dir.empty())
-    dir = ".";
-  if (!llvm::sys::fs::is_directory(dir))
-    return Status::error("cannot write '" + path + "': expected a folder '" +
-                         dir + "', but there is none");
-  if (llvm::sys::fs::is_directory(path))
-    return Status::error("cannot write '" + path + "': it is a folder");
-  if (::access(dir.c_str(), W_OK) != 0)
-    return Status::error("cannot write '" + path + "': the folder '" + dir +
-                         "' is not writable");
-  return Status::success();
-}
-
 /// Loads the model and compiles its training program; shared by train/eval.
 struct Session {
   std::optional<Model> model;
@@ -305,10 +203,12 @@ int train(const Flags &flags) {
                               ": expected a positive batch size"));
   // Fail before training, not after it, when an output cannot be written.
   for (const std::string *out : {&flags.save, &flags.report})
-    if (Status s = checkWritable(*out); !s.ok())
+    if (Status s = runtime::checkWritable(*out); !s.ok())
       return failAll(comm, s);
-  if (int rc = checkOutputs(flags.file, {{"--save", flags.save}, {"--report", flags.report}}))
-    return comm.size() > 1 ? (comm.abort(rc), rc) : rc;
+  if (Status s = runtime::checkOutputs(flags.file, {{"--save", flags.save},
+                                                    {"--report", flags.report}});
+      !s.ok())
+    return failAll(comm, s);
   // Only rank 0 prints.
   ProgressDisplay display(flags.quiet || !root);
   display.startTimer("compiling " + flags.file);
@@ -319,17 +219,8 @@ int train(const Flags &flags) {
   if (root)
     printCompileReport(*session->model, flags.options);
 
-  runtime::TrainOptions options;
-  options.dataDir = flags.dataDir;
-  if (flags.steps > 0)
-    options.steps = flags.steps;
-  if (flags.batch > 0)
-    options.batch = flags.batch;
-  if (flags.validation >= 0)
-    options.validation = flags.validation;
-  if (flags.seed >= 0)
-    options.seed = flags.seed;
-  options.restore = flags.restore;
+  runtime::TrainOptions options = runtime::TrainOptions::fromFlags(
+      flags.dataDir, flags.steps, flags.batch, flags.validation, flags.seed, flags.restore);
   options.comm = &comm;
   // Only rank 0 writes the TensorBoard events and metrics.jsonl.
   options.logdir = root ? flags.logdir : "";
@@ -367,8 +258,8 @@ int train(const Flags &flags) {
     std::string text;
     llvm::raw_string_ostream(text)
         << ProgressDisplay::bar(p.step, p.totalSteps) << " " << p.step << "/" << p.totalSteps
-        << "  " << lossText(lossSum / since, means, p.step, since)
-        << llvm::format("  %.0f ex/s  ", p.examplesPerSecond) << etaText(p.etaSeconds);
+        << "  " << runtime::formatLoss(lossSum / since, means, p.step, since)
+        << llvm::format("  %.0f ex/s  ", p.examplesPerSecond) << runtime::formatEta(p.etaSeconds);
     display.live(text);
   });
   trainer.onEvalProgress([&](const std::string &set, int64_t done, int64_t total) {
@@ -379,40 +270,23 @@ int train(const Flags &flags) {
     display.live(text, done == total);
   });
   auto result = trainer.train(
-      [&](const runtime::Progress &p) {
-        std::string text;
-        llvm::raw_string_ostream(text)
-            << llvm::format("step %6lld/%lld  ", (long long)p.step, (long long)p.totalSteps)
-            << lossText(p.loss, p.metrics, p.step, p.averaged)
-            << llvm::format("  %.0f ex/s  ", p.examplesPerSecond) << etaText(p.etaSeconds);
-        display.line(text);
-      },
-      [&](const runtime::SetResult &r) { display.line(setText(r)); });
+      [&](const runtime::Progress &p) { display.line(runtime::formatProgress(p)); },
+      [&](const runtime::SetResult &r) { display.line(runtime::formatSet(r)); });
   display.clear();
   if (!result.ok())
     return failAll(comm, result.status());
   if (!root)
     return 0;
-  llvm::outs() << "trained " << result->steps - result->firstStep << " steps";
-  if (result->firstStep > 0 && result->steps > result->firstStep)
-    llvm::outs() << " (steps " << result->firstStep + 1 << " to "
-                 << result->steps << ", resumed)";
-  else if (result->firstStep > 0)
-    llvm::outs() << " (the checkpoint is already at step " << result->steps
-                 << ")";
-  llvm::outs() << " in "
-               << llvm::format("%.1f", result->wallSeconds) << " s ("
-               << llvm::format("%.0f", result->examplesPerSecond)
-               << " examples/s)\n";
+  llvm::outs() << runtime::formatTrained(*result) << "\n";
   for (const runtime::SetResult &r : result->sets)
-    llvm::outs() << setText(r) << "\n";
+    llvm::outs() << runtime::formatSet(r) << "\n";
   if (!flags.save.empty()) {
     if (Status s = trainer.save(flags.save); !s.ok())
       return failAll(comm, s);
     llvm::outs() << "saved " << flags.save << "\n";
   }
   if (!flags.report.empty())
-    if (Status s = writeReport(flags.report, spec, *result); !s.ok())
+    if (Status s = runtime::writeReport(flags.report, spec, *result); !s.ok())
       return failAll(comm, s);
   return 0;
 }
@@ -420,11 +294,12 @@ int train(const Flags &flags) {
 int eval(const Flags &flags) {
   if (flags.restore.empty())
     return fail(Status::error("dlc eval needs --restore CKPT"));
-  if (Status s = checkWritable(flags.report); !s.ok())
+  if (Status s = runtime::checkWritable(flags.report); !s.ok())
     return fail(s);
-  if (int rc = checkOutputs(flags.file, {{"--report", flags.report},
-                                         {"--restore", flags.restore, true}}))
-    return rc;
+  if (Status s = runtime::checkOutputs(flags.file, {{"--report", flags.report},
+                                                    {"--restore", flags.restore, true}});
+      !s.ok())
+    return fail(s);
   // Several processes started by mpirun evaluate a shard each.
   auto world = runtime::worldCommunicator();
   if (!world.ok())
@@ -442,30 +317,19 @@ int eval(const Flags &flags) {
   runtime::Trainer trainer(session->exe, params, options);
   if (Status s = trainer.loadData(); !s.ok())
     return failAll(comm, s);
-  if (!trainer.hasSet("test"))
-    return failAll(comm, Status::error(flags.file + ": the model has no test data (add a "
-                                           "data test { ... } block)"));
+  if (Status s = trainer.requireSet("test"); !s.ok())
+    return failAll(comm, s);
   if (Status s = trainer.restore(); !s.ok())
     return failAll(comm, s);
-  auto start = std::chrono::steady_clock::now();
-  auto r = trainer.evaluate("test");
-  if (!r.ok())
-    return failAll(comm, r.status());
+  auto result = trainer.evaluateTest();
+  if (!result.ok())
+    return failAll(comm, result.status());
   if (!comm.isRoot())
     return 0;
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
-  for (const auto &[name, value] : r->values)
+  for (const auto &[name, value] : result->sets[0].values)
     llvm::outs() << name << " = " << llvm::format("%g", value) << "\n";
   if (!flags.report.empty()) {
-    runtime::TrainResult result;
-    result.steps = trainer.step();
-    // For eval, wall_s and examples_per_s measure the evaluation.
-    result.wallSeconds = seconds;
-    result.examplesPerSecond = r->examples / std::max(seconds, 1e-9);
-    result.sets.push_back(*r);
-    if (Status s = writeReport(flags.report, session->exe->spec(), result); !s.ok())
+    if (Status s = runtime::writeReport(flags.report, session->exe->spec(), *result); !s.ok())
       return failAll(comm, s);
   }
   return 0;

@@ -256,9 +256,9 @@ LogicalResult DataSourceOp::verify() {
   if (set != "train" && set != "validation" && set != "test")
     return emitOpError("data set must be 'train', 'validation' or 'test', got '")
            << set << "'";
-  if (getKind() == "idx") {
+  if (::dlc::language::findDataSource(getKind().str())) {
     if (!getPath())
-      return emitOpError("an idx source needs a path");
+      return emitOpError("an ") << getKind() << " source needs a path";
   } else if (getKind() == "literal") {
     if (!getValue())
       return emitOpError("a literal source needs a value");

@@ -57,7 +57,8 @@ def DL_DataSourceOp : DL_Op<"data_source"> {
   let summary = "where one input of one data set comes from";
   let description = [{
     One entry of a `data SET { ... }` block: `kind` is `idx` (an IDX file at
-    `path`, uint8 data multiplied by `scale`) or `literal` (`value`).
+    `path`, uint8 data multiplied by `scale`), `npy` (a NumPy array file at
+    `path`, the same way) or `literal` (`value`).
 
     ```mlir
     dl.data_source {set = "train", input = @x, kind = "idx", path = "train-images-idx3-ubyte.gz", scale = 0.0039215686}

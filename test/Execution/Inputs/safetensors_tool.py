@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Reads and edits dlc's safetensors checkpoints for the tests (standard
-library only).
+"""Reads and edits dlc's safetensors checkpoints for the tests, with the
+`safetensors` package (PyPI) where it is installed (the CI virtualenv,
+build/venv), else with a reader of its own (standard library only).
 
   safetensors_tool.py dump FILE [NAME...]
       One line per tensor: NAME DTYPE SHAPE HEX (no names: every tensor,
@@ -20,23 +21,41 @@ import struct
 import sys
 
 
-def read(path):
-    """Returns (header without __metadata__, metadata, data bytes)."""
+try:
+    import numpy
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+except ImportError:
+    safe_open = None
+
+DTYPES = {"float32": "F32", "int32": "I32"}
+
+
+def load(path):
+    """Returns ({name: (dtype, shape, raw little-endian bytes)}, metadata)."""
+    if safe_open:
+        tensors = {}
+        with safe_open(path, framework="numpy") as f:
+            for name in f.keys():
+                t = f.get_tensor(name)
+                tensors[name] = (DTYPES.get(str(t.dtype), str(t.dtype)), list(t.shape),
+                                 t.astype(t.dtype.newbyteorder("<")).tobytes())
+            return tensors, dict(f.metadata() or {})
     with open(path, "rb") as f:
         data = f.read()
     (length,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8:8 + length])
     metadata = header.pop("__metadata__", {})
-    return header, metadata, data[8 + length:]
+    body = data[8 + length:]
+    return {name: (e["dtype"], e["shape"], body[e["data_offsets"][0]:e["data_offsets"][1]])
+            for name, e in header.items()}, metadata
 
 
 def dump(path, names):
-    header, metadata, body = read(path)
-    for name in names or sorted(header):
-        entry = header[name]
-        begin, end = entry["data_offsets"]
-        shape = "x".join(str(d) for d in entry["shape"])
-        print(name, entry["dtype"], shape or "scalar", body[begin:end].hex())
+    tensors, metadata = load(path)
+    for name in names or sorted(tensors):
+        dtype, shape, raw = tensors[name]
+        print(name, dtype, "x".join(str(d) for d in shape) or "scalar", raw.hex())
     if not names:
         for key in sorted(metadata):
             print("__metadata__", key, metadata[key])
@@ -44,14 +63,10 @@ def dump(path, names):
 
 
 def params(path):
-    header, _, body = read(path)
-    out = {}
-    for name, entry in header.items():
-        if name.startswith("opt.") or entry["dtype"] != "F32":
-            continue
-        begin, end = entry["data_offsets"]
-        out[name] = struct.unpack("<%df" % ((end - begin) // 4), body[begin:end])
-    return out
+    tensors, _ = load(path)
+    return {name: struct.unpack("<%df" % (len(raw) // 4), raw)
+            for name, (dtype, _, raw) in tensors.items()
+            if not name.startswith("opt.") and dtype == "F32"}
 
 
 def compare(path_a, path_b, tol):
@@ -70,9 +85,19 @@ def compare(path_a, path_b, tol):
 
 
 def set_metadata(path, key, value):
-    header, metadata, body = read(path)
+    tensors, metadata = load(path)
     metadata[key] = value
-    header["__metadata__"] = metadata
+    if safe_open:
+        arrays = {name: numpy.frombuffer(raw, dtype="<f4" if dtype == "F32" else "<i4")
+                  .reshape(shape) for name, (dtype, shape, raw) in tensors.items()}
+        save_file(arrays, path, metadata=metadata)
+        return 0
+    header = {"__metadata__": metadata}
+    body = b""
+    for name, (dtype, shape, raw) in tensors.items():
+        header[name] = {"dtype": dtype, "shape": shape,
+                        "data_offsets": [len(body), len(body) + len(raw)]}
+        body += raw
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
     with open(path, "wb") as f:
