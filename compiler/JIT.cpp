@@ -39,6 +39,10 @@ struct Model::Impl {
   llvm::SourceMgr sourceMgr;
   std::unique_ptr<frontend::ModuleAST> ast;
   mlir::OwningOpRef<mlir::ModuleOp> module;
+  /// Destroying the AST recurses along it too.
+  ~Impl() {
+    runOnFrontendStack([&] { ast.reset(); });
+  }
   runtime::ModelSpec spec;
   std::map<std::string, Tensor> params;
   std::map<std::string, std::shared_ptr<runtime::Executable>> runCache;
@@ -99,10 +103,15 @@ struct Model::Impl {
       if (!module)
         return diags.status("cannot import the ONNX model");
     } else {
-      ast = timed("frontend", [&] { return parseModel(context, sourceMgr); });
+      // The frontend's walks recurse along the expression tree: they get a
+      // stack of their own, whatever the host thread's is.
+      runOnFrontendStack([&] {
+        ast = timed("frontend", [&] { return parseModel(context, sourceMgr); });
+        if (ast)
+          module = timed("frontend", [&] { return frontend::mlirGen(context, *ast); });
+      });
       if (!ast)
         return diags.status("cannot parse the model");
-      module = timed("frontend", [&] { return frontend::mlirGen(context, *ast); });
       if (!module)
         return diags.status("cannot build the model");
     }
@@ -287,12 +296,17 @@ StatusOr<std::string> dlc::dumpAST(const std::string &path) {
   registerCompilerDialects(impl.context);
   impl.sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   Model::Impl::Diagnostics diags(impl);
-  auto ast = parseModel(impl.context, impl.sourceMgr);
-  if (!ast)
-    return diags.status("cannot parse the model");
   std::string text;
-  llvm::raw_string_ostream os(text);
-  frontend::dump(*ast, os);
+  bool parsed = false;
+  runOnFrontendStack([&] {
+    if (auto ast = parseModel(impl.context, impl.sourceMgr)) {
+      llvm::raw_string_ostream os(text);
+      frontend::dump(*ast, os);
+      parsed = true;
+    }
+  });
+  if (!parsed)
+    return diags.status("cannot parse the model");
   return text;
 }
 
@@ -353,7 +367,7 @@ Status Model::emit(Stage stage, std::string &text, const std::string &path) cons
   if (stage == Stage::AST) {
     if (!impl->ast)
       return Status::error("an ONNX model has no AST; try --emit=dl");
-    frontend::dump(*impl->ast, os);
+    runOnFrontendStack([&] { frontend::dump(*impl->ast, os); });
     return Status::success();
   }
   if (stage == Stage::DL) {
