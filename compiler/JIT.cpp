@@ -211,6 +211,7 @@ struct Model::Impl {
       if (!path.empty() && llvm::sys::fs::exists(path) && cache::trusted(path)) {
         auto exe = timed("cache", [&] { return runtime::Executable::loadShared(path); });
         if (exe.ok()) {
+          cache::touch(path);
           std::shared_ptr<runtime::Executable> shared(std::move(*exe));
           cache::storeMemory(key, shared);
           return shared;
@@ -231,6 +232,7 @@ struct Model::Impl {
         return target->emitBinary(m, entrySpec, options, Stage::Module, path);
       });
       if (!err) {
+        cache::prune(path);
         auto exe = runtime::Executable::loadShared(path);
         if (exe.ok()) {
           std::shared_ptr<runtime::Executable> shared(std::move(*exe));
