@@ -727,6 +727,24 @@ TEST(IdxTest, RejectsCorruptFiles) {
               contains(f.message(), "truncated"))
       << f.message();
 
+  // Bytes after the gzip data are garbage (zlib's gz* API skipped them); a
+  // second gzip member is more data.
+  Bytes junk = gz;
+  junk.insert(junk.end(), {'j', 'u', 'n', 'k'});
+  writeFile(dir.file("junk.gz"), junk);
+  EXPECT_EQ(readIdx(dir.file("junk.gz")).message(),
+            dir.file("junk.gz") + ": trailing garbage: 4 bytes after the gzip data");
+  writeGz(dir.file("head.gz"), Bytes(big.begin(), big.begin() + 5000));
+  writeGz(dir.file("tail.gz"), Bytes(big.begin() + 5000, big.end()));
+  Bytes members = readFile(dir.file("head.gz"));
+  Bytes second = readFile(dir.file("tail.gz"));
+  members.insert(members.end(), second.begin(), second.end());
+  writeFile(dir.file("members.gz"), members);
+  StatusOr<Tensor> joined = readIdx(dir.file("members.gz"));
+  ASSERT_TRUE(joined.ok()) << joined.message();
+  EXPECT_EQ(joined->data<float>()[9999],
+            static_cast<float>(big[12 + 9999]));
+
   EXPECT_ERROR_CONTAINS(readIdx(dir.file("missing.gz")),
                         "missing.gz: cannot open: No such file or directory");
   EXPECT_ERROR_CONTAINS(readIdx(dir.path()), "not a regular file");
