@@ -21,6 +21,7 @@
 #include "runtime/Parallel.h"
 #include "runtime/Trainer.h"
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -55,6 +56,9 @@ bool parseInt(const char *text, int64_t &out) {
 } // namespace
 
 int main(int argc, char **argv) {
+  // A file grown past RLIMIT_FSIZE is a write error that is reported (and
+  // cleaned up after), not a signal that kills the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   if (argc < 3)
     return usage();
   std::string modulePath = argv[1], command = argv[2];

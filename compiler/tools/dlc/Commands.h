@@ -11,6 +11,8 @@
 #include "compiler/CompileOptions.h"
 #include "runtime/Status.h"
 
+#include "llvm/ADT/StringRef.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -58,6 +60,12 @@ runtime::Status applyDevice(Flags &flags);
 
 /// `dlc devices`: the CPU and every GPU the driver sees.
 int devices();
+/// Writes `text` to `path` whole or not at all: through "PATH.tmp.PID" in the
+/// same folder (removed on any error and on SIGINT/SIGTERM), renamed into
+/// place, so the previous file survives a failure; a device the user named
+/// (`/dev/stdout`) is written directly, "-" is stdout. A write error (a full
+/// disk) is an error naming the path.
+runtime::Status writeTextFile(const std::string &path, llvm::StringRef text);
 
 int compile(const Flags &flags);
 int run(const Flags &flags);

@@ -70,24 +70,10 @@ Status writeReport(const std::string &path, const runtime::ModelSpec &spec,
     report["processes"] = result.ranks;
     report["allreduce_s"] = result.allreduceSeconds;
   }
-  std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(tmp, ec);
-    if (ec)
-      return Status::error("cannot write '" + path + "': " + ec.message());
-    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
-    os.close();
-    if (os.has_error()) {
-      llvm::sys::fs::remove(tmp);
-      return Status::error("cannot write '" + path + "'");
-    }
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
-    llvm::sys::fs::remove(tmp);
-    return Status::error("cannot write '" + path + "': " + ec.message());
-  }
-  return Status::success();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
+  return writeTextFile(path, text);
 }
 
 /// Checks that the folder `path` would be written into exists, so that a
