@@ -255,7 +255,30 @@ dlc::runtime::initializeParams(const ModelSpec &spec, int64_t seed) {
 Status dlc::runtime::restoreParams(const ModelSpec &spec,
                                    const std::map<std::string, Tensor> &tensors,
                                    const std::string &path,
-                                   std::map<std::string, Tensor> &params) {
+                                   std::map<std::string, Tensor> &params,
+                                   std::string *note) {
+  if (note) {
+    std::vector<std::string> ignored;
+    for (const auto &[name, tensor] : tensors) {
+      bool known = spec.findParam(name) != nullptr;
+      // Optimizer state: "opt." PARAM "." SLOT, for a param of the model.
+      if (!known && name.rfind("opt.", 0) == 0) {
+        size_t dot = name.rfind('.');
+        known = dot > 4 && spec.findParam(name.substr(4, dot - 4)) != nullptr;
+      }
+      if (!known)
+        ignored.push_back(name);
+    }
+    note->clear();
+    if (!ignored.empty()) {
+      *note = path + ": ignoring " + std::to_string(ignored.size()) + " tensor" +
+              (ignored.size() == 1 ? "" : "s") + " the model does not have:";
+      for (size_t i = 0; i < ignored.size() && i < 8; ++i)
+        *note += (i ? ", '" : " '") + ignored[i] + "'";
+      if (ignored.size() > 8)
+        *note += ", ...";
+    }
+  }
   for (const ParamSpec &p : spec.params) {
     auto it = tensors.find(p.name);
     if (it == tensors.end())

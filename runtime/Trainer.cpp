@@ -171,7 +171,9 @@ Status Trainer::restore() {
   auto ckpt = readCheckpoint(options_.restore);
   if (!ckpt.ok())
     return ckpt.status();
-  if (Status s = restoreParams(spec_, ckpt->tensors, options_.restore, params_); !s.ok())
+  if (Status s = restoreParams(spec_, ckpt->tensors, options_.restore, params_,
+                               &restoreNote_);
+      !s.ok())
     return s;
   auto model = ckpt->metadata.find("model");
   resumed_ = model != ckpt->metadata.end() && model->second == spec_.name;

@@ -75,6 +75,9 @@ public:
   Status loadData();
   /// Restores params, optimizer state and the step from options.restore.
   Status restore();
+  /// After restore(): which tensors of the checkpoint the model does not
+  /// have and were ignored ("" when none).
+  const std::string &restoreNote() const { return restoreNote_; }
 
   /// Trains; calls `onLog` every log_every steps and `onEval` after each
   /// validation pass (on rank 0 only when data parallel).
@@ -97,6 +100,7 @@ private:
   std::map<std::string, Tensor> &params_;
   std::map<std::string, Tensor> state_;
   TrainOptions options_;
+  std::string restoreNote_;
   std::map<std::string, Dataset> sets_;
   int64_t step_ = 0;
   /// True when the restored checkpoint came from this model (resume).

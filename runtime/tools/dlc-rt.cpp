@@ -30,6 +30,12 @@ using namespace dlc::runtime;
 namespace contract = dlc::contract;
 
 namespace {
+/// Prints `dlc-rt: note: MESSAGE` unless `message` is empty.
+void note(const std::string &message) {
+  if (!message.empty())
+    std::fprintf(stderr, "dlc-rt: note: %s\n", message.c_str());
+}
+
 int fail(const Status &s) {
   std::fprintf(stderr, "dlc-rt: error: %s\n", s.message().c_str());
   return 1;
@@ -144,6 +150,7 @@ int main(int argc, char **argv) {
       return failAll(s);
     if (Status s = trainer.restore(); !s.ok())
       return failAll(s);
+    note(trainer.restoreNote());
     auto result = trainer.train(
         [](const Progress &p) {
           std::printf("step %6lld/%lld  loss %.6g\n", (long long)p.step,
@@ -167,14 +174,17 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  if (!restore.empty())
+  if (!restore.empty()) {
+    std::string ignored;
     if (Status s = [&] {
           auto ckpt = readCheckpoint(restore);
-          return ckpt.ok() ? restoreParams(spec, ckpt->tensors, restore, *params)
+          return ckpt.ok() ? restoreParams(spec, ckpt->tensors, restore, *params, &ignored)
                            : ckpt.status();
         }();
         !s.ok())
       return fail(s);
+    note(ignored);
+  }
   // `run` is compiled with every input fed.
   std::map<std::string, Tensor> fed;
   for (const std::string &feed : feeds) {

@@ -52,8 +52,11 @@ Status restoreParams(Model &model, const std::string &path) {
   if (!ckpt.ok())
     return ckpt.status();
   std::map<std::string, Tensor> params;
-  if (Status s = runtime::restoreParams(model.spec(), ckpt->tensors, path, params); !s.ok())
+  std::string ignored;
+  if (Status s = runtime::restoreParams(model.spec(), ckpt->tensors, path, params, &ignored);
+      !s.ok())
     return s;
+  note(ignored);
   for (auto &[name, value] : params)
     if (Status s = model.setParam(name, std::move(value)); !s.ok())
       return s;
@@ -122,6 +125,11 @@ int compile(const Flags &flags) {
   if (Status s = writeTextFile(flags.output, text); !s.ok())
     return fail(s);
   return 0;
+}
+
+void note(const std::string &message) {
+  if (!message.empty())
+    llvm::errs() << "dlc: note: " << message << "\n";
 }
 
 Status writeTextFile(const std::string &path, llvm::StringRef text) {

@@ -60,6 +60,10 @@ runtime::Status applyDevice(Flags &flags);
 
 /// `dlc devices`: the CPU and every GPU the driver sees.
 int devices();
+
+/// Prints `dlc: note: MESSAGE` to stderr unless `message` is empty.
+void note(const std::string &message);
+
 /// Writes `text` to `path` whole or not at all: through "PATH.tmp.PID" in the
 /// same folder (removed on any error and on SIGINT/SIGTERM), renamed into
 /// place, so the previous file survives a failure; a device the user named

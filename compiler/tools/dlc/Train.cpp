@@ -197,6 +197,7 @@ int train(const Flags &flags) {
     return failAll(comm, s);
   if (Status s = trainer.restore(); !s.ok())
     return failAll(comm, s);
+  note(trainer.restoreNote());
 
   const runtime::ModelSpec &spec = session->exe->spec();
   if (root) {
@@ -279,6 +280,7 @@ int eval(const Flags &flags) {
                                            "data test { ... } block)"));
   if (Status s = trainer.restore(); !s.ok())
     return failAll(comm, s);
+  note(trainer.restoreNote());
   auto start = std::chrono::steady_clock::now();
   auto r = trainer.evaluate("test");
   if (!r.ok())
