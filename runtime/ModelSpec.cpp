@@ -218,12 +218,12 @@ dlc::runtime::initializeParams(const ModelSpec &spec, int64_t seed) {
   for (const ParamSpec &p : spec.params) {
     int64_t n = checkedNumElements(p.shape);
     if (n < 0 || static_cast<uint64_t>(n) > (limit - total) / 4)
-      return makeError(p.loc.prefix(), "param '", p.name, "' of type ",
-                       formatType(p.dtype, p.shape), " needs more memory than the ", limit,
-                       " bytes dlc may use (--memory-limit)",
-                       total ? " beside the " + std::to_string(total) +
-                                   " bytes of the params declared before it"
-                             : std::string());
+      return Status::error(p.loc.diagnostic(makeError(
+          "param '", p.name, "' of type ", formatType(p.dtype, p.shape),
+          " needs more memory than the ", limit, " bytes dlc may use (--memory-limit)",
+          total ? " beside the " + std::to_string(total) +
+                      " bytes of the params declared before it"
+                : std::string()).message()));
     total += static_cast<uint64_t>(n) * 4;
   }
   Generator generator(static_cast<uint64_t>(seed));
