@@ -73,6 +73,9 @@ public:
 
   /// Loads the train, validation and test sets of the model's data blocks.
   Status loadData();
+  /// Refuses an output (`flag` names it in the message) that is one of the
+  /// data files this run reads (same device and inode).
+  Status checkNotAnInput(const std::string &flag, const std::string &output) const;
   /// Restores params, optimizer state and the step from options.restore.
   Status restore();
   /// After restore(): which tensors of the checkpoint the model does not
@@ -101,6 +104,9 @@ private:
   std::map<std::string, Tensor> state_;
   TrainOptions options_;
   std::string restoreNote_;
+  /// Where a file data source is read from (relative to the model's folder,
+  /// or to TrainOptions::dataDir).
+  std::string dataPath(const DataSourceSpec &source) const;
   std::map<std::string, Dataset> sets_;
   int64_t step_ = 0;
   /// True when the restored checkpoint came from this model (resume).

@@ -146,6 +146,8 @@ int main(int argc, char **argv) {
     options.restore = restore;
     options.comm = &comm;
     Trainer trainer(exe, *params, options);
+    if (Status s = trainer.checkNotAnInput("--save", save); !s.ok())
+      return fail(s);
     if (Status s = trainer.loadData(); !s.ok())
       return failAll(s);
     if (Status s = trainer.restore(); !s.ok())

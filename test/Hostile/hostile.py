@@ -103,6 +103,10 @@ case("files written", "binary output over a device", [dlc, "compile", "--emit=ob
      r"/dev/null: is not a regular file")
 case("files written", "two outputs on one path", [dlc, "train", data_model("t4.dl", good_images, good_labels), "--save", path("o"), "--report", path("o")], 1,
      r"name the same file")
+case("files written", "--save over the data file", [dlc, "train", data_model("t5.dl", good_images, good_labels), "--save", good_images], 1,
+     r"--save .*img\.idx: is the data file .*img\.idx that this run reads; refusing to overwrite it")
+case("files written", "--report over the data file", [dlc, "train", data_model("t6.dl", good_images, good_labels), "--report", good_labels], 1,
+     r"--report .*lab\.idx: is the data file")
 
 # 5. Checkpoints.
 ckpt = lambda name, header, data=b"": write(name, safetensors(header, data))
@@ -140,4 +144,8 @@ for cls, what, argv, rc, pattern in cases:
     if bad:
         failed += 1
         print("FAIL [%s] %s: %s\n  %s\n  %s" % (cls, what, "; ".join(bad), " ".join(a[:80] for a in argv), out[-600:]))
+# Refused outputs leave the data intact.
+if open(good_images, "rb").read() != idx(0x08, [4, 4], bytes(16)):
+    failed += 1
+    print("FAIL [files written] the data file was overwritten")
 print("hostile inputs: %d cases, %d failed" % (len(cases), failed))

@@ -193,6 +193,9 @@ int train(const Flags &flags) {
   options.comm = &comm;
   std::map<std::string, Tensor> params = session->model->params();
   runtime::Trainer trainer(session->exe, params, options);
+  for (auto [flag, out] : {std::pair{"--save", &flags.save}, {"--report", &flags.report}})
+    if (Status s = trainer.checkNotAnInput(flag, *out); !s.ok())
+      return fail(s);
   if (Status s = trainer.loadData(); !s.ok())
     return failAll(comm, s);
   if (Status s = trainer.restore(); !s.ok())
