@@ -147,7 +147,7 @@ int main(int argc, char **argv) {
     options.comm = &comm;
     Trainer trainer(exe, *params, options);
     if (Status s = trainer.checkNotAnInput("--save", save); !s.ok())
-      return fail(s);
+      return failAll(s);
     if (Status s = trainer.loadData(); !s.ok())
       return failAll(s);
     if (Status s = trainer.restore(); !s.ok())

@@ -317,12 +317,8 @@ int importModel(const Flags &flags) {
     tensors.push_back({name, &value});
   if (Status s = runtime::writeCheckpoint(ckpt, tensors, {{"source", flags.file}}); !s.ok())
     return fail(s);
-  std::error_code ec;
-  llvm::ToolOutputFile out(flags.output, ec, llvm::sys::fs::OF_Text);
-  if (ec)
-    return fail(Status::error("cannot write '" + flags.output + "': " + ec.message()));
-  out.os() << *text;
-  out.keep();
+  if (Status s = writeTextFile(flags.output, *text); !s.ok())
+    return fail(s);
   return 0;
 }
 

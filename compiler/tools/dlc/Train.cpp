@@ -195,7 +195,7 @@ int train(const Flags &flags) {
   runtime::Trainer trainer(session->exe, params, options);
   for (auto [flag, out] : {std::pair{"--save", &flags.save}, {"--report", &flags.report}})
     if (Status s = trainer.checkNotAnInput(flag, *out); !s.ok())
-      return fail(s);
+      return failAll(comm, s);
   if (Status s = trainer.loadData(); !s.ok())
     return failAll(comm, s);
   if (Status s = trainer.restore(); !s.ok())
