@@ -21,6 +21,7 @@
 #include "runtime/Parallel.h"
 #include "runtime/Trainer.h"
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -29,6 +30,12 @@ using namespace dlc::runtime;
 namespace contract = dlc::contract;
 
 namespace {
+/// Prints `dlc-rt: note: MESSAGE` unless `message` is empty.
+void note(const std::string &message) {
+  if (!message.empty())
+    std::fprintf(stderr, "dlc-rt: note: %s\n", message.c_str());
+}
+
 int fail(const Status &s) {
   std::fprintf(stderr, "dlc-rt: error: %s\n", s.message().c_str());
   return 1;
@@ -55,6 +62,9 @@ bool parseInt(const char *text, int64_t &out) {
 } // namespace
 
 int main(int argc, char **argv) {
+  // A file grown past RLIMIT_FSIZE is a write error that is reported (and
+  // cleaned up after), not a signal that kills the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   if (argc < 3)
     return usage();
   std::string modulePath = argv[1], command = argv[2];
@@ -138,10 +148,13 @@ int main(int argc, char **argv) {
     options.restore = restore;
     options.comm = &comm;
     Trainer trainer(exe, *params, options);
+    if (Status s = trainer.checkNotAnInput("--save", save); !s.ok())
+      return failAll(s);
     if (Status s = trainer.loadData(); !s.ok())
       return failAll(s);
     if (Status s = trainer.restore(); !s.ok())
       return failAll(s);
+    note(trainer.restoreNote());
     auto result = trainer.train(
         [](const Progress &p) {
           std::printf("step %6lld/%lld  loss %.6g\n", (long long)p.step,
@@ -165,14 +178,17 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  if (!restore.empty())
+  if (!restore.empty()) {
+    std::string ignored;
     if (Status s = [&] {
           auto ckpt = readCheckpoint(restore);
-          return ckpt.ok() ? restoreParams(spec, ckpt->tensors, restore, *params)
+          return ckpt.ok() ? restoreParams(spec, ckpt->tensors, restore, *params, &ignored)
                            : ckpt.status();
         }();
         !s.ok())
       return fail(s);
+    note(ignored);
+  }
   // `run` is compiled with every input fed.
   std::map<std::string, Tensor> fed;
   for (const std::string &feed : feeds) {

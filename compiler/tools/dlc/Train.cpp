@@ -194,24 +194,10 @@ Status writeReport(const std::string &path, const runtime::ModelSpec &spec,
     report["processes"] = result.ranks;
     report["allreduce_s"] = result.allreduceSeconds;
   }
-  std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(tmp, ec);
-    if (ec)
-      return Status::error("cannot write '" + path + "': " + ec.message());
-    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
-    os.close();
-    if (os.has_error()) {
-      llvm::sys::fs::remove(tmp);
-      return Status::error("cannot write '" + path + "'");
-    }
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
-    llvm::sys::fs::remove(tmp);
-    return Status::error("cannot write '" + path + "': " + ec.message());
-  }
-  return Status::success();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
+  return writeTextFile(path, text);
 }
 
 /// Checks that the folder `path` would be written into exists, so that a
@@ -335,10 +321,14 @@ int train(const Flags &flags) {
   options.logdir = root ? flags.logdir : "";
   std::map<std::string, Tensor> params = session->model->params();
   runtime::Trainer trainer(session->exe, params, options);
+  for (auto [flag, out] : {std::pair{"--save", &flags.save}, {"--report", &flags.report}})
+    if (Status s = trainer.checkNotAnInput(flag, *out); !s.ok())
+      return failAll(comm, s);
   if (Status s = trainer.loadData(); !s.ok())
     return failAll(comm, s);
   if (Status s = trainer.restore(); !s.ok())
     return failAll(comm, s);
+  note(trainer.restoreNote());
 
   const runtime::ModelSpec &spec = session->exe->spec();
   {
@@ -447,6 +437,7 @@ int eval(const Flags &flags) {
                                            "data test { ... } block)"));
   if (Status s = trainer.restore(); !s.ok())
     return failAll(comm, s);
+  note(trainer.restoreNote());
   auto start = std::chrono::steady_clock::now();
   auto r = trainer.evaluate("test");
   if (!r.ok())
