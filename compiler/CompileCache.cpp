@@ -15,12 +15,15 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/xxhash.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <fcntl.h>
 #include <dlfcn.h>
 #include <map>
 #include <mutex>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 using namespace dlc;
 
@@ -99,4 +102,56 @@ void cache::storeMemory(const std::string &key,
                         std::shared_ptr<runtime::Executable> exe) {
   std::lock_guard<std::mutex> lock(memoryMutex);
   memory()[key] = exe;
+}
+
+uint64_t cache::maxBytes() {
+  if (const char *env = std::getenv("DLC_CACHE_MAX_MB"); env && *env) {
+    char *end = nullptr;
+    unsigned long long mb = std::strtoull(env, &end, 10);
+    if (end && *end == 0 && mb < (1ull << 40))
+      return static_cast<uint64_t>(mb) << 20;
+  }
+  return uint64_t(512) << 20;
+}
+
+void cache::touch(const std::string &path) {
+  ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
+}
+
+void cache::prune(const std::string &keep) {
+  std::string dir = directory();
+  if (dir.empty() || !trusted(dir))
+    return;
+  struct Entry {
+    std::string path;
+    uint64_t size;
+    int64_t mtime;
+  };
+  std::vector<Entry> entries;
+  uint64_t total = 0;
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
+       it.increment(ec)) {
+    if (llvm::sys::path::extension(it->path()) != ".so")
+      continue;
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+      continue;
+    entries.push_back({it->path(), static_cast<uint64_t>(st.st_size),
+                       static_cast<int64_t>(st.st_mtime)});
+    total += static_cast<uint64_t>(st.st_size);
+  }
+  uint64_t limit = maxBytes();
+  if (total <= limit)
+    return;
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry &a, const Entry &b) { return a.mtime < b.mtime; });
+  for (const Entry &e : entries) {
+    if (total <= limit)
+      break;
+    if (e.path == keep)
+      continue;
+    if (!llvm::sys::fs::remove(e.path))
+      total -= e.size;
+  }
 }

@@ -17,6 +17,7 @@
 #include "compiler/targets/Target.h"
 #include "runtime/Executable.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -40,6 +41,19 @@ bool trusted(const std::string &path);
 /// The path of the cached shared module for `key` ("" without a usable cache
 /// folder: none known, or one that is not trusted).
 std::string modulePath(const std::string &key);
+
+/// The most bytes the disk cache may hold: DLC_CACHE_MAX_MB (MiB), else 512
+/// MiB.
+uint64_t maxBytes();
+
+/// Marks the entry at `path` as used now (its modification time), so that
+/// prune() removes it last.
+void touch(const std::string &path);
+
+/// Removes the least recently used entries (`*.so` in the cache folder, by
+/// modification time) until the folder's entries fit in maxBytes(); `keep`
+/// (the entry just stored) stays.
+void prune(const std::string &keep);
 
 } // namespace dlc::cache
 

@@ -24,6 +24,9 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InterleavedRange.h"
 
+#include "llvm/Support/ProgramStack.h"
+#include "llvm/Support/thread.h"
+
 using namespace mlir;
 
 namespace dlc {
@@ -56,13 +59,26 @@ parseModel(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
       });
 }
 
+void runOnFrontendStack(llvm::function_ref<void()> fn) {
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  // AddressSanitizer does not follow runOnNewStack's switch to a heap block:
+  // a thread of its own with that stack size instead.
+  llvm::thread(std::optional<unsigned>(kFrontendStackBytes), fn).join();
+  return;
+#endif
+#endif
+  llvm::runOnNewStack(kFrontendStackBytes, fn);
+}
+
 OwningOpRef<ModuleOp> buildDLModule(MLIRContext &context,
                                          llvm::SourceMgr &sourceMgr,
                                          const CompileOptions &options) {
-  auto ast = parseModel(context, sourceMgr);
-  if (!ast)
-    return nullptr;
-  OwningOpRef<ModuleOp> module = frontend::mlirGen(context, *ast);
+  OwningOpRef<ModuleOp> module;
+  runOnFrontendStack([&] {
+    if (auto ast = parseModel(context, sourceMgr))
+      module = frontend::mlirGen(context, *ast);
+  });
   if (!module)
     return nullptr;
   PassManager pm(&context);

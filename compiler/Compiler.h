@@ -31,6 +31,16 @@ void registerCompilerDialects(mlir::MLIRContext &context);
 std::unique_ptr<frontend::ModuleAST> parseModel(mlir::MLIRContext &context,
                                                 llvm::SourceMgr &sourceMgr);
 
+/// The stack, in bytes, that the frontend runs on. Its walks recurse along the
+/// expression tree, whose depth the parser bounds (20,000 levels took 4 to 8
+/// MiB); a host thread's stack (the C API's caller, often 8 MiB or less) is
+/// not enough, so the frontend gets its own.
+constexpr unsigned kFrontendStackBytes = 64u << 20;
+
+/// Runs `fn` (parsing, the AST's walks and its destruction) on a stack of
+/// kFrontendStackBytes.
+void runOnFrontendStack(llvm::function_ref<void()> fn);
+
 /// Parses and builds the dl module (shape-inferred and canonicalized).
 mlir::OwningOpRef<mlir::ModuleOp> buildDLModule(mlir::MLIRContext &context,
                                                 llvm::SourceMgr &sourceMgr,

@@ -39,6 +39,10 @@ struct Model::Impl {
   llvm::SourceMgr sourceMgr;
   std::unique_ptr<frontend::ModuleAST> ast;
   mlir::OwningOpRef<mlir::ModuleOp> module;
+  /// Destroying the AST recurses along it too.
+  ~Impl() {
+    runOnFrontendStack([&] { ast.reset(); });
+  }
   runtime::ModelSpec spec;
   std::map<std::string, Tensor> params;
   std::map<std::string, std::shared_ptr<runtime::Executable>> runCache;
@@ -99,10 +103,15 @@ struct Model::Impl {
       if (!module)
         return diags.status("cannot import the ONNX model");
     } else {
-      ast = timed("frontend", [&] { return parseModel(context, sourceMgr); });
+      // The frontend's walks recurse along the expression tree: they get a
+      // stack of their own, whatever the host thread's is.
+      runOnFrontendStack([&] {
+        ast = timed("frontend", [&] { return parseModel(context, sourceMgr); });
+        if (ast)
+          module = timed("frontend", [&] { return frontend::mlirGen(context, *ast); });
+      });
       if (!ast)
         return diags.status("cannot parse the model");
-      module = timed("frontend", [&] { return frontend::mlirGen(context, *ast); });
       if (!module)
         return diags.status("cannot build the model");
     }
@@ -225,6 +234,7 @@ struct Model::Impl {
       if (!path.empty() && llvm::sys::fs::exists(path) && cache::trusted(path)) {
         auto exe = timed("cache", [&] { return runtime::Executable::loadShared(path); });
         if (exe.ok()) {
+          cache::touch(path);
           std::shared_ptr<runtime::Executable> shared(std::move(*exe));
           cache::storeMemory(key, shared);
           return shared;
@@ -245,6 +255,7 @@ struct Model::Impl {
         return target->emitBinary(m, entrySpec, options, Stage::Module, path);
       });
       if (!err) {
+        cache::prune(path);
         auto exe = runtime::Executable::loadShared(path);
         if (exe.ok()) {
           std::shared_ptr<runtime::Executable> shared(std::move(*exe));
@@ -310,12 +321,17 @@ StatusOr<std::string> dlc::dumpAST(const std::string &path) {
   registerCompilerDialects(impl.context);
   impl.sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   Model::Impl::Diagnostics diags(impl);
-  auto ast = parseModel(impl.context, impl.sourceMgr);
-  if (!ast)
-    return diags.status("cannot parse the model");
   std::string text;
-  llvm::raw_string_ostream os(text);
-  frontend::dump(*ast, os);
+  bool parsed = false;
+  runOnFrontendStack([&] {
+    if (auto ast = parseModel(impl.context, impl.sourceMgr)) {
+      llvm::raw_string_ostream os(text);
+      frontend::dump(*ast, os);
+      parsed = true;
+    }
+  });
+  if (!parsed)
+    return diags.status("cannot parse the model");
   return text;
 }
 
@@ -384,7 +400,7 @@ Status Model::emit(Stage stage, std::string &text, const std::string &path) cons
   if (stage == Stage::AST) {
     if (!impl->ast)
       return Status::error("an ONNX model has no AST; try --emit=dl");
-    frontend::dump(*impl->ast, os);
+    runOnFrontendStack([&] { frontend::dump(*impl->ast, os); });
     return Status::success();
   }
   if (stage == Stage::DL) {

@@ -91,39 +91,32 @@ void TypeAST::print(llvm::raw_ostream &os) const {
 // Constant folding
 //===----------------------------------------------------------------------===//
 
-std::optional<double> dlc::frontend::foldConstant(const ExprAST &e) {
-  if (auto *num = dyn_cast<NumberExprAST>(&e))
-    return num->getValue();
-  if (auto *unary = dyn_cast<UnaryExprAST>(&e)) {
-    std::optional<double> operand = foldConstant(unary->getOperand());
-    if (!operand)
-      return std::nullopt;
-    switch (unary->getOp()) {
-    case UnaryExprAST::Op::Neg:
-      return -*operand;
-    }
-    llvm_unreachable("unknown unary operator");
+std::optional<double> UnaryExprAST::fold() const {
+  std::optional<double> v = operand->getConstant();
+  if (!v)
+    return std::nullopt;
+  switch (op) {
+  case Op::Neg:
+    return -*v;
   }
-  auto *binary = dyn_cast<BinaryExprAST>(&e);
-  if (!binary || BinaryExprAST::isComparison(binary->getOp()))
+  llvm_unreachable("unknown unary operator");
+}
+
+std::optional<double> BinaryExprAST::fold() const {
+  std::optional<double> l = lhs->getConstant(), r = rhs->getConstant();
+  if (!l || !r || isComparison(op))
     return std::nullopt;
-  std::optional<double> lhs = foldConstant(binary->getLHS());
-  if (!lhs)
-    return std::nullopt;
-  std::optional<double> rhs = foldConstant(binary->getRHS());
-  if (!rhs)
-    return std::nullopt;
-  switch (binary->getOp()) {
-  case BinaryExprAST::Op::Add:
-    return *lhs + *rhs;
-  case BinaryExprAST::Op::Sub:
-    return *lhs - *rhs;
-  case BinaryExprAST::Op::Mul:
-    return *lhs * *rhs;
-  case BinaryExprAST::Op::Div:
-    return *lhs / *rhs;
-  case BinaryExprAST::Op::Pow:
-    return std::pow(*lhs, *rhs);
+  switch (op) {
+  case Op::Add:
+    return *l + *r;
+  case Op::Sub:
+    return *l - *r;
+  case Op::Mul:
+    return *l * *r;
+  case Op::Div:
+    return *l / *r;
+  case Op::Pow:
+    return std::pow(*l, *r);
   default:
     return std::nullopt;
   }

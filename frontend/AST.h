@@ -17,6 +17,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -43,10 +44,27 @@ public:
   Kind getKind() const { return kind; }
   /// Where the expression starts; for a binary expression, its operator.
   const Location &loc() const { return location; }
+  /// The height of the tree under this node (1 for a leaf), computed when the
+  /// node is built, so that the parser can bound what recursive walks see.
+  unsigned getDepth() const { return depth; }
+  /// The value of a constant arithmetic expression (numbers and + - * / **
+  /// over them), computed once when the node is built; see foldConstant().
+  const std::optional<double> &getConstant() const { return constant; }
+
+protected:
+  /// Sets the depth to one more than the deepest of `children`.
+  void setDepthAbove(llvm::ArrayRef<const ExprAST *> children) {
+    for (const ExprAST *c : children)
+      if (c)
+        depth = std::max(depth, c->depth + 1);
+  }
+  void setConstant(std::optional<double> value) { constant = value; }
 
 private:
   const Kind kind;
   Location location;
+  unsigned depth = 1;
+  std::optional<double> constant;
 };
 
 /// An owned expression.
@@ -58,7 +76,9 @@ class NumberExprAST : public ExprAST {
 public:
   NumberExprAST(Location loc, double value, bool isInteger)
       : ExprAST(Kind::Number, std::move(loc)), value(value),
-        integer(isInteger) {}
+        integer(isInteger) {
+    setConstant(value);
+  }
 
   /// The literal's value.
   double getValue() const { return value; }
@@ -127,7 +147,10 @@ class TensorLiteralExprAST : public ExprAST {
 public:
   TensorLiteralExprAST(Location loc, std::vector<ExprPtr> elements)
       : ExprAST(Kind::TensorLiteral, std::move(loc)),
-        elements(std::move(elements)) {}
+        elements(std::move(elements)) {
+    for (const ExprPtr &e : this->elements)
+      setDepthAbove(e.get());
+  }
 
   /// The elements, in source order (possibly none: `[]`).
   llvm::ArrayRef<ExprPtr> getElements() const { return elements; }
@@ -149,7 +172,10 @@ public:
 
   UnaryExprAST(Location loc, Op op, ExprPtr operand)
       : ExprAST(Kind::Unary, std::move(loc)), op(op),
-        operand(std::move(operand)) {}
+        operand(std::move(operand)) {
+    setDepthAbove(this->operand.get());
+    setConstant(fold());
+  }
 
   /// The operator.
   Op getOp() const { return op; }
@@ -163,6 +189,9 @@ public:
   static bool classof(const ExprAST *e) { return e->getKind() == Kind::Unary; }
 
 private:
+  /// The value if the operand is constant.
+  std::optional<double> fold() const;
+
   Op op;
   ExprPtr operand;
 };
@@ -175,7 +204,10 @@ public:
 
   BinaryExprAST(Location loc, Op op, ExprPtr lhs, ExprPtr rhs)
       : ExprAST(Kind::Binary, std::move(loc)), op(op), lhs(std::move(lhs)),
-        rhs(std::move(rhs)) {}
+        rhs(std::move(rhs)) {
+    setDepthAbove({this->lhs.get(), this->rhs.get()});
+    setConstant(fold());
+  }
 
   /// The operator.
   Op getOp() const { return op; }
@@ -193,6 +225,9 @@ public:
   static bool classof(const ExprAST *e) { return e->getKind() == Kind::Binary; }
 
 private:
+  /// The value if both operands are constant and the operator arithmetic.
+  std::optional<double> fold() const;
+
   Op op;
   ExprPtr lhs, rhs;
 };
@@ -216,7 +251,12 @@ public:
   CallExprAST(Location calleeLoc, std::string callee, std::vector<ExprPtr> args,
               std::vector<NamedExprAST> kwargs)
       : ExprAST(Kind::Call, std::move(calleeLoc)), callee(std::move(callee)),
-        args(std::move(args)), kwargs(std::move(kwargs)) {}
+        args(std::move(args)), kwargs(std::move(kwargs)) {
+    for (const ExprPtr &a : this->args)
+      setDepthAbove(a.get());
+    for (const NamedExprAST &k : this->kwargs)
+      setDepthAbove(k.value.get());
+  }
 
   /// The called function's name.
   llvm::StringRef getCallee() const { return callee; }
@@ -242,8 +282,11 @@ private:
 /// Evaluates an expression made only of number literals, unary minus and
 /// `+ - * / **` (e.g. `1/255`, `7*7*64`, `-0.5`, `2**-3`) in double precision,
 /// with IEEE semantics (`1/0` is infinity). Returns std::nullopt for any other
-/// expression.
-std::optional<double> foldConstant(const ExprAST &e);
+/// expression. The value is computed bottom-up as the tree is built, so this
+/// takes constant time (it was a walk of the subtree, called at every node).
+inline std::optional<double> foldConstant(const ExprAST &e) {
+  return e.getConstant();
+}
 
 //===----------------------------------------------------------------------===//
 // Types

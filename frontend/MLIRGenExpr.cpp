@@ -175,6 +175,13 @@ std::optional<bool> MLIRGenImpl::constBool(const ExprAST &e,
 }
 
 Value MLIRGenImpl::genExpr(const ExprAST &e, const Scope &scope, Type hint) {
+  if (++exprsGenerated > kMaxExprsGenerated) {
+    if (exprsGenerated == kMaxExprsGenerated + 1)
+      error(e.loc()) << "the model expands to more than " << kMaxExprsGenerated
+                     << " operations (every call of a def inlines its body; "
+                        "defs that call defs more than once grow exponentially)";
+    return nullptr;
+  }
   if (isLiteral(e)) {
     Type elem = hint ? hint : builder.getF32Type();
     mlir::DenseElementsAttr value;

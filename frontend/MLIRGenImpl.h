@@ -128,6 +128,11 @@ private:
   llvm::StringSet<> dataSets;
   /// Set while a def body is inlined: the call site, for CallSiteLocs.
   std::optional<mlir::Location> callSite;
+  /// Expressions generated so far, counting each inlined def body again at
+  /// every call, and the most a model may have: defs that call a def twice
+  /// double at every level, so 40 of them would expand to 2^40 ops.
+  uint64_t exprsGenerated = 0;
+  static constexpr uint64_t kMaxExprsGenerated = 1000000;
 
   //===--------------------------------------------------------------------===//
   // Diagnostics

@@ -23,6 +23,12 @@ namespace {
 /// pathological input cannot overflow the stack.
 constexpr unsigned kMaxNesting = 256;
 
+/// How deep an expression tree may be (a chain `x + x + ...` of n terms is n
+/// deep). Every later walk of the tree (constant folding, code generation,
+/// the dump, destruction) recurses along it; compileModel() gives them a
+/// stack of kFrontendStack bytes (compiler/Compiler.h), enough for this depth.
+constexpr unsigned kMaxDepth = 20000;
+
 /// The largest integer dimension accepted: beyond 2^53 a double literal no
 /// longer holds every integer exactly.
 constexpr double kMaxDim = 9007199254740992.0;
@@ -81,6 +87,16 @@ private:
   //===--------------------------------------------------------------------===//
 
   /// Reports `message` at `where`; only the first error is reported.
+  /// Builds an expression node, or reports an error at it if the tree it
+  /// tops is deeper than kMaxDepth.
+  template <typename T, typename... Args> ExprPtr node(Args &&...args) {
+    auto e = std::make_unique<T>(std::forward<Args>(args)...);
+    if (e->getDepth() > kMaxDepth)
+      return errorAt(e->loc(), "expression is too deep (more than " +
+                                   llvm::Twine(kMaxDepth) +
+                                   " levels of operators, calls and lists)");
+    return e;
+  }
   std::nullptr_t errorAt(const Location &where, const llvm::Twine &message) {
     if (!hadError)
       onError(where, message);
@@ -592,7 +608,7 @@ ExprPtr Parser::parseExpression() {
   if (comparisonOp(tok().kind))
     return expected("the end of the comparison (comparisons do not chain; "
                     "add parentheses)");
-  return std::make_unique<BinaryExprAST>(std::move(opLoc), *op, std::move(lhs),
+  return node<BinaryExprAST>(std::move(opLoc), *op, std::move(lhs),
                                          std::move(rhs));
 }
 
@@ -609,8 +625,10 @@ ExprPtr Parser::parseAdditive() {
     ExprPtr rhs = parseMultiplicative();
     if (!rhs)
       return nullptr;
-    lhs = std::make_unique<BinaryExprAST>(std::move(opLoc), op, std::move(lhs),
-                                          std::move(rhs));
+    lhs = node<BinaryExprAST>(std::move(opLoc), op, std::move(lhs),
+                              std::move(rhs));
+    if (!lhs)
+      return nullptr;
   }
   return lhs;
 }
@@ -628,8 +646,10 @@ ExprPtr Parser::parseMultiplicative() {
     ExprPtr rhs = parseUnary();
     if (!rhs)
       return nullptr;
-    lhs = std::make_unique<BinaryExprAST>(std::move(opLoc), op, std::move(lhs),
-                                          std::move(rhs));
+    lhs = node<BinaryExprAST>(std::move(opLoc), op, std::move(lhs),
+                              std::move(rhs));
+    if (!lhs)
+      return nullptr;
   }
   return lhs;
 }
@@ -648,7 +668,7 @@ ExprPtr Parser::parseUnary() {
     Location opLoc = loc();
     consume();
     if (ExprPtr operand = parseUnary())
-      result = std::make_unique<UnaryExprAST>(
+      result = node<UnaryExprAST>(
           std::move(opLoc), UnaryExprAST::Op::Neg, std::move(operand));
   } else {
     result = parsePower();
@@ -671,7 +691,7 @@ ExprPtr Parser::parsePower() {
   ExprPtr exponent = parseUnary();
   if (!exponent)
     return nullptr;
-  return std::make_unique<BinaryExprAST>(std::move(opLoc),
+  return node<BinaryExprAST>(std::move(opLoc),
                                          BinaryExprAST::Op::Pow,
                                          std::move(base), std::move(exponent));
 }
@@ -752,7 +772,7 @@ ExprPtr Parser::parseCall() {
   }
   if (!consumeIf(TokenKind::RParen))
     return expected("')' to close the call to '" + callee + "'");
-  return std::make_unique<CallExprAST>(std::move(calleeLoc), std::move(callee),
+  return node<CallExprAST>(std::move(calleeLoc), std::move(callee),
                                        std::move(args), std::move(kwargs));
 }
 
@@ -771,7 +791,7 @@ ExprPtr Parser::parseTensorLiteral() {
   }
   if (!consumeIf(TokenKind::RBracket))
     return expected("']' to close the tensor literal");
-  return std::make_unique<TensorLiteralExprAST>(std::move(start),
+  return node<TensorLiteralExprAST>(std::move(start),
                                                 std::move(elements));
 }
 

@@ -13,10 +13,15 @@
 #include "runtime/Contracts.h"
 #include "runtime/Cuda.h"
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <set>
 #include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace dlc::runtime;
 namespace contract = dlc::contract;
@@ -35,8 +40,85 @@ Executable::Executable(ModelSpec spec,
     : spec_(std::move(spec)), functions_(std::move(functions)),
       keepAlive_(std::move(keepAlive)) {}
 
+namespace {
+/// Reads `size` bytes at `offset`; false if the file is shorter.
+bool readAt(int fd, void *dst, size_t size, uint64_t offset) {
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pread(fd, static_cast<char *>(dst) + done, size - done,
+                        static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+/// Whether [offset, offset + size) lies within a file of `fileSize` bytes.
+bool within(uint64_t offset, uint64_t size, uint64_t fileSize) {
+  return offset <= fileSize && size <= fileSize - offset;
+}
+} // namespace
+
+Status dlc::runtime::checkSharedObject(const std::string &path) {
+  auto fail = [&](auto &&...parts) -> Status {
+    return makeError(path, ": cannot load compiled module: ", parts...);
+  };
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat info;
+  if (::fstat(fd, &info) != 0)
+    return fail(std::strerror(errno));
+  if (!S_ISREG(info.st_mode))
+    return fail("not a regular file");
+  uint64_t fileSize = static_cast<uint64_t>(info.st_size);
+  Elf64_Ehdr eh;
+  if (!readAt(fd, &eh, sizeof(eh), 0))
+    return fail("truncated ELF header (", fileSize, " bytes)");
+  if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+    return fail("no ELF magic");
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_type != ET_DYN)
+    return fail("not a 64-bit ELF shared object");
+  if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
+      !within(eh.e_phoff, uint64_t(eh.e_phnum) * sizeof(Elf64_Phdr), fileSize))
+    return fail("program headers beyond the end of the file (", fileSize,
+                " bytes): truncated?");
+  if (eh.e_shnum != 0 &&
+      (eh.e_shentsize != sizeof(Elf64_Shdr) ||
+       !within(eh.e_shoff, uint64_t(eh.e_shnum) * sizeof(Elf64_Shdr), fileSize)))
+    return fail("section headers beyond the end of the file (", fileSize,
+                " bytes): truncated?");
+  // Every segment and section that has bytes in the file must lie in it:
+  // dlopen maps a cut-short file without complaint, and touching the missing
+  // pages later is a SIGBUS.
+  for (unsigned i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph;
+    if (!readAt(fd, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph)) ||
+        !within(ph.p_offset, ph.p_filesz, fileSize))
+      return fail("segment ", i, " extends beyond the end of the file (",
+                  fileSize, " bytes): truncated?");
+  }
+  for (unsigned i = 0; i < eh.e_shnum; ++i) {
+    Elf64_Shdr sh;
+    if (!readAt(fd, &sh, sizeof(sh), eh.e_shoff + i * sizeof(sh)) ||
+        (sh.sh_type != SHT_NOBITS && !within(sh.sh_offset, sh.sh_size, fileSize)))
+      return fail("section ", i, " extends beyond the end of the file (",
+                  fileSize, " bytes): truncated?");
+  }
+  return Status::success();
+}
+
 StatusOr<std::unique_ptr<Executable>>
 Executable::loadShared(const std::string &path) {
+  if (Status checked = checkSharedObject(path); !checked.ok())
+    return checked;
   // The module's parallel loops call the runtime's OpenMP entry points.
   exportRuntimeSymbols();
   // A bare file name would go through the library search path: load the

@@ -37,13 +37,20 @@ struct ArgValue {
   static ArgValue scalarI64(int64_t v) { return ArgValue{nullptr, v}; }
 };
 
+/// Checks that `path` is a 64-bit ELF shared object whose headers, segments
+/// and sections all lie within the file, so that a module cut short (a full
+/// disk, a killed copy) is an error here instead of a SIGBUS when dlopen's
+/// mapping is touched.
+Status checkSharedObject(const std::string &path);
+
 class Executable {
 public:
   /// `keepAlive` owns whatever holds the code (a JIT or a dlopen handle).
   Executable(ModelSpec spec, std::map<std::string, PackedFunction> functions,
              std::shared_ptr<void> keepAlive);
 
-  /// Loads an AOT module written by `dlc compile --emit=module`.
+  /// Loads an AOT module written by `dlc compile --emit=module`, after
+  /// checkSharedObject().
   static StatusOr<std::unique_ptr<Executable>> loadShared(const std::string &path);
 
   const ModelSpec &spec() const { return spec_; }

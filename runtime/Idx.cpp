@@ -1,9 +1,11 @@
 //===- Idx.cpp - Reading IDX (MNIST-format) files -------------------------===//
 //
-// Reads through zlib's gz* API, which decompresses gzip and passes plain files
-// through. The data size claimed by the header is checked against the file's
-// size (exactly for plain files, against deflate's maximum ratio for gzip)
-// before anything is allocated.
+// Reads plain files as they are and gzip files (one or more members) through
+// zlib's inflate API, which, unlike the gz* API, tells where the gzip data
+// ends: bytes after the last member are trailing garbage, not ignored. The
+// data size claimed by the header is checked against the file's size (exactly
+// for plain files, against deflate's maximum ratio for gzip) before anything
+// is allocated.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,7 +21,9 @@
 #include <limits>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 namespace dlc::runtime {
@@ -28,15 +32,6 @@ namespace {
 /// Deflate never expands data by more than about 1032:1.
 constexpr uint64_t kMaxDeflateRatio = 1032;
 constexpr unsigned kChunk = 1u << 30;
-
-/// Closes a gzFile on scope exit.
-struct GzCloser {
-  gzFile file;
-  ~GzCloser() {
-    if (file)
-      gzclose(file);
-  }
-};
 
 int elementSize(uint8_t code) {
   switch (static_cast<IdxType>(code)) {
@@ -106,37 +101,120 @@ double decode(const uint8_t *data, uint8_t code, int64_t i) {
   return 0;
 }
 
-/// Reads up to `size` bytes; returns the count, or -1 on a zlib error.
-int64_t readFully(gzFile file, uint8_t *dst, uint64_t size) {
-  uint64_t done = 0;
-  while (done < size) {
-    unsigned want = static_cast<unsigned>(
-        std::min<uint64_t>(size - done, static_cast<uint64_t>(kChunk)));
-    int got = gzread(file, dst + done, want);
-    if (got < 0)
-      return -1;
-    if (got == 0)
-      break;
-    done += static_cast<uint64_t>(got);
+/// The bytes of a file, inflated if it starts with gzip's magic bytes.
+class Source {
+public:
+  ~Source() {
+    if (inflating)
+      inflateEnd(&zs);
+    if (fd >= 0)
+      ::close(fd);
   }
-  return static_cast<int64_t>(done);
-}
 
-/// Returns zlib's error code for `file` (Z_OK when none) and its message.
-/// Z_BUF_ERROR means the gzip stream ended early.
-int streamError(gzFile file, std::string &message) {
-  int errnum = Z_OK;
-  const char *text = gzerror(file, &errnum);
-  if (errnum == Z_ERRNO)
-    message = std::strerror(errno);
-  else
-    message = text && *text ? text : "unknown zlib error";
-  // gzerror() puts "PATH: " in front; the caller adds the path itself.
-  size_t colon = message.rfind(": ");
-  if (colon != std::string::npos)
-    message = message.substr(colon + 2);
-  return errnum;
-}
+  /// Opens `path` (of `size` bytes) and looks for gzip's magic; returns
+  /// false with errno set.
+  bool open(const std::string &path, uint64_t size) {
+    fileSize = size;
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || !fill())
+      return false;
+    gzipped = zs.avail_in >= 2 && in[0] == 0x1f && in[1] == 0x8b;
+    if (gzipped && inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+      errno = ENOMEM;
+      return false;
+    }
+    inflating = gzipped;
+    return true;
+  }
+
+  bool isGzip() const { return gzipped; }
+  /// Why the last read() returned -1.
+  const std::string &failure() const { return error; }
+  /// True once a gzip stream ended without its trailer (or mid-member).
+  bool truncated() const { return cut; }
+
+  /// Reads up to `size` bytes into `dst`; returns the count (short at the end
+  /// of the data), or -1 with failure() set.
+  int64_t read(uint8_t *dst, uint64_t size) {
+    uint64_t done = 0;
+    while (done < size) {
+      if (zs.avail_in == 0 && !eof && !fill())
+        return fail(std::strerror(errno));
+      if (!gzipped) {
+        if (zs.avail_in == 0)
+          break;
+        uint64_t n = std::min<uint64_t>(size - done, zs.avail_in);
+        std::memcpy(dst + done, zs.next_in, n);
+        zs.next_in += n;
+        zs.avail_in -= static_cast<unsigned>(n);
+        done += n;
+        continue;
+      }
+      if (memberEnded) {
+        // Another member may follow; anything else is garbage.
+        if (zs.avail_in < 2 && !eof && !fill())
+          return fail(std::strerror(errno));
+        if (zs.avail_in == 0)
+          break;
+        if (zs.avail_in < 2 || zs.next_in[0] != 0x1f || zs.next_in[1] != 0x8b)
+          return fail("trailing garbage: " +
+                      std::to_string(fileSize - (fileBytes - zs.avail_in)) +
+                      " bytes after the gzip data");
+        inflateReset(&zs);
+        memberEnded = false;
+      }
+      unsigned want = static_cast<unsigned>(
+          std::min<uint64_t>(size - done, 1u << 30));
+      zs.next_out = dst + done;
+      zs.avail_out = want;
+      int r = inflate(&zs, Z_NO_FLUSH);
+      done += want - zs.avail_out;
+      if (r == Z_STREAM_END) {
+        memberEnded = true;
+      } else if (r == Z_BUF_ERROR && zs.avail_in == 0) {
+        // No progress without more input: the stream is cut short.
+        if (eof) {
+          cut = true;
+          break;
+        }
+      } else if (r != Z_OK) {
+        return fail(std::string("corrupt gzip data: ") +
+                    (zs.msg ? zs.msg : "unknown zlib error"));
+      }
+    }
+    return static_cast<int64_t>(done);
+  }
+
+private:
+  /// Refills the input buffer if it is empty; false on a read error.
+  bool fill() {
+    if (zs.avail_in != 0)
+      return true;
+    ssize_t n;
+    do
+      n = ::read(fd, in.data(), in.size());
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+      return false;
+    eof = n == 0;
+    fileBytes += static_cast<uint64_t>(n);
+    zs.next_in = in.data();
+    zs.avail_in = static_cast<unsigned>(n);
+    return true;
+  }
+  int64_t fail(std::string message) {
+    error = std::move(message);
+    return -1;
+  }
+
+  int fd = -1;
+  std::vector<uint8_t> in = std::vector<uint8_t>(1u << 17);
+  z_stream zs = {};
+  uint64_t fileSize = 0, fileBytes = 0;
+  bool eof = false, gzipped = false, inflating = false, memberEnded = false,
+       cut = false;
+  std::string error;
+};
 } // namespace
 
 Status checkDataFile(const std::string &path, DType as, double scale, uint64_t &size) {
@@ -159,22 +237,17 @@ StatusOr<Tensor> readIdx(const std::string &path, DType as, double scale) {
   if (Status s = checkDataFile(path, as, scale, fileSize); !s.ok())
     return s;
 
-  GzCloser closer{gzopen(path.c_str(), "rb")};
-  gzFile file = closer.file;
-  if (!file)
-    return fail("cannot open: ",
-                errno ? std::strerror(errno) : "out of memory");
-  gzbuffer(file, 1u << 17);
+  Source file;
+  if (!file.open(path, fileSize))
+    return fail("cannot open: ", std::strerror(errno));
+  bool gzipped = file.isGzip();
 
-  std::string zmsg;
   uint8_t magic[4];
-  int64_t got = readFully(file, magic, 4);
-  if (got < 0 || (got < 4 && streamError(file, zmsg) != Z_OK &&
-                  streamError(file, zmsg) != Z_BUF_ERROR))
-    return fail("corrupt gzip data: ", (streamError(file, zmsg), zmsg));
+  int64_t got = file.read(magic, 4);
+  if (got < 0)
+    return fail(file.failure());
   if (got < 4)
     return fail("truncated IDX header: expected 4 bytes, got ", got);
-  bool gzipped = gzdirect(file) == 0;
   if (magic[0] != 0 || magic[1] != 0) {
     char hex[16];
     std::snprintf(hex, sizeof(hex), "%02x%02x%02x%02x", magic[0], magic[1],
@@ -195,9 +268,9 @@ StatusOr<Tensor> readIdx(const std::string &path, DType as, double scale) {
     return fail("IDX rank is 0: expected at least one dimension");
 
   std::vector<uint8_t> dimBytes(4 * static_cast<size_t>(rank));
-  got = readFully(file, dimBytes.data(), dimBytes.size());
+  got = file.read(dimBytes.data(), dimBytes.size());
   if (got < 0)
-    return fail("corrupt gzip data: ", (streamError(file, zmsg), zmsg));
+    return fail(file.failure());
   if (got < static_cast<int64_t>(dimBytes.size()))
     return fail("truncated IDX header: expected ", rank,
                 " dimensions, got ", got / 4);
@@ -229,31 +302,28 @@ StatusOr<Tensor> readIdx(const std::string &path, DType as, double scale) {
 
   std::vector<uint8_t> raw;
   raw.resize(dataSize);
-  got = readFully(file, raw.data(), dataSize);
-  if (got < 0 || (static_cast<uint64_t>(got) < dataSize &&
-                  streamError(file, zmsg) != Z_OK &&
-                  streamError(file, zmsg) != Z_BUF_ERROR))
-    return fail("corrupt gzip data: ", (streamError(file, zmsg), zmsg));
+  got = file.read(raw.data(), dataSize);
+  if (got < 0)
+    return fail(file.failure());
   if (static_cast<uint64_t>(got) < dataSize)
     return fail("truncated IDX data: expected ", dataSize, " bytes, got ", got);
-  // One more read finds trailing bytes and, for gzip, a bad or missing trailer.
+  // One more read finds trailing bytes and, for gzip, a bad or missing
+  // trailer or bytes after the gzip data.
   uint8_t extra[64];
-  int64_t more = readFully(file, extra, sizeof(extra));
+  int64_t more = file.read(extra, sizeof(extra));
   if (more > 0) {
     uint64_t trailing = static_cast<uint64_t>(more);
-    while ((more = readFully(file, extra, sizeof(extra))) > 0)
+    while ((more = file.read(extra, sizeof(extra))) > 0)
       trailing += static_cast<uint64_t>(more);
     return fail("trailing garbage: ", trailing > 64 ? "at least " : "",
                 trailing, " bytes after the IDX data of shape ",
                 formatShape(shape));
   }
-  int errnum = streamError(file, zmsg);
-  if (more < 0 || errnum != Z_OK) {
-    if (errnum == Z_BUF_ERROR)
-      return fail("truncated gzip stream: the data is complete but the ",
-                  "gzip trailer is missing");
-    return fail("corrupt gzip data: ", zmsg);
-  }
+  if (more < 0)
+    return fail(file.failure());
+  if (file.truncated())
+    return fail("truncated gzip stream: the data is complete but the ",
+                "gzip trailer is missing");
 
   const uint8_t *data = raw.data();
   return arrayToTensor(path, shape, as, scale,

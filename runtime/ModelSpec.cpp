@@ -12,6 +12,8 @@
 #include "runtime/Memory.h"
 #include "runtime/Random.h"
 
+#include <limits>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -62,10 +64,40 @@ const EntrySpec *ModelSpec::findEntry(const std::string &n) const {
 }
 
 namespace {
+/// An integer field: a JSON integer within T's range. (nlohmann's own
+/// conversion casts a fractional or out-of-range number, which is undefined
+/// behavior: a module's description is input anyone can hand dlc-rt.)
+template <typename T> T integer(const json &j) {
+  using Limits = std::numeric_limits<T>;
+  if (j.is_number_unsigned()) {
+    uint64_t v = j.get<uint64_t>();
+    if (v <= static_cast<uint64_t>(Limits::max()))
+      return static_cast<T>(v);
+  } else if (j.is_number_integer()) {
+    int64_t v = j.get<int64_t>();
+    if (v >= static_cast<int64_t>(Limits::min()) &&
+        (v < 0 || static_cast<uint64_t>(v) <= static_cast<uint64_t>(Limits::max())))
+      return static_cast<T>(v);
+  } else {
+    throw std::invalid_argument(std::string("expected an integer, got ") +
+                                j.type_name());
+  }
+  throw std::out_of_range("integer " + j.dump() + " is out of range");
+}
+std::vector<int64_t> integers(const json &j) {
+  if (!j.is_array())
+    throw std::invalid_argument(std::string("expected a list of integers, got ") +
+                                j.type_name());
+  std::vector<int64_t> out;
+  for (const json &e : j)
+    out.push_back(integer<int64_t>(e));
+  return out;
+}
+
 json locJSON(const SourceLoc &l) { return {l.file, l.line, l.col}; }
 SourceLoc locFrom(const json &j) {
-  return SourceLoc{j.at(0).get<std::string>(), j.at(1).get<unsigned>(),
-                   j.at(2).get<unsigned>()};
+  return SourceLoc{j.at(0).get<std::string>(), integer<unsigned>(j.at(1)),
+                   integer<unsigned>(j.at(2))};
 }
 json valueJSON(const ValueSpec &v) {
   return {{kRole, v.role}, {kName, v.name}, {kDType, dtypeName(v.dtype)},
@@ -76,7 +108,7 @@ DType dtypeFrom(const json &j) {
 }
 ValueSpec valueFrom(const json &j) {
   return ValueSpec{j.at(kRole), j.at(kName), dtypeFrom(j.at(kDType)),
-                   j.at(kShape).get<std::vector<int64_t>>()};
+                   integers(j.at(kShape))};
 }
 } // namespace
 
@@ -137,12 +169,12 @@ StatusOr<ModelSpec> ModelSpec::fromJSON(const std::string &text) {
     s.device = j.value(kDevice, "cpu");
     for (const json &i : j.value(kInputs, json::array()))
       s.inputs.push_back(InputSpec{i.at(kName), dtypeFrom(i.at(kDType)),
-                                   i.at(kShape).get<std::vector<int64_t>>(),
+                                   integers(i.at(kShape)),
                                    i.at(kDims).get<std::vector<std::string>>(),
                                    locFrom(i.at(kLoc))});
     for (const json &p : j.value(kParams, json::array()))
       s.params.push_back(ParamSpec{p.at(kName), dtypeFrom(p.at(kDType)),
-                                   p.at(kShape).get<std::vector<int64_t>>(),
+                                   integers(p.at(kShape)),
                                    p.at(kInit),
                                    p.at(kArgs).get<std::vector<double>>(),
                                    p.at(kLiteral).get<std::vector<double>>(),
@@ -151,21 +183,21 @@ StatusOr<ModelSpec> ModelSpec::fromJSON(const std::string &text) {
       s.data.push_back(DataSourceSpec{
           d.at(kSet), d.at(kInput), d.at(kKind), d.at(kPath), d.at(kScale),
           d.at(kLiteral).get<std::vector<double>>(),
-          d.at(kLiteralShape).get<std::vector<int64_t>>(), locFrom(d.at(kLoc))});
+          integers(d.at(kLiteralShape)), locFrom(d.at(kLoc))});
     if (j.contains(kTrain)) {
       const json &t = j.at(kTrain);
       TrainSpec ts;
       ts.optimizer = t.at(kOptimizer);
       ts.optimizerArgs = t.at(kArgs).get<std::vector<double>>();
-      ts.validation = t.at(kValidation);
-      ts.logEvery = t.at(kLogEvery);
-      ts.seed = t.at(kSeed);
+      ts.validation = integer<int64_t>(t.at(kValidation));
+      ts.logEvery = integer<int64_t>(t.at(kLogEvery));
+      ts.seed = integer<int64_t>(t.at(kSeed));
       ts.freeze = t.at(kFreeze).get<std::vector<std::string>>();
       ts.loc = locFrom(t.at(kLoc));
-      if (t.contains(kBatch)) ts.batch = t.at(kBatch).get<int64_t>();
-      if (t.contains(kSteps)) ts.steps = t.at(kSteps).get<int64_t>();
-      if (t.contains(kEpochs)) ts.epochs = t.at(kEpochs).get<int64_t>();
-      if (t.contains(kEvalEvery)) ts.evalEvery = t.at(kEvalEvery).get<int64_t>();
+      if (t.contains(kBatch)) ts.batch = integer<int64_t>(t.at(kBatch));
+      if (t.contains(kSteps)) ts.steps = integer<int64_t>(t.at(kSteps));
+      if (t.contains(kEpochs)) ts.epochs = integer<int64_t>(t.at(kEpochs));
+      if (t.contains(kEvalEvery)) ts.evalEvery = integer<int64_t>(t.at(kEvalEvery));
       if (t.contains(kShuffle)) ts.shuffle = t.at(kShuffle).get<bool>();
       s.train = ts;
     }
@@ -198,12 +230,12 @@ dlc::runtime::initializeParams(const ModelSpec &spec, int64_t seed) {
   for (const ParamSpec &p : spec.params) {
     int64_t n = checkedNumElements(p.shape);
     if (n < 0 || static_cast<uint64_t>(n) > (limit - total) / 4)
-      return makeError(p.loc.prefix(), "param '", p.name, "' of type ",
-                       formatType(p.dtype, p.shape), " needs more memory than the ", limit,
-                       " bytes dlc may use (--memory-limit)",
-                       total ? " beside the " + std::to_string(total) +
-                                   " bytes of the params declared before it"
-                             : std::string());
+      return Status::error(p.loc.diagnostic(makeError(
+          "param '", p.name, "' of type ", formatType(p.dtype, p.shape),
+          " needs more memory than the ", limit, " bytes dlc may use (--memory-limit)",
+          total ? " beside the " + std::to_string(total) +
+                      " bytes of the params declared before it"
+                : std::string()).message()));
     total += static_cast<uint64_t>(n) * 4;
   }
   Generator generator(static_cast<uint64_t>(seed));
@@ -235,7 +267,30 @@ dlc::runtime::initializeParams(const ModelSpec &spec, int64_t seed) {
 Status dlc::runtime::restoreParams(const ModelSpec &spec,
                                    const std::map<std::string, Tensor> &tensors,
                                    const std::string &path,
-                                   std::map<std::string, Tensor> &params) {
+                                   std::map<std::string, Tensor> &params,
+                                   std::string *note) {
+  if (note) {
+    std::vector<std::string> ignored;
+    for (const auto &[name, tensor] : tensors) {
+      bool known = spec.findParam(name) != nullptr;
+      // Optimizer state: "opt." PARAM "." SLOT, for a param of the model.
+      if (!known && name.rfind("opt.", 0) == 0) {
+        size_t dot = name.rfind('.');
+        known = dot > 4 && spec.findParam(name.substr(4, dot - 4)) != nullptr;
+      }
+      if (!known)
+        ignored.push_back(name);
+    }
+    note->clear();
+    if (!ignored.empty()) {
+      *note = path + ": ignoring " + std::to_string(ignored.size()) + " tensor" +
+              (ignored.size() == 1 ? "" : "s") + " the model does not have:";
+      for (size_t i = 0; i < ignored.size() && i < 8; ++i)
+        *note += (i ? ", '" : " '") + ignored[i] + "'";
+      if (ignored.size() > 8)
+        *note += ", ...";
+    }
+  }
   for (const ParamSpec &p : spec.params) {
     auto it = tensors.find(p.name);
     if (it == tensors.end())

@@ -155,8 +155,12 @@ StatusOr<std::map<std::string, Tensor>> initializeParams(const ModelSpec &spec,
 
 /// Sets every param of `spec` from `tensors` (a checkpoint's contents read
 /// from `path`): each must be there, with its declared dtype and shape.
+/// Tensors the model does not have (neither a param nor a param's optimizer
+/// state `opt.PARAM.SLOT`) are ignored; `note`, if given, says which
+/// ("" when none).
 Status restoreParams(const ModelSpec &spec, const std::map<std::string, Tensor> &tensors,
-                     const std::string &path, std::map<std::string, Tensor> &params);
+                     const std::string &path, std::map<std::string, Tensor> &params,
+                     std::string *note = nullptr);
 
 } // namespace dlc::runtime
 

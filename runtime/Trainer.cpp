@@ -17,6 +17,7 @@
 #include <sstream>
 #ifdef __GLIBC__
 #include <malloc.h>
+#include <sys/stat.h>
 #endif
 #include <cmath>
 
@@ -93,12 +94,7 @@ StatusOr<Tensor> Trainer::loadSource(const DataSourceSpec &source,
       return errorAt(source.loc, prepared.status().message());
     return prepared;
   }
-  std::string path = source.path;
-  if (!isAbsolute(path)) {
-    std::string dir = options_.dataDir.empty() ? dirName(spec_.file) : options_.dataDir;
-    if (dir != ".")
-      path = dir + "/" + path;
-  }
+  std::string path = dataPath(source);
   auto raw = source.kind == "npy" ? readNpy(path, input.dtype, source.scale)
                                   : readIdx(path, input.dtype, source.scale);
   if (!raw.ok())
@@ -108,6 +104,32 @@ StatusOr<Tensor> Trainer::loadSource(const DataSourceSpec &source,
   if (!prepared.ok())
     return errorAt(source.loc, prepared.status().message());
   return prepared;
+}
+
+std::string Trainer::dataPath(const DataSourceSpec &source) const {
+  std::string path = source.path;
+  if (!isAbsolute(path)) {
+    std::string dir = options_.dataDir.empty() ? dirName(spec_.file) : options_.dataDir;
+    if (dir != ".")
+      path = dir + "/" + path;
+  }
+  return path;
+}
+
+Status Trainer::checkNotAnInput(const std::string &flag, const std::string &output) const {
+  struct stat out;
+  if (output.empty() || ::stat(output.c_str(), &out) != 0)
+    return Status::success();
+  for (const DataSourceSpec &source : spec_.data) {
+    if (source.path.empty())
+      continue;
+    std::string path = dataPath(source);
+    struct stat in;
+    if (::stat(path.c_str(), &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+      return makeError(flag, " ", output, ": is the data file ", path,
+                       " that this run reads; refusing to overwrite it");
+  }
+  return Status::success();
 }
 
 Status Trainer::loadData() {
@@ -174,7 +196,9 @@ Status Trainer::restore() {
   auto ckpt = readCheckpoint(options_.restore);
   if (!ckpt.ok())
     return ckpt.status();
-  if (Status s = restoreParams(spec_, ckpt->tensors, options_.restore, params_); !s.ok())
+  if (Status s = restoreParams(spec_, ckpt->tensors, options_.restore, params_,
+                               &restoreNote_);
+      !s.ok())
     return s;
   auto model = ckpt->metadata.find("model");
   resumed_ = model != ckpt->metadata.end() && model->second == spec_.name;

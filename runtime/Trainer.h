@@ -102,8 +102,14 @@ public:
 
   /// Loads the train, validation and test sets of the model's data blocks.
   Status loadData();
+  /// Refuses an output (`flag` names it in the message) that is one of the
+  /// data files this run reads (same device and inode).
+  Status checkNotAnInput(const std::string &flag, const std::string &output) const;
   /// Restores params, optimizer state and the step from options.restore.
   Status restore();
+  /// After restore(): which tensors of the checkpoint the model does not
+  /// have and were ignored ("" when none).
+  const std::string &restoreNote() const { return restoreNote_; }
 
   /// Trains; calls `onLog` every log_every steps and `onEval` after each
   /// validation pass (on rank 0 only when data parallel).
@@ -141,6 +147,10 @@ private:
   std::map<std::string, Tensor> &params_;
   std::map<std::string, Tensor> state_;
   TrainOptions options_;
+  std::string restoreNote_;
+  /// Where a file data source is read from (relative to the model's folder,
+  /// or to TrainOptions::dataDir).
+  std::string dataPath(const DataSourceSpec &source) const;
   std::map<std::string, Dataset> sets_;
   std::unique_ptr<TrainingLog> log_;
   std::function<void(const Progress &)> onStep_;

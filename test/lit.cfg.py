@@ -13,7 +13,7 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".dl", ".test", ".py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.dlc_obj_root, "test")
-config.excludes = ["unittests", "CMakeLists.txt", "lit.cfg.py", "Inputs", "ptxas-examples.sh"]
+config.excludes = ["unittests", "fuzz", "CMakeLists.txt", "lit.cfg.py", "Inputs", "ptxas-examples.sh"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%dlc_src_root", config.dlc_src_root))
@@ -71,6 +71,14 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 config.available_features.add("jit")
 if config.dlc_enable_cuda or os.environ.get("DLC_TEST_CUDA") == "1":
     config.available_features.add("cuda")
+# A sanitizer build (DLC_SANITIZE): libdlc.so needs the ASan runtime, which a
+# host built without it lacks. Leaks are not reported (LLVM's and MLIR's
+# registries live until exit), nor container overflows (std::vector crosses
+# between instrumented code and the uninstrumented LLVM libraries).
+if config.dlc_sanitize.upper() in ("ON", "1", "TRUE", "YES"):
+    config.available_features.add("asan")
+    config.environment["ASAN_OPTIONS"] = "detect_leaks=0:detect_container_overflow=0:abort_on_error=0"
+    config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
 if os.path.exists("/usr/local/cuda/bin/ptxas"):
     config.available_features.add("ptxas")
 # A CUDA driver without a GPU, for the runtime's GPU paths (Targets/CUDA).

@@ -34,6 +34,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
@@ -41,6 +42,11 @@ using namespace dlc::runtime;
 namespace contract = dlc::contract;
 
 namespace {
+/// Prints `dlc-rt: note: MESSAGE` unless `message` is empty.
+void note(const std::string &message) {
+  if (!message.empty())
+    std::fprintf(stderr, "dlc-rt: note: %s\n", message.c_str());
+}
 
 int fail(const Status &s) {
   // Located diagnostics already carry "file:line:col: error:".
@@ -157,10 +163,14 @@ int train(const Flags &flags) {
   // Only rank 0 writes the TensorBoard events and metrics.jsonl.
   options.logdir = comm.isRoot() ? flags.logdir : "";
   Trainer trainer(session->exe, session->params, options);
+  for (auto [flag, out] : {std::pair{"--save", &flags.save}, {"--report", &flags.report}})
+    if (Status s = trainer.checkNotAnInput(flag, *out); !s.ok())
+      return failAll(s);
   if (Status s = trainer.loadData(); !s.ok())
     return failAll(s);
   if (Status s = trainer.restore(); !s.ok())
     return failAll(s);
+  note(trainer.restoreNote());
   bool root = comm.isRoot();
   if (root) {
     std::printf("training %s (%s)\n", spec.name.c_str(), flags.module.c_str());
@@ -218,6 +228,7 @@ int eval(const Flags &flags) {
     return fail(s);
   if (Status s = trainer.restore(); !s.ok())
     return fail(s);
+  note(trainer.restoreNote());
   auto result = trainer.evaluateTest();
   if (!result.ok())
     return fail(result.status());
@@ -237,14 +248,17 @@ int run(const Flags &flags) {
     return fail(session.status());
   const ModelSpec &spec = session->exe->spec();
   std::map<std::string, Tensor> &params = session->params;
-  if (!flags.restore.empty())
+  if (!flags.restore.empty()) {
+    std::string ignored;
     if (Status s = [&] {
           auto ckpt = readCheckpoint(flags.restore);
-          return ckpt.ok() ? restoreParams(spec, ckpt->tensors, flags.restore, params)
+          return ckpt.ok() ? restoreParams(spec, ckpt->tensors, flags.restore, params, &ignored)
                            : ckpt.status();
         }();
         !s.ok())
       return fail(s);
+    note(ignored);
+  }
   // `run` is compiled with every input fed.
   std::map<std::string, Tensor> fed;
   for (const std::string &feed : flags.feeds) {
@@ -302,6 +316,9 @@ public:
 } // namespace
 
 int main(int argc, char **argv) {
+  // A file grown past RLIMIT_FSIZE is a write error that is reported (and
+  // cleaned up after), not a signal that kills the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   Flags flags;
   CLI::App app("dlc-rt: run, train and evaluate a model compiled ahead of time with\n"
                "`dlc compile FILE --emit=module -o MODEL.so` (no LLVM needed)",

@@ -4,6 +4,7 @@
 # the identity). PyTorch computes in float64; dlc in float32.
 #
 # REQUIRES: torch
+# UNSUPPORTED: asan
 # RUN: %torch_python %s %dlc_obj_root/lib/libdlc.so %examples/mnist_cnn.dl %examples/data/mnist-10k | FileCheck %s
 # CHECK: loss {{.+}} ok
 # CHECK-DAG: grad W1 {{.+}} ok

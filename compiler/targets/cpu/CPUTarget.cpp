@@ -27,6 +27,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
@@ -235,14 +237,17 @@ Error writeObject(llvm::Module &module, llvm::TargetMachine &tm,
   std::error_code ec;
   llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
   if (ec)
-    return llvm::createStringError(ec, "cannot open '" + path + "': " + ec.message());
+    return llvm::createStringError(ec, ec.message());
   llvm::legacy::PassManager pm;
   if (tm.addPassesToEmitFile(pm, out.os(), nullptr, llvm::CodeGenFileType::ObjectFile))
     return llvm::createStringError("the target cannot emit object files");
   pm.run(module);
   out.os().flush();
-  if (out.os().has_error())
-    return llvm::createStringError("cannot write '" + path + "'");
+  if (out.os().has_error()) {
+    std::error_code error = out.os().error();
+    out.os().clear_error(); // Reported here, not as an LLVM fatal error.
+    return llvm::createStringError(error, error.message());
+  }
   out.keep();
   return Error::success();
 }
@@ -258,8 +263,13 @@ Error cpu::emitHostBinary(mlir::ModuleOp module, const runtime::ModelSpec &spec,
   // Write next to the destination, then rename: never a half-written file.
   std::string tmp = (path + ".tmp" + llvm::Twine(::getpid())).str();
   std::string obj = shared ? tmp + ".o" : tmp;
+  // Interrupted (SIGINT, SIGTERM), dlc leaves no temporary file behind.
+  llvm::sys::RemoveFileOnSignal(tmp);
+  llvm::scope_exit forget([&] { llvm::sys::DontRemoveFileOnSignal(tmp); });
+  // Errors name the output the user asked for, not the temporary file.
   if (Error e = writeObject(*(*host)->module, *(*host)->tm, obj))
-    return e;
+    return llvm::createStringError("cannot write '" + path + "': " +
+                                   llvm::toString(std::move(e)));
   if (shared) {
     // Any C compiler driver links a shared object; LLVM 22's clang is there
     // whenever dlc was built with it.

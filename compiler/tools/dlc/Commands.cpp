@@ -14,7 +14,10 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <unistd.h>
 
 using namespace dlc;
 
@@ -52,8 +55,11 @@ Status restoreParams(Model &model, const std::string &path) {
   if (!ckpt.ok())
     return ckpt.status();
   std::map<std::string, Tensor> params;
-  if (Status s = runtime::restoreParams(model.spec(), ckpt->tensors, path, params); !s.ok())
+  std::string ignored;
+  if (Status s = runtime::restoreParams(model.spec(), ckpt->tensors, path, params, &ignored);
+      !s.ok())
     return s;
+  note(ignored);
   for (auto &[name, value] : params)
     if (Status s = model.setParam(name, std::move(value)); !s.ok())
       return s;
@@ -108,13 +114,60 @@ int compile(const Flags &flags) {
   if (binary)
     return 0;
   // Text output is written whole, after compilation succeeded.
-  std::error_code ec;
-  llvm::ToolOutputFile out(flags.output, ec, llvm::sys::fs::OF_Text);
-  if (ec)
-    return fail(Status::error("cannot write '" + flags.output + "': " + ec.message()));
-  out.os() << text;
-  out.keep();
+  if (Status s = writeTextFile(flags.output, text); !s.ok())
+    return fail(s);
   return 0;
+}
+
+void note(const std::string &message) {
+  if (!message.empty())
+    llvm::errs() << "dlc: note: " << message << "\n";
+}
+
+Status writeTextFile(const std::string &path, llvm::StringRef text) {
+  auto failed = [&](std::error_code ec) {
+    return Status::error("cannot write '" + path + "': " + ec.message());
+  };
+  if (path == "-") {
+    llvm::outs() << text;
+    llvm::outs().flush();
+    return Status::success();
+  }
+  namespace fs = llvm::sys::fs;
+  fs::file_status st;
+  bool direct = !fs::status(path, st) && fs::exists(st) && !fs::is_regular_file(st);
+  std::string target = direct ? path : path + ".tmp." + std::to_string(::getpid());
+  if (!direct)
+    llvm::sys::RemoveFileOnSignal(target);
+  auto cleanup = [&] {
+    if (!direct) {
+      fs::remove(target);
+      llvm::sys::DontRemoveFileOnSignal(target);
+    }
+  };
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(target, ec, fs::OF_Text);
+    if (ec) {
+      cleanup();
+      return failed(ec);
+    }
+    os << text;
+    os.close();
+    if (os.has_error()) {
+      ec = os.error();
+      os.clear_error(); // Reported here, not as an LLVM fatal error.
+      cleanup();
+      return failed(ec);
+    }
+  }
+  if (!direct) {
+    std::error_code ec = fs::rename(target, path);
+    cleanup();
+    if (ec)
+      return failed(ec);
+  }
+  return Status::success();
 }
 
 int run(const Flags &flags) {
@@ -257,12 +310,8 @@ int importModel(const Flags &flags) {
     tensors.push_back({name, &value});
   if (Status s = runtime::writeCheckpoint(ckpt, tensors, {{"source", flags.file}}); !s.ok())
     return fail(s);
-  std::error_code ec;
-  llvm::ToolOutputFile out(flags.output, ec, llvm::sys::fs::OF_Text);
-  if (ec)
-    return fail(Status::error("cannot write '" + flags.output + "': " + ec.message()));
-  out.os() << *text;
-  out.keep();
+  if (Status s = writeTextFile(flags.output, *text); !s.ok())
+    return fail(s);
   return 0;
 }
 

@@ -12,6 +12,8 @@
 #include "runtime/Status.h"
 #include "compiler/JIT.h"
 
+#include "llvm/ADT/StringRef.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -53,6 +55,15 @@ int devices();
 /// one of `exts` (".svg"), else the error to print.
 StatusOr<std::string> figureExtension(const std::string &command, const std::string &out,
                                       const std::vector<std::string> &exts);
+/// Prints `dlc: note: MESSAGE` to stderr unless `message` is empty.
+void note(const std::string &message);
+
+/// Writes `text` to `path` whole or not at all: through "PATH.tmp.PID" in the
+/// same folder (removed on any error and on SIGINT/SIGTERM), renamed into
+/// place, so the previous file survives a failure; a device the user named
+/// (`/dev/stdout`) is written directly, "-" is stdout. A write error (a full
+/// disk) is an error naming the path.
+runtime::Status writeTextFile(const std::string &path, llvm::StringRef text);
 
 int compile(const Flags &flags);
 int run(const Flags &flags);

@@ -226,10 +226,14 @@ int train(const Flags &flags) {
   options.logdir = root ? flags.logdir : "";
   std::map<std::string, Tensor> params = session->model->params();
   runtime::Trainer trainer(session->exe, params, options);
+  for (auto [flag, out] : {std::pair{"--save", &flags.save}, {"--report", &flags.report}})
+    if (Status s = trainer.checkNotAnInput(flag, *out); !s.ok())
+      return failAll(comm, s);
   if (Status s = trainer.loadData(); !s.ok())
     return failAll(comm, s);
   if (Status s = trainer.restore(); !s.ok())
     return failAll(comm, s);
+  note(trainer.restoreNote());
 
   const runtime::ModelSpec &spec = session->exe->spec();
   {
@@ -321,6 +325,7 @@ int eval(const Flags &flags) {
     return failAll(comm, s);
   if (Status s = trainer.restore(); !s.ok())
     return failAll(comm, s);
+  note(trainer.restoreNote());
   auto result = trainer.evaluateTest();
   if (!result.ok())
     return failAll(comm, result.status());

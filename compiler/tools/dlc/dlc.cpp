@@ -16,6 +16,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <csignal>
 #include <tuple>
 
 using namespace llvm;
@@ -147,6 +148,10 @@ cl::opt<bool> noCache("no-cache", cl::desc("Do not use the compile cache"),
 
 int main(int argc, char **argv) {
   InitLLVM y(argc, argv);
+  // A file grown past RLIMIT_FSIZE is a write error (EFBIG) that dlc reports
+  // with the path and cleans up after, like a full disk, not a signal that
+  // kills it (InitLLVM's handler would print a stack dump).
+  std::signal(SIGXFSZ, SIG_IGN);
   // dlc's own version first, then the LLVM it was built with.
   cl::SetVersionPrinter([](raw_ostream &os) {
     os << "dlc version " DLC_VERSION_STRING;
