@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <new>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
@@ -82,7 +83,7 @@ public:
   static Pool &get() {
     static Pool *pool = [] {
       auto *p = new Pool(); // never destroyed: workers may outlive main
-      ::pthread_atfork(nullptr, nullptr, [] { Pool::get().forked.store(true); });
+      ::pthread_atfork(nullptr, nullptr, [] { Pool::get().resetAfterFork(); });
       return p;
     }();
     return *pool;
@@ -182,6 +183,18 @@ private:
       tlsTid = 0, tlsTeam = 1, tlsInRegion = false;
       pending.fetch_sub(1);
     }
+  }
+
+  /// In a child of fork() (pthread_atfork's child handler): the locks may
+  /// have been held by workers that the child does not have, so they start
+  /// afresh (only the forking thread exists here); the next region starts
+  /// new workers.
+  void resetAfterFork() {
+    new (&resizeMutex) std::mutex();
+    new (&mutex) std::mutex();
+    new (&busy) std::mutex();
+    new (&wake) std::condition_variable();
+    forked.store(true);
   }
 
   /// In a child of fork() the workers are gone (only the forking thread is
