@@ -241,12 +241,6 @@ bool ready(State &s) {
 }
 } // namespace
 
-Status cuda::load() {
-  State &s = state();
-  std::lock_guard<std::mutex> lock(s.mutex);
-  return loadLocked(s);
-}
-
 StatusOr<std::vector<cuda::DeviceInfo>> cuda::devices() {
   State &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
@@ -342,26 +336,12 @@ void cuda::release(void *ptr) {
   s.buffers.erase(it);
 }
 
-bool cuda::isDeviceBuffer(const void *ptr) {
-  State &s = state();
-  std::lock_guard<std::mutex> lock(s.mutex);
-  return s.buffers.count(ptr) != 0;
-}
-
 Status cuda::takeError() {
   State &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
   Status st = std::move(s.sticky);
   s.sticky = Status::success();
   return st;
-}
-
-Status cuda::synchronize() {
-  State &s = state();
-  std::lock_guard<std::mutex> lock(s.mutex);
-  if (!ready(s))
-    return Status::success(); // the error is kept for takeError()
-  return DLC_CHECK(s, cuStreamSynchronize, s.stream);
 }
 
 //===----------------------------------------------------------------------===//

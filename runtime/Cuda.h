@@ -41,10 +41,6 @@ struct DeviceInfo {
   }
 };
 
-/// Loads the driver and initializes it (once); an error saying why there is
-/// no GPU to use otherwise (no driver library, cuInit failed).
-Status load();
-
 /// The GPUs there are; an error when the driver cannot be loaded.
 StatusOr<std::vector<DeviceInfo>> devices();
 
@@ -65,15 +61,10 @@ void setMemoryLimit(uint64_t bytes);
 void *allocate(size_t bytes, const char *what = "a buffer");
 /// Frees memory from allocate().
 void release(void *ptr);
-/// Whether `ptr` is the start of a buffer from allocate().
-bool isDeviceBuffer(const void *ptr);
 
 /// The first driver error since the last call (the mgpu* functions cannot
 /// return one), or success.
 Status takeError();
-
-/// Waits for the device to finish all work.
-Status synchronize();
 
 /// The functions compiled CUDA modules call, by name and address (the JIT
 /// resolves them; AOT modules find them in the process).

@@ -31,7 +31,6 @@ namespace dlc::runtime {
 namespace {
 /// Deflate never expands data by more than about 1032:1.
 constexpr uint64_t kMaxDeflateRatio = 1032;
-constexpr unsigned kChunk = 1u << 30;
 
 int elementSize(uint8_t code) {
   switch (static_cast<IdxType>(code)) {

@@ -74,7 +74,7 @@ Expected<std::string> assemble(llvm::StringRef ptxas, llvm::StringRef ptx,
     llvm::sys::fs::remove(in);
     return llvm::createStringError(ec, "cannot create a temporary file: " + ec.message());
   }
-  auto cleanup = llvm::make_scope_exit([&] {
+  llvm::scope_exit cleanup([&] {
     llvm::sys::fs::remove(in);
     llvm::sys::fs::remove(out);
   });

@@ -134,17 +134,6 @@ std::string toDot(const std::string &name, const std::vector<runtime::GraphNode>
   return text;
 }
 
-Status writeFile(const std::string &path, const std::string &text) {
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec);
-  if (ec)
-    return Status::error("cannot write '" + path + "': " + ec.message());
-  os << text;
-  os.close();
-  if (os.has_error())
-    return Status::error("cannot write '" + path + "'");
-  return Status::success();
-}
 } // namespace
 
 int graph(const Flags &flags) {
@@ -172,14 +161,15 @@ int graph(const Flags &flags) {
   if (!nodes.ok())
     return fail(nodes.status());
   std::string text = toDot(model->spec().name, *nodes);
-  // Written beside the output and renamed into place: nothing half-done.
-  std::string tmp = out + ".tmp" + std::to_string(::getpid());
-  Status written = Status::success();
   if (ext == ".dot") {
-    written = writeFile(tmp, text);
+    if (Status s = writeTextFile(out, text); !s.ok())
+      return fail(s);
   } else {
+    // dot draws into a file beside the output, renamed into place: nothing
+    // half-done.
+    std::string tmp = out + ".tmp" + std::to_string(::getpid());
     std::string input = tmp + ".dot";
-    written = writeFile(input, text);
+    Status written = writeTextFile(input, text);
     if (written.ok()) {
       std::string error;
       std::string format = "-T" + ext.drop_front().str();
@@ -189,13 +179,13 @@ int graph(const Flags &flags) {
                                 (error.empty() ? "" : ": " + error));
     }
     llvm::sys::fs::remove(input);
-  }
-  if (written.ok())
-    if (std::error_code ec = llvm::sys::fs::rename(tmp, out))
-      written = Status::error("cannot write '" + out + "': " + ec.message());
-  if (!written.ok()) {
-    llvm::sys::fs::remove(tmp);
-    return fail(written);
+    if (written.ok())
+      if (std::error_code ec = llvm::sys::fs::rename(tmp, out))
+        written = Status::error("cannot write '" + out + "': " + ec.message());
+    if (!written.ok()) {
+      llvm::sys::fs::remove(tmp);
+      return fail(written);
+    }
   }
   int ops = 0, fused = 0, params = 0, frozen = 0;
   for (const runtime::GraphNode &n : *nodes) {
