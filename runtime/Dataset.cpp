@@ -27,11 +27,24 @@ std::string inputType(DType dtype, const std::vector<int64_t> &exampleShape) {
 StatusOr<Tensor> prepareInput(const Tensor &raw,
                               const std::vector<int64_t> &exampleShape,
                               DType dtype, const std::string &inputName,
-                              const std::string &source) {
+                              const std::string &source, MemoryPlan *plan) {
   std::string target = inputType(dtype, exampleShape);
   auto fail = [&](auto &&...parts) -> Status {
     return makeError(source, ": cannot feed ", raw.typeString(), " to input '",
                      inputName, "' of type ", target, ": ", parts...);
+  };
+  // The converted tensor, counted in the plan before it is allocated.
+  auto allocate = [&](const std::vector<int64_t> &shape) -> StatusOr<Tensor> {
+    if (plan)
+      if (Status s = plan->add("input '" + inputName + "' of type " + formatType(dtype, shape) +
+                                   " from " + source,
+                               tensorBytes(shape, dtypeSize(dtype)));
+          !s.ok())
+        return s;
+    auto t = Tensor::allocate(dtype, shape);
+    if (!t.ok())
+      return t.status().withPrefix(source + ": input '" + inputName + "': ");
+    return t;
   };
   if (raw.rank() == 0)
     return fail("a scalar has no example dimension");
@@ -44,7 +57,10 @@ StatusOr<Tensor> prepareInput(const Tensor &raw,
   if (raw.dtype() == DType::I32 && dtype == DType::F32 && raw.rank() == 1 &&
       exampleShape.size() == 1 && exampleShape[0] >= 2) {
     int64_t classes = exampleShape[0];
-    Tensor out(DType::F32, {n, classes});
+    auto allocated = allocate({n, classes});
+    if (!allocated.ok())
+      return allocated.status();
+    Tensor out = std::move(*allocated);
     const int32_t *labels = raw.data<int32_t>();
     float *p = out.data<float>();
     for (int64_t i = 0; i < n; ++i) {
@@ -63,6 +79,8 @@ StatusOr<Tensor> prepareInput(const Tensor &raw,
   int unknown = -1;
   for (size_t i = 0; i < resolved.size(); ++i) {
     if (resolved[i] >= 0) {
+      if (resolved[i] && known > perExample / resolved[i] + 1)
+        return fail("examples have ", perExample, " elements, the input needs more");
       known *= resolved[i];
     } else if (unknown >= 0) {
       return fail("more than one dimension to infer");
@@ -83,7 +101,10 @@ StatusOr<Tensor> prepareInput(const Tensor &raw,
 
   std::vector<int64_t> shape{n};
   shape.insert(shape.end(), resolved.begin(), resolved.end());
-  Tensor out(dtype, shape);
+  auto allocated = allocate(shape);
+  if (!allocated.ok())
+    return allocated.status();
+  Tensor out = std::move(*allocated);
   int64_t count = raw.numElements();
   if (raw.dtype() == dtype) {
     if (count)
@@ -132,12 +153,15 @@ const Tensor *Dataset::find(const std::string &name) const {
   return nullptr;
 }
 
-Dataset Dataset::slice(int64_t begin, int64_t end) const {
+StatusOr<Dataset> Dataset::slice(int64_t begin, int64_t end) const {
   assert(0 <= begin && begin <= end && end <= size_ && "slice out of range");
   Dataset out;
   for (size_t i = 0; i < tensors_.size(); ++i) {
+    StatusOr<Tensor> rows = tensors_[i].rows(begin, end);
+    if (!rows.ok())
+      return rows.status().withPrefix("input '" + names_[i] + "': ");
     out.names_.push_back(names_[i]);
-    out.tensors_.push_back(tensors_[i].rows(begin, end));
+    out.tensors_.push_back(std::move(*rows));
   }
   out.size_ = end - begin;
   return out;
@@ -147,8 +171,13 @@ StatusOr<std::pair<Dataset, Dataset>> Dataset::split(int64_t holdout) const {
   if (holdout < 0 || holdout > size_)
     return makeError("cannot hold out ", holdout, " examples of a data set of ",
                      size_);
-  return std::make_pair(slice(0, size_ - holdout),
-                        slice(size_ - holdout, size_));
+  StatusOr<Dataset> kept = slice(0, size_ - holdout);
+  if (!kept.ok())
+    return kept.status();
+  StatusOr<Dataset> heldOut = slice(size_ - holdout, size_);
+  if (!heldOut.ok())
+    return heldOut.status();
+  return std::make_pair(std::move(*kept), std::move(*heldOut));
 }
 
 //===----------------------------------------------------------------------===//
@@ -173,16 +202,21 @@ StatusOr<BatchIterator> BatchIterator::create(const Dataset &data,
   it.batchSize_ = batch;
   it.shuffle_ = shuffle;
   it.dropLast_ = dropLast;
+  // The batch buffers: full batches, and the short last one when there is
+  // one (the same size every epoch), allocated once here.
+  int64_t last = dropLast ? 0 : data.size() % batch;
   for (const Tensor &t : data.tensors()) {
     it.rowBytes_.push_back(t.byteSize() / static_cast<size_t>(data.size()));
     std::vector<int64_t> shape = t.shape();
-    shape[0] = std::min(batch, data.size());
-    it.full_.emplace_back(t.dtype(), shape);
-  }
-  // With batch > N and dropLast off, every batch is the "partial" one.
-  if (batch > data.size()) {
-    it.partial_ = std::move(it.full_);
-    it.full_.clear();
+    for (int64_t rows : {batch <= data.size() ? batch : int64_t(0), last}) {
+      if (rows == 0)
+        continue;
+      shape[0] = rows;
+      StatusOr<Tensor> buffer = Tensor::allocate(t.dtype(), shape);
+      if (!buffer.ok())
+        return buffer.status().withPrefix("a batch: ");
+      (rows == last ? it.partial_ : it.full_).push_back(std::move(*buffer));
+    }
   }
   it.startEpoch();
   return it;
@@ -214,14 +248,6 @@ bool BatchIterator::next() {
     rows_ = 0;
     cursor_ = data_->size();
     return false;
-  }
-  if (rows < batchSize_ && partial_.empty()) {
-    // The short last batch has the same size every epoch: allocate it once.
-    for (const Tensor &t : data_->tensors()) {
-      std::vector<int64_t> shape = t.shape();
-      shape[0] = rows;
-      partial_.emplace_back(t.dtype(), shape);
-    }
   }
   rows_ = rows;
   gather(rows < batchSize_ ? partial_ : full_, rows);

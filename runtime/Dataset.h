@@ -12,6 +12,7 @@
 #define DLC_RUNTIME_DATASET_H
 
 #include "runtime/Random.h"
+#include "runtime/Memory.h"
 #include "runtime/Status.h"
 #include "runtime/Tensor.h"
 
@@ -33,10 +34,12 @@ namespace dlc::runtime {
 ///   - otherwise i32 converts to f32, and f32 converts to i32 when every
 ///     value is an integer.
 /// Errors start with `source` (a file name or "literal") and name both types.
+/// With a `plan`, the converted tensor's bytes are counted in it before it
+/// is allocated.
 StatusOr<Tensor> prepareInput(const Tensor &raw,
                               const std::vector<int64_t> &exampleShape,
                               DType dtype, const std::string &inputName,
-                              const std::string &source);
+                              const std::string &source, MemoryPlan *plan = nullptr);
 
 /// Named tensors sharing their first dimension, the example count N.
 class Dataset {
@@ -56,8 +59,9 @@ public:
   /// Returns the tensor of input `name`, or null.
   const Tensor *find(const std::string &name) const;
 
-  /// Returns examples [begin, end) as a new data set (0 <= begin <= end <= N).
-  Dataset slice(int64_t begin, int64_t end) const;
+  /// Returns examples [begin, end) as a new data set (0 <= begin <= end <= N);
+  /// an error when the copy cannot be allocated.
+  StatusOr<Dataset> slice(int64_t begin, int64_t end) const;
 
   /// Returns (the first N - holdout examples, the last holdout examples);
   /// errors unless 0 <= holdout <= N.

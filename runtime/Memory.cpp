@@ -27,6 +27,41 @@ uint64_t dlc::runtime::memoryLimit() {
 
 void dlc::runtime::setMemoryLimit(uint64_t bytes) { limitBytes.store(bytes); }
 
+uint64_t dlc::runtime::tensorBytes(const std::vector<int64_t> &shape,
+                                   uint64_t elementBytes, uint64_t count) {
+  uint64_t n = elementBytes;
+  for (int64_t d : shape) {
+    if (d < 0)
+      return UINT64_MAX;
+    if (d != 0 && n > UINT64_MAX / static_cast<uint64_t>(d))
+      return UINT64_MAX;
+    n *= static_cast<uint64_t>(d);
+  }
+  if (count && n > UINT64_MAX / count)
+    return UINT64_MAX;
+  return n * count;
+}
+
+Status MemoryPlan::add(const std::string &what, uint64_t bytes) {
+  if (bytes <= limit_ && total_ <= limit_ - bytes) {
+    total_ += bytes;
+    if (!kinds_.empty())
+      kinds_.back().second += bytes;
+    return Status::success();
+  }
+  std::string size = bytes == UINT64_MAX ? std::string("more than 2^64")
+                                         : std::to_string(bytes);
+  std::string before;
+  for (const auto &[kind, counted] : kinds_)
+    if (counted)
+      before += (before.empty() ? "" : ", ") + kind + " " + std::to_string(counted);
+  return makeError(what, " needs ", size, " bytes, more than the ", limit_ - total_,
+                   " bytes left of the ", limit_, " bytes dlc may use (--memory-limit)",
+                   total_ ? " beside the " + std::to_string(total_) + " bytes counted before it (" +
+                                before + ")"
+                          : std::string());
+}
+
 StatusOr<uint64_t> dlc::runtime::parseMemorySize(const std::string &text) {
   return parseMemorySize(text, physicalMemory());
 }

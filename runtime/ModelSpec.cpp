@@ -223,21 +223,22 @@ StatusOr<ModelSpec> ModelSpec::fromJSON(const std::string &text) {
   }
 }
 
+Status dlc::runtime::countParams(const ModelSpec &spec, MemoryPlan &plan) {
+  plan.kind("params");
+  for (const ParamSpec &p : spec.params)
+    if (Status s = plan.add("param '" + p.name + "' of type " + formatType(p.dtype, p.shape),
+                            tensorBytes(p.shape, dtypeSize(p.dtype)));
+        !s.ok())
+      return Status::error(p.loc.diagnostic(s.message()));
+  return Status::success();
+}
+
 StatusOr<std::map<std::string, Tensor>>
 dlc::runtime::initializeParams(const ModelSpec &spec, int64_t seed) {
   // What the params need, counted before anything is allocated.
-  uint64_t total = 0, limit = memoryLimit();
-  for (const ParamSpec &p : spec.params) {
-    int64_t n = checkedNumElements(p.shape);
-    if (n < 0 || static_cast<uint64_t>(n) > (limit - total) / 4)
-      return Status::error(p.loc.diagnostic(makeError(
-          "param '", p.name, "' of type ", formatType(p.dtype, p.shape),
-          " needs more memory than the ", limit, " bytes dlc may use (--memory-limit)",
-          total ? " beside the " + std::to_string(total) +
-                      " bytes of the params declared before it"
-                : std::string()).message()));
-    total += static_cast<uint64_t>(n) * 4;
-  }
+  MemoryPlan plan;
+  if (Status s = countParams(spec, plan); !s.ok())
+    return s;
   Generator generator(static_cast<uint64_t>(seed));
   std::map<std::string, Tensor> params;
   for (const ParamSpec &p : spec.params) {

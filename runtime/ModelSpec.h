@@ -12,6 +12,7 @@
 #define DLC_RUNTIME_MODELSPEC_H
 
 #include "runtime/LanguageFacts.h"
+#include "runtime/Memory.h"
 #include "runtime/Status.h"
 #include "runtime/Tensor.h"
 
@@ -146,6 +147,10 @@ struct ModelSpec {
   std::string toJSON() const;
   static StatusOr<ModelSpec> fromJSON(const std::string &text);
 };
+
+/// Counts the params of `spec` in `plan`; the error is located at the param
+/// that passes the limit.
+Status countParams(const ModelSpec &spec, MemoryPlan &plan);
 
 /// Every param of `spec` set from its initializer (literal values as given,
 /// random ones drawn in declaration order from a generator seeded with

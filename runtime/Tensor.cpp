@@ -17,6 +17,13 @@ namespace dlc::runtime {
 
 namespace {
 constexpr size_t kAlignment = 64;
+/// A tensor the caller promised could be built could not: no null buffer
+/// may escape (Tensor(dtype, shape) documents this).
+[[noreturn]] void cannotAllocate(const Status &why) {
+  std::fprintf(stderr, "dlc runtime: fatal: %s\n", why.message().c_str());
+  std::abort();
+}
+
 } // namespace
 
 size_t dtypeSize(DType dtype) {
@@ -69,17 +76,17 @@ int64_t checkedNumElements(const std::vector<int64_t> &shape) {
 // Tensor
 //===----------------------------------------------------------------------===//
 
-Tensor::Tensor() : Tensor(DType::F32, {}) {}
+Tensor::Tensor() : numElements_(1) {
+  if (!allocateBuffer())
+    cannotAllocate(Status::error("cannot allocate a scalar"));
+  std::memset(buffer_.get(), 0, byteSize());
+}
 
-Tensor::Tensor(DType dtype, std::vector<int64_t> shape)
-    : dtype_(dtype), shape_(std::move(shape)) {
-  numElements_ = checkedNumElements(shape_);
-  assert(numElements_ >= 0 && "invalid tensor shape");
-  bool allocated = allocateBuffer();
-  assert(allocated && "tensor allocation failed");
-  (void)allocated;
-  if (buffer_)
-    std::memset(buffer_.get(), 0, byteSize());
+Tensor::Tensor(DType dtype, std::vector<int64_t> shape) {
+  StatusOr<Tensor> t = allocate(dtype, std::move(shape));
+  if (!t.ok())
+    cannotAllocate(t.status());
+  *this = std::move(*t);
 }
 
 Tensor Tensor::zeros(std::vector<int64_t> shape, DType dtype) {
@@ -91,7 +98,7 @@ StatusOr<Tensor> Tensor::allocate(DType dtype, std::vector<int64_t> shape) {
   if (n < 0 || static_cast<uint64_t>(n) >
                    std::numeric_limits<size_t>::max() / 4 - kAlignment)
     return makeError("invalid tensor shape ", formatShape(shape));
-  Tensor t;
+  Tensor t(Uninitialized{});
   t.dtype_ = dtype;
   t.shape_ = std::move(shape);
   t.numElements_ = n;
@@ -105,7 +112,7 @@ StatusOr<Tensor> Tensor::allocate(DType dtype, std::vector<int64_t> shape) {
 
 Tensor Tensor::adopt(DType dtype, std::vector<int64_t> shape, void *buffer,
                      void (*release)(void *)) {
-  Tensor t;
+  Tensor t(Uninitialized{});
   t.dtype_ = dtype;
   t.numElements_ = checkedNumElements(shape);
   t.shape_ = std::move(shape);
@@ -128,9 +135,8 @@ bool Tensor::allocateBuffer() {
 Tensor::Tensor(const Tensor &other)
     : dtype_(other.dtype_), shape_(other.shape_),
       numElements_(other.numElements_) {
-  bool allocated = allocateBuffer();
-  assert(allocated && "tensor allocation failed");
-  (void)allocated;
+  if (!allocateBuffer())
+    cannotAllocate(makeError("cannot allocate ", byteSize(), " bytes to copy ", typeString()));
   if (buffer_)
     std::memcpy(buffer_.get(), other.buffer_.get(), byteSize());
 }
@@ -151,12 +157,15 @@ StatusOr<Tensor> Tensor::reshaped(std::vector<int64_t> shape) const {
   return t;
 }
 
-Tensor Tensor::rows(int64_t begin, int64_t end) const {
+StatusOr<Tensor> Tensor::rows(int64_t begin, int64_t end) const {
   assert(rank() >= 1 && 0 <= begin && begin <= end && end <= dim(0) &&
          "rows out of range");
   std::vector<int64_t> shape = shape_;
   shape[0] = end - begin;
-  Tensor part(dtype_, shape);
+  StatusOr<Tensor> allocated = allocate(dtype_, shape);
+  if (!allocated.ok())
+    return allocated.status();
+  Tensor part = std::move(*allocated);
   size_t rowBytes = shape_[0] ? byteSize() / static_cast<size_t>(shape_[0]) : 0;
   if (part.byteSize())
     std::memcpy(part.rawData(),
@@ -235,7 +244,10 @@ public:
     if (pos_ != text_.size())
       return error("unexpected '" + std::string(1, text_[pos_]) +
                    "' after the tensor literal");
-    Tensor t(dtype_, shape);
+    StatusOr<Tensor> allocated = Tensor::allocate(dtype_, shape);
+    if (!allocated.ok())
+      return allocated.status();
+    Tensor t = std::move(*allocated);
     if (dtype_ == DType::F32) {
       for (size_t i = 0; i < values_.size(); ++i)
         t.data<float>()[i] = static_cast<float>(values_[i]);

@@ -65,8 +65,12 @@ public:
   /// Creates an f32 scalar holding 0.
   Tensor();
 
-  /// Creates a zero-filled tensor; every dimension must be >= 0 and the size
-  /// must fit in memory (use allocate() for untrusted shapes).
+  /// Creates a zero-filled tensor of a shape the caller knows to be valid and
+  /// small (a scalar, a literal's, a test's). A shape or size that cannot be
+  /// allocated is a fatal error (a message, then abort()), never a null
+  /// buffer: whatever builds tensors from untrusted input (a module spec, a
+  /// checkpoint, a data file, a C API caller, compiled code's results) uses
+  /// allocate(), which returns the error instead.
   Tensor(DType dtype, std::vector<int64_t> shape);
 
   /// Same as Tensor(dtype, shape).
@@ -149,8 +153,8 @@ public:
   Status reshape(std::vector<int64_t> shape);
 
   /// A copy of rows [begin, end) of the first dimension (rank >= 1,
-  /// 0 <= begin <= end <= dim(0)).
-  Tensor rows(int64_t begin, int64_t end) const;
+  /// 0 <= begin <= end <= dim(0)); an error when it cannot be allocated.
+  StatusOr<Tensor> rows(int64_t begin, int64_t end) const;
 
   /// Prints the value in bracket notation with %g numbers: "7", "[3, 7]",
   /// "[[1, 2], [3, 4]]"; an empty dimension prints as "[]".
@@ -169,6 +173,9 @@ public:
 
 private:
   using FreeDeleter = detail::BufferRelease;
+  /// Builds an empty shell for allocate() and adopt() to fill.
+  struct Uninitialized {};
+  explicit Tensor(Uninitialized) {}
 
   DType dtype_ = DType::F32;
   std::vector<int64_t> shape_;

@@ -38,18 +38,22 @@ double scalarOf(const Tensor &t) {
 
 /// Labels (one integer per example) that feed an f32 [B, C] input are class
 /// ids to be one-hot encoded: turns them into i32 for prepareInput.
-void labelsToClassIds(Tensor &raw, const InputSpec &input, double scale) {
+Status labelsToClassIds(Tensor &raw, const InputSpec &input, double scale) {
   if (input.dtype != DType::F32 || input.shape.size() != 2 ||
       raw.rank() != 1 || scale != 1.0)
-    return;
-  Tensor ids(DType::I32, raw.shape());
+    return Status::success();
   for (int64_t i = 0; i < raw.numElements(); ++i) {
     float v = raw.data<float>()[i];
     if (v != std::floor(v) || std::fabs(v) >= 2147483648.0f)
-      return;
-    ids.data<int32_t>()[i] = static_cast<int32_t>(v);
+      return Status::success();
   }
-  raw = std::move(ids);
+  auto ids = Tensor::allocate(DType::I32, raw.shape());
+  if (!ids.ok())
+    return ids.status();
+  for (int64_t i = 0; i < raw.numElements(); ++i)
+    ids->data<int32_t>()[i] = static_cast<int32_t>(raw.data<float>()[i]);
+  raw = std::move(*ids);
+  return Status::success();
 }
 
 using Clock = std::chrono::steady_clock;
@@ -63,23 +67,21 @@ Trainer::Trainer(std::shared_ptr<const Executable> exe,
     : exe_(std::move(exe)), spec_(exe_->spec()), params_(params),
       options_(std::move(options)),
       local_(options_.comm ? nullptr : localCommunicator()),
-      comm_(options_.comm ? *options_.comm : *local_) {
-  // Optimizer state starts at zero.
-  const EntrySpec *step = spec_.findEntry(contract::kTrainStepEntry);
-  if (!step)
-    step = spec_.findEntry(contract::kApplyEntry);
-  if (step)
-    for (const ValueSpec &a : step->args)
-      if (a.role == contract::kRoleState)
-        state_.emplace(a.name, Tensor::zeros(a.shape, a.dtype));
-}
+      comm_(options_.comm ? *options_.comm : *local_) {}
 
 StatusOr<Tensor> Trainer::loadSource(const DataSourceSpec &source,
                                      const InputSpec &input) {
   std::vector<int64_t> example(input.shape.begin() + (input.shape.empty() ? 0 : 1),
                                input.shape.end());
   if (source.kind == "literal") {
-    Tensor raw(input.dtype, source.literalShape);
+    if (checkedNumElements(source.literalShape) != static_cast<int64_t>(source.literal.size()))
+      return errorAt(source.loc, "literal data for input '", input.name, "' of shape ",
+                     formatShape(source.literalShape), " holds ", source.literal.size(),
+                     " values");
+    auto allocated = Tensor::allocate(input.dtype, source.literalShape);
+    if (!allocated.ok())
+      return errorAt(source.loc, allocated.status().message());
+    Tensor raw = std::move(*allocated);
     for (int64_t i = 0; i < raw.numElements(); ++i) {
       if (input.dtype == DType::F32)
         raw.data<float>()[i] = static_cast<float>(source.literal[i]);
@@ -89,7 +91,7 @@ StatusOr<Tensor> Trainer::loadSource(const DataSourceSpec &source,
     if (raw.rank() == 0)
       return errorAt(source.loc, "literal data for input '", input.name,
                      "' must be a list of examples, not a scalar");
-    auto prepared = prepareInput(raw, example, input.dtype, input.name, "literal data");
+    auto prepared = prepareInput(raw, example, input.dtype, input.name, "literal data", &plan_);
     if (!prepared.ok())
       return errorAt(source.loc, prepared.status().message());
     return prepared;
@@ -99,10 +101,15 @@ StatusOr<Tensor> Trainer::loadSource(const DataSourceSpec &source,
                                   : readIdx(path, input.dtype, source.scale);
   if (!raw.ok())
     return errorAt(source.loc, raw.status().message());
-  labelsToClassIds(*raw, input, source.scale);
-  auto prepared = prepareInput(*raw, example, input.dtype, input.name, path);
+  if (Status s = plan_.add("data " + path + " of type " + raw->typeString(), raw->byteSize());
+      !s.ok())
+    return errorAt(source.loc, s.message());
+  if (Status s = labelsToClassIds(*raw, input, source.scale); !s.ok())
+    return errorAt(source.loc, s.withPrefix(path + ": ").message());
+  auto prepared = prepareInput(*raw, example, input.dtype, input.name, path, &plan_);
   if (!prepared.ok())
     return errorAt(source.loc, prepared.status().message());
+  plan_.release(raw->byteSize()); // freed when this returns
   return prepared;
 }
 
@@ -133,6 +140,34 @@ Status Trainer::checkNotAnInput(const std::string &flag, const std::string &outp
 }
 
 Status Trainer::loadData() {
+  plan_ = MemoryPlan();
+  if (Status s = countParams(spec_, plan_); !s.ok())
+    return s;
+  // Optimizer state starts at zero, counted before it is allocated.
+  const EntrySpec *step = spec_.findEntry(contract::kTrainStepEntry);
+  if (!step)
+    step = spec_.findEntry(contract::kApplyEntry);
+  std::vector<const ValueSpec *> stateSpecs;
+  plan_.kind("optimizer state");
+  if (step)
+    for (const ValueSpec &a : step->args) {
+      if (a.role != contract::kRoleState)
+        continue;
+      if (Status s = plan_.add("optimizer state '" + a.name + "' of type " +
+                                   formatType(a.dtype, a.shape),
+                               tensorBytes(a.shape, dtypeSize(a.dtype)));
+          !s.ok())
+        return errorAt(spec_.train ? spec_.train->loc : SourceLoc(), s.message());
+      stateSpecs.push_back(&a);
+    }
+  state_.clear();
+  for (const ValueSpec *a : stateSpecs) {
+    auto zeros = Tensor::allocate(a->dtype, a->shape);
+    if (!zeros.ok())
+      return zeros.status().withPrefix("optimizer state '" + a->name + "': ");
+    state_.emplace(a->name, std::move(*zeros));
+  }
+  plan_.kind("data");
   for (const char *set : {"train", "validation", "test"}) {
     Dataset data;
     bool any = false;
@@ -186,6 +221,63 @@ Status Trainer::loadData() {
       return split.status();
     sets_["train"] = std::move(split->first);
     sets_["validation"] = std::move(split->second);
+  }
+  return Status::success();
+}
+
+namespace {
+/// The bytes of one element of a graph value whose type MLIR prints as
+/// "?x14x14x32xf32".
+uint64_t elementBytes(const std::string &type) {
+  size_t x = type.rfind('x');
+  std::string element = x == std::string::npos ? type : type.substr(x + 1);
+  if (element == "i1" || element == "i8")
+    return 1;
+  if (element == "f64" || element == "i64")
+    return 8;
+  return 4;
+}
+} // namespace
+
+Status Trainer::planStep(const std::string &entry, int64_t batch, bool training) const {
+  MemoryPlan plan = plan_;
+  auto located = [&](const SourceLoc &loc, const Status &s) {
+    return errorAt(loc, "the ", entry, " step at batch ", batch, ": ", s.message());
+  };
+  plan.kind("batch");
+  for (const auto &[name, data] : sets_) {
+    (void)name;
+    for (const Tensor &t : data.tensors()) {
+      std::vector<int64_t> shape = t.shape();
+      shape[0] = std::min(batch, shape[0]);
+      if (Status s = plan.add("a batch of type " + formatType(t.dtype(), shape),
+                              tensorBytes(shape, dtypeSize(t.dtype())));
+          !s.ok())
+        return located(spec_.train ? spec_.train->loc : SourceLoc(), s);
+    }
+    break; // One set's batch buffers are live at a time.
+  }
+  // Every value of the graph at this batch (a dynamic dimension is the
+  // batch), with its gradient when training: what the compiled step's
+  // buffers hold at most, as far as the shapes tell.
+  plan.kind("activations");
+  for (const GraphNode &node : spec_.graph) {
+    if (node.op == "input" || node.op == "param" || node.op == contract::kRoleLoss ||
+        node.op == contract::kRoleMetric || node.op == contract::kRoleOutput)
+      continue;
+    for (size_t k = 0; k < node.shapes.size(); ++k) {
+      std::vector<int64_t> shape = node.shapes[k];
+      for (int64_t &d : shape)
+        if (d < 0)
+          d = batch;
+      std::string type = formatShape(shape);
+      if (Status s = plan.add("the result of " + node.op + " (" + node.name + ") of shape " +
+                                  type + (training ? " with its gradient" : ""),
+                              tensorBytes(shape, k < node.types.size() ? elementBytes(node.types[k]) : 4,
+                                          training ? 2 : 1));
+          !s.ok())
+        return located(node.loc, s);
+    }
   }
   return Status::success();
 }
@@ -294,14 +386,20 @@ StatusOr<SetResult> Trainer::evaluate(const std::string &set) {
   // Data parallel: each rank evaluates its share of the set, and the sums
   // are added up across ranks.
   int64_t size = it->second.size(), ranks = comm_.size(), rank = comm_.rank();
-  Dataset shard = ranks > 1 ? it->second.slice(size * rank / ranks,
-                                               size * (rank + 1) / ranks)
-                            : Dataset();
+  Dataset shard;
+  if (ranks > 1) {
+    auto part = it->second.slice(size * rank / ranks, size * (rank + 1) / ranks);
+    if (!part.ok())
+      return part.status().withPrefix(set + " data: ");
+    shard = std::move(*part);
+  }
   const Dataset &data = ranks > 1 ? shard : it->second;
   if (data.size() > 0) {
     // Batches of 100 bound the memory of the intermediates (activations
     // grow with the batch) at little cost in speed.
     int64_t batch = std::min<int64_t>(data.size(), 100);
+    if (Status s = planStep("evaluation", batch, /*training=*/false); !s.ok())
+      return s;
     auto iter = BatchIterator::create(data, batch, false, false, nullptr);
     if (!iter.ok())
       return iter.status();
@@ -361,6 +459,8 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
     return errorAt(train.loc, "batch ", batch, " is larger than the ",
                    data.size(), " training examples");
   }
+  if (Status s = planStep("training", batch, /*training=*/true); !s.ok())
+    return s;
   bool shuffle = train.shuffle.value_or(!literal);
   int64_t seed = options_.seed.value_or(train.seed);
   Generator generator(static_cast<uint64_t>(seed) ^ 0x5eedULL);
@@ -543,8 +643,12 @@ Status Trainer::dataParallelStep(const std::vector<Tensor> &batch,
   int64_t rows = batch.front().dim(0), ranks = comm_.size(), rank = comm_.rank();
   int64_t begin = rows * rank / ranks, end = rows * (rank + 1) / ranks;
   std::vector<Tensor> shard;
-  for (const Tensor &t : batch)
-    shard.push_back(t.rows(begin, end));
+  for (const Tensor &t : batch) {
+    auto rows = t.rows(begin, end);
+    if (!rows.ok())
+      return rows.status().withPrefix("this process's share of the batch: ");
+    shard.push_back(std::move(*rows));
+  }
   const EntrySpec &gradEntry = *spec_.findEntry(contract::kGradEntry);
   auto out = exe_->call(contract::kGradEntry,
                         argsFor(gradEntry, shard, nullptr, seed, nullptr, begin));

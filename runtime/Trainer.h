@@ -100,7 +100,10 @@ public:
   Trainer(std::shared_ptr<const Executable> exe, std::map<std::string, Tensor> &params,
           TrainOptions options);
 
-  /// Loads the train, validation and test sets of the model's data blocks.
+  /// Counts what the model needs (params, optimizer state, then each data
+  /// set before it is converted) against the memory limit, allocates the
+  /// optimizer state and loads the train, validation and test sets of the
+  /// model's data blocks. Call it before restore(), train() and evaluate().
   Status loadData();
   /// Refuses an output (`flag` names it in the message) that is one of the
   /// data files this run reads (same device and inode).
@@ -147,6 +150,13 @@ private:
   std::map<std::string, Tensor> &params_;
   std::map<std::string, Tensor> state_;
   TrainOptions options_;
+  /// What params, optimizer state and data take (loadData()); train() and
+  /// evaluate() add their step's batch and activations to a copy.
+  MemoryPlan plan_;
+  /// Adds the batch buffers and the activations of `entry` at `batch`
+  /// examples to a copy of plan_ (`training`: their gradients too); a
+  /// located error when they pass the limit.
+  Status planStep(const std::string &entry, int64_t batch, bool training) const;
   std::string restoreNote_;
   /// Where a file data source is read from (relative to the model's folder,
   /// or to TrainOptions::dataDir).

@@ -77,7 +77,7 @@ if config.dlc_enable_cuda or os.environ.get("DLC_TEST_CUDA") == "1":
 # between instrumented code and the uninstrumented LLVM libraries).
 if config.dlc_sanitize.upper() in ("ON", "1", "TRUE", "YES"):
     config.available_features.add("asan")
-    config.environment["ASAN_OPTIONS"] = "detect_leaks=0:detect_container_overflow=0:abort_on_error=0"
+    config.environment["ASAN_OPTIONS"] = "detect_leaks=0:detect_container_overflow=0:abort_on_error=0:allocator_may_return_null=1"
     config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
 if os.path.exists("/usr/local/cuda/bin/ptxas"):
     config.available_features.add("ptxas")

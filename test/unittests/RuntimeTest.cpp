@@ -12,6 +12,7 @@
 #include "runtime/Communicator.h"
 #include "runtime/Dataset.h"
 #include "runtime/Idx.h"
+#include "runtime/Memory.h"
 #include "runtime/ModelSpec.h"
 #include "runtime/Parallel.h"
 #include "runtime/Random.h"
@@ -208,6 +209,34 @@ TEST(TensorTest, BasicsAlignmentAndCopy) {
   EXPECT_EQ(checkedNumElements({1LL << 62, 4}), -1);
 }
 
+TEST(MemoryTest, SizesAreCheckedAndPlannedBeforeAllocating) {
+  EXPECT_EQ(tensorBytes({2, 3}), 24u);
+  EXPECT_EQ(tensorBytes({}, 4, 2), 8u);
+  EXPECT_EQ(tensorBytes({2, -1}), UINT64_MAX);
+  EXPECT_EQ(tensorBytes({1LL << 40, 1LL << 22}), UINT64_MAX); // 2^64 bytes
+  EXPECT_EQ(tensorBytes({1LL << 31, 1LL << 30}, 4, 2), UINT64_MAX);
+
+  MemoryPlan plan(100);
+  plan.kind("params");
+  ASSERT_TRUE(plan.add("param 'a'", 60).ok());
+  plan.kind("data");
+  EXPECT_ERROR_CONTAINS(plan.add("data x", 50),
+                        "data x needs 50 bytes, more than the 40 bytes left of the 100 "
+                        "bytes dlc may use (--memory-limit) beside the 60 bytes counted "
+                        "before it (params 60)");
+  EXPECT_EQ(plan.total(), 60u); // a refused add counts nothing
+  EXPECT_ERROR_CONTAINS(plan.add("w", UINT64_MAX), "w needs more than 2^64 bytes");
+  ASSERT_TRUE(plan.add("data y", 40).ok());
+  plan.release(40);
+  EXPECT_EQ(plan.total(), 60u);
+
+  // A size malloc cannot give is an error from allocate(), not a null buffer.
+  EXPECT_ERROR_CONTAINS(Tensor::allocate(DType::F32, {1LL << 40, 1LL << 20}),
+                        "cannot allocate 4611686018427387904 bytes for f32[");
+  Tensor t = Tensor::fromVector<float>({2, 2}, {1, 2, 3, 4});
+  EXPECT_EQ(t.rows(1, 2)->toVector<float>(), (std::vector<float>{3, 4}));
+}
+
 TEST(TensorTest, ParseLiterals) {
   struct Case {
     const char *text;
@@ -297,10 +326,10 @@ TEST(TensorTest, MemRefDescriptor) {
 
 TEST(TensorTest, RowsCopyAShard) {
   Tensor t = Tensor::fromVector<float>({3, 2}, {1, 2, 3, 4, 5, 6});
-  Tensor mid = t.rows(1, 3);
+  Tensor mid = *t.rows(1, 3);
   EXPECT_EQ(mid.shape(), (std::vector<int64_t>{2, 2}));
   EXPECT_EQ(mid.toVector<float>(), (std::vector<float>{3, 4, 5, 6}));
-  EXPECT_EQ(t.rows(2, 2).numElements(), 0);
+  EXPECT_EQ(t.rows(2, 2)->numElements(), 0);
   mid.data<float>()[0] = 9; // a copy, not a view
   EXPECT_EQ(t.data<float>()[2], 3);
 }
