@@ -160,6 +160,9 @@ inline constexpr char kEntryWrapperPrefix[] = "dlc_";
 /// The symbol of the JSON model spec in an AOT module. Written by the CPU
 /// target; read by the runtime's Executable.
 inline constexpr char kModelSpecSymbol[] = "dlc_model_spec";
+/// What compiled CPU code calls for its buffers instead of aligned_alloc
+/// (same arguments; freed with free()): runtime/Parallel.h.
+inline constexpr char kAllocFunction[] = "dlc_aligned_alloc";
 
 //===----------------------------------------------------------------------===//
 // Model-spec JSON keys (runtime::ModelSpec::toJSON writes, fromJSON reads)

@@ -258,7 +258,10 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
   std::vector<int64_t> resultStorage(resultWords, 0);
   if (!entry->results.empty())
     packed.push_back(resultStorage.data());
-  fn->second(packed.data());
+  // A buffer the compiled code cannot allocate ends the call with an error
+  // (nothing was returned: no result to free).
+  if (Status st = callCompiled(fn->second, packed.data()); !st.ok())
+    return st.withPrefix(name + ": ");
   void (*release)(void *) = onDevice ? cuda::release : std::free;
   Status failed = onDevice ? cuda::takeError() : Status::success();
 
@@ -291,7 +294,13 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
     }
     if (first)
       toFree.push_back(allocated);
-    Tensor t(r.dtype, shape);
+    auto copy = Tensor::allocate(r.dtype, shape);
+    if (!copy.ok()) {
+      if (failed.ok())
+        failed = copy.status().withPrefix("result '" + r.name + "' of " + name + ": ");
+      continue;
+    }
+    Tensor t = std::move(*copy);
     size_t elem = dtypeSize(r.dtype);
     if (contiguous) {
       std::memcpy(t.rawData(), aligned + offset * elem, t.byteSize());

@@ -7,6 +7,15 @@
 // OpenMP ABI subset implemented here is what MLIR's OpenMP translation
 // emits for `omp.parallel` + `omp.wsloop` with a static schedule.
 //
+// The compiled code's buffers come from dlc_aligned_alloc. When it cannot
+// allocate, it records the error in the call (callCompiled) and jumps back,
+// with siglongjmp, to the innermost recovery point of its thread: the call
+// itself on the thread that made it, the region on a worker. The other
+// threads of a failed region leave at their next barrier; the thread that
+// forked the region waits for them all, then leaves the call. No C++ frame
+// with a destructor lies between a recovery point and the compiled code, so
+// nothing but the step's own buffers (leaked) is skipped.
+//
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Parallel.h"
@@ -23,6 +32,7 @@
 #include <sched.h>
 #include <thread>
 #include <pthread.h>
+#include <setjmp.h>
 #include <unistd.h>
 #include <vector>
 
@@ -30,11 +40,21 @@ namespace {
 
 using Microtask = void (*)(int32_t *, int32_t *, ...);
 
-/// One parallel region: the outlined body and its captured arguments.
+/// One call of compiled code (callCompiled): the first error any of its
+/// threads met.
+struct CallState {
+  std::atomic<bool> failed{false};
+  std::mutex mutex;
+  dlc::runtime::Status error;
+};
+
+/// One parallel region: the outlined body, its captured arguments and the
+/// call it belongs to.
 struct Region {
   Microtask fn = nullptr;
   int argc = 0;
   void *args[16] = {};
+  CallState *call = nullptr;
 };
 
 /// This thread's place in the team that runs the current region (a thread
@@ -42,6 +62,52 @@ struct Region {
 thread_local int tlsTid = 0;
 thread_local int tlsTeam = 1;
 thread_local bool tlsInRegion = false;
+/// The call this thread works for, and where it goes back to when the
+/// compiled code cannot go on (null outside compiled code).
+thread_local CallState *tlsCall = nullptr;
+thread_local sigjmp_buf *tlsRecovery = nullptr;
+
+/// A place to go back to: the thread's region state and recovery point as
+/// they were, put back when it is left either way.
+struct Recovery {
+  int tid = tlsTid, team = tlsTeam;
+  bool inRegion = tlsInRegion;
+  CallState *call = tlsCall;
+  sigjmp_buf *outer = tlsRecovery;
+  sigjmp_buf here;
+  void restore() const {
+    tlsTid = tid, tlsTeam = team, tlsInRegion = inRegion;
+    tlsCall = call, tlsRecovery = outer;
+  }
+};
+
+/// Records `error` in this thread's call and leaves the compiled code for
+/// the innermost recovery point. Without one (compiled code called other
+/// than through callCompiled) nothing safe is left to do.
+[[noreturn]] void fail(dlc::runtime::Status error) {
+  if (CallState *call = tlsCall) {
+    std::lock_guard<std::mutex> lock(call->mutex);
+    if (!call->failed.load()) {
+      call->error = std::move(error);
+      call->failed.store(true);
+    }
+  } else {
+    std::fprintf(stderr, "dlc runtime: fatal: %s\n", error.message().c_str());
+    std::abort();
+  }
+  if (!tlsRecovery) {
+    std::fprintf(stderr, "dlc runtime: fatal: %s\n", tlsCall->error.message().c_str());
+    std::abort();
+  }
+  siglongjmp(*tlsRecovery, 1);
+}
+
+/// Leaves for the recovery point when this thread's call has failed (a
+/// thread of a failed region).
+void leaveIfFailed() {
+  if (tlsCall && tlsCall->failed.load())
+    fail(dlc::runtime::Status::error("failed"));
+}
 
 void invoke(const Region &r, int32_t tid) {
   int32_t gtid = tid, btid = tid;
@@ -116,10 +182,15 @@ public:
   /// Runs `r` on the whole team and returns when every thread is done. A
   /// region entered while another host thread's runs goes inline.
   void run(const Region &r) {
-    std::unique_lock<std::mutex> owner(busy, std::try_to_lock);
-    if (owner.owns_lock())
-      adoptAfterFork();
-    if (team == 1 || !owner.owns_lock()) {
+    // No lock object: a failed inline region leaves this frame by
+    // siglongjmp, which must skip no destructor.
+    if (!busy.try_lock()) {
+      runInline(r);
+      return;
+    }
+    adoptAfterFork();
+    if (team == 1) {
+      busy.unlock();
       runInline(r);
       return;
     }
@@ -130,9 +201,7 @@ public:
       generation.fetch_add(1);
     }
     wake.notify_all();
-    tlsTid = 0, tlsTeam = team, tlsInRegion = true;
-    invoke(r, 0);
-    tlsTid = 0, tlsTeam = 1, tlsInRegion = false;
+    guardedInvoke(r, 0, team);
     // Workers may have been preempted (more threads than free cores): spin
     // a few milliseconds (the imbalance of a region's shares), then give the
     // core away.
@@ -141,27 +210,49 @@ public:
         pause();
       else
         std::this_thread::yield();
+    // A failed region's threads left it at different barriers.
+    if (r.call && r.call->failed.load())
+      barrierCount.store(0);
+    busy.unlock();
   }
 
-  /// Waits for every thread of the running team.
+  /// Waits for every thread of the running team; a thread of a failed call
+  /// leaves instead (the others may never come).
   void barrier() {
     if (tlsTeam == 1)
       return;
+    leaveIfFailed();
     uint64_t gen = barrierGeneration.load();
     if (barrierCount.fetch_add(1) + 1 == tlsTeam) {
       barrierCount.store(0);
       barrierGeneration.fetch_add(1);
       return;
     }
-    for (int spin = 0; barrierGeneration.load() == gen; ++spin)
+    for (int spin = 0; barrierGeneration.load() == gen; ++spin) {
       if (spin < 4096)
         pause();
       else
         std::this_thread::yield();
+      if ((spin & 255) == 0)
+        leaveIfFailed();
+    }
   }
 
 private:
   Pool() = default;
+
+  /// Runs this thread's share of `r` as thread `tid` of `team`; a failure
+  /// in it comes back here (the call records it).
+  static void guardedInvoke(const Region &r, int tid, int team) {
+    Recovery recovery;
+    if (sigsetjmp(recovery.here, 0) == 0) {
+      tlsTid = tid, tlsTeam = team, tlsInRegion = true;
+      tlsCall = r.call, tlsRecovery = &recovery.here;
+      invoke(r, tid);
+    }
+    recovery.restore();
+    tlsTid = 0, tlsTeam = 1, tlsInRegion = false;
+  }
 
   void work(int tid, uint64_t seen) {
     while (true) {
@@ -178,9 +269,7 @@ private:
       if (stopping && generation.load() == seen)
         return;
       seen = generation.load();
-      tlsTid = tid, tlsTeam = team, tlsInRegion = true;
-      invoke(*region, tid);
-      tlsTid = 0, tlsTeam = 1, tlsInRegion = false;
+      guardedInvoke(*region, tid, team);
       pending.fetch_sub(1);
     }
   }
@@ -272,10 +361,39 @@ __attribute__((visibility("default"))) void __kmpc_fork_call(ident_t *, int32_t 
   for (int i = 0; i < argc && i < 16; ++i)
     r.args[i] = va_arg(ap, void *);
   va_end(ap);
+  r.call = tlsCall;
   if (tlsInRegion)
     runInline(r);
   else
     startedPool().run(r);
+  // Every thread of the region is done: a failure in it ends the call.
+  leaveIfFailed();
+}
+
+/// What the compiled code's memref.alloc calls (the CPU target renames
+/// aligned_alloc to it): aligned memory, freed with free(), or the call's
+/// end with an error. DLC_FAIL_ALLOCATION=N makes the N-th allocation of
+/// the process fail (a fault for tests).
+__attribute__((visibility("default"))) void *dlc_aligned_alloc(size_t alignment,
+                                                               size_t bytes) {
+  static const long failAt = [] {
+    const char *text = std::getenv("DLC_FAIL_ALLOCATION");
+    return text ? std::strtol(text, nullptr, 10) : 0L;
+  }();
+  static std::atomic<long> count{0};
+  if (alignment < sizeof(void *))
+    alignment = sizeof(void *);
+  // aligned_alloc wants a multiple of the alignment, and may return null
+  // for 0 bytes: at least one alignment.
+  size_t rounded = bytes <= alignment ? alignment : (bytes + alignment - 1) / alignment * alignment;
+  void *p = nullptr;
+  bool injected = failAt > 0 && count.fetch_add(1) + 1 == failAt;
+  if (rounded >= bytes && !injected)
+    p = std::aligned_alloc(alignment, rounded);
+  if (!p)
+    fail(dlc::runtime::makeError("the compiled code cannot allocate ", bytes,
+                                 " bytes for a buffer of the step", injected ? " (DLC_FAIL_ALLOCATION)" : ""));
+  return p;
 }
 
 /// Static schedule: thread t of T takes the t-th of T nearly equal blocks of
@@ -353,9 +471,24 @@ dlc::runtime::openMPEntryPoints(size_t &count) {
       {"__kmpc_for_static_init_8u", reinterpret_cast<void *>(&__kmpc_for_static_init_8u)},
       {"__kmpc_for_static_fini", reinterpret_cast<void *>(&__kmpc_for_static_fini)},
       {"__kmpc_barrier", reinterpret_cast<void *>(&__kmpc_barrier)},
+      {"dlc_aligned_alloc", reinterpret_cast<void *>(&dlc_aligned_alloc)},
   };
   count = sizeof(entries) / sizeof(entries[0]);
   return entries;
+}
+
+dlc::runtime::Status dlc::runtime::callCompiled(void (*fn)(void **), void **args) {
+  CallState call;
+  Recovery recovery;
+  if (sigsetjmp(recovery.here, 0) == 0) {
+    tlsCall = &call, tlsRecovery = &recovery.here;
+    fn(args);
+  }
+  recovery.restore();
+  if (!call.failed.load())
+    return Status::success();
+  std::lock_guard<std::mutex> lock(call.mutex);
+  return call.error;
 }
 
 void dlc::runtime::exportRuntimeSymbols() {

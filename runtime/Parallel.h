@@ -16,6 +16,8 @@
 #ifndef DLC_RUNTIME_PARALLEL_H
 #define DLC_RUNTIME_PARALLEL_H
 
+#include "runtime/Status.h"
+
 #include <cstddef>
 #include <utility>
 
@@ -32,9 +34,17 @@ void setNumThreads(int n);
 /// The cores in this process's affinity mask.
 int availableCores();
 
-/// The OpenMP entry points the compiled code calls, by name and address, for
-/// a JIT to resolve them to (an AOT module finds them in the process).
+/// The OpenMP entry points the compiled code calls, and dlc_aligned_alloc
+/// (its buffers), by name and address, for a JIT to resolve them to (an AOT
+/// module finds them in the process).
 const std::pair<const char *, void *> *openMPEntryPoints(size_t &count);
+
+/// Calls compiled code, `fn(args)`, on this thread. When the compiled code
+/// cannot allocate a buffer (dlc_aligned_alloc), on this thread or a worker
+/// of one of its parallel regions, the call ends there and returns that
+/// error (the step's buffers allocated before it are not freed); nothing is
+/// written through a null pointer.
+Status callCompiled(void (*fn)(void **), void **args);
 
 /// Makes the library that holds the runtime (libdlc.so when a host loaded it
 /// with RTLD_LOCAL, as Python's ctypes does) global, so that the shared

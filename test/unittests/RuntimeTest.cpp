@@ -1308,6 +1308,7 @@ void __kmpc_for_static_init_8u(ident_t *, int32_t, int32_t, int32_t *, uint64_t 
 void __kmpc_for_static_fini(ident_t *, int32_t);
 void __kmpc_barrier(ident_t *, int32_t);
 int32_t __kmpc_global_thread_num(ident_t *);
+void *dlc_aligned_alloc(size_t, size_t);
 }
 
 namespace {
@@ -1390,6 +1391,74 @@ TEST(ParallelTest, EmptyLoopsGiveEveryThreadAnEmptyShare) {
                      &iterations);
     EXPECT_EQ(iterations.load(), 0);
   }
+  dlc::runtime::setNumThreads(0);
+}
+
+namespace {
+/// A size no allocator gives (the rounding to the alignment overflows).
+constexpr size_t kImpossible = SIZE_MAX - 16;
+
+/// What compiled code does with a buffer: write into it.
+void allocateAndWrite(void **args) {
+  auto *p = static_cast<int *>(dlc_aligned_alloc(64, *static_cast<size_t *>(args[0])));
+  *p = 1;
+  std::free(p);
+}
+
+struct RegionState {
+  std::atomic<int> afterBarrier{0}, done{0};
+  int failingThread;
+};
+
+/// A region whose thread `failingThread` cannot allocate before the
+/// region's barrier; the others wait there (and must leave).
+void failingRegion(int32_t *gtid, int32_t *, RegionState *s) {
+  if (*gtid == s->failingThread)
+    *static_cast<int *>(dlc_aligned_alloc(64, kImpossible)) = 1;
+  __kmpc_barrier(nullptr, *gtid);
+  s->afterBarrier.fetch_add(1);
+}
+
+void forkFailingRegion(void **args) {
+  __kmpc_fork_call(nullptr, 1,
+                   reinterpret_cast<void (*)(int32_t *, int32_t *, ...)>(&failingRegion),
+                   args[0]);
+  static_cast<RegionState *>(args[0])->done.store(1); // never reached
+}
+} // namespace
+
+TEST(ParallelTest, AFailedAllocationEndsTheCallWithAnError) {
+  size_t bytes = 1024;
+  void *args[] = {&bytes};
+  EXPECT_TRUE(dlc::runtime::callCompiled(&allocateAndWrite, args).ok());
+  bytes = kImpossible;
+  EXPECT_ERROR_CONTAINS(dlc::runtime::callCompiled(&allocateAndWrite, args),
+                        "the compiled code cannot allocate 18446744073709551599 bytes");
+  // In a parallel region, on the forking thread or a worker, with the other
+  // threads waiting at a barrier: the call ends, nothing hangs, and the pool
+  // runs the next region.
+  for (int threads : {1, 2, 3})
+    for (int failing = 0; failing < threads; ++failing) {
+      dlc::runtime::setNumThreads(threads);
+      RegionState s;
+      s.failingThread = failing;
+      void *regionArgs[] = {&s};
+      SCOPED_TRACE(std::to_string(threads) + " threads, thread " + std::to_string(failing) +
+                   " fails");
+      EXPECT_ERROR_CONTAINS(dlc::runtime::callCompiled(&forkFailingRegion, regionArgs),
+                            "cannot allocate");
+      EXPECT_EQ(s.done.load(), 0);
+      EXPECT_EQ(s.afterBarrier.load(), 0);
+      bytes = 64;
+      EXPECT_TRUE(dlc::runtime::callCompiled(&allocateAndWrite, args).ok());
+      std::vector<std::atomic<int>> hits(64);
+      std::atomic<int> lastIters{0}, nestedHits{0};
+      LoopState loop{64, &hits, &lastIters, &nestedHits};
+      __kmpc_fork_call(nullptr, 1, reinterpret_cast<void (*)(int32_t *, int32_t *, ...)>(&loopBody),
+                       &loop);
+      EXPECT_TRUE(std::all_of(hits.begin(), hits.end(), [](auto &h) { return h.load() == 1; }));
+      bytes = kImpossible;
+    }
   dlc::runtime::setNumThreads(0);
 }
 

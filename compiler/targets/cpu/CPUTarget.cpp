@@ -119,6 +119,11 @@ std::unique_ptr<llvm::Module> buildLLVMModule(mlir::Operation *op,
     return nullptr;
   module->setDataLayout(tm.createDataLayout());
   module->setTargetTriple(tm.getTargetTriple());
+  // Buffers come from the runtime, which turns a failed allocation into an
+  // error the call returns (runtime/Parallel.h), not a null pointer the
+  // code would write through.
+  if (llvm::Function *alloc = module->getFunction("aligned_alloc"))
+    alloc->setName(contract::kAllocFunction);
   for (const runtime::EntrySpec &entry : spec.entries)
     addPackedWrapper(*module, entry);
   llvm::Constant *text = llvm::ConstantDataArray::getString(ctx, spec.toJSON());
