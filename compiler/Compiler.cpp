@@ -189,6 +189,34 @@ runtime::ModelSpec extractModelSpec(ModuleOp module) {
       spec.train = s;
     }
   }
+  // Inputs whose values are class ids: the labels of softmax_cross_entropy
+  // (its logits' last dimension is the class count) and of one_hot (its
+  // depth). The runtime checks every fed label against the count.
+  if (auto graph = module.lookupSymbol<func::FuncOp>(contract::kGraphEntry);
+      graph && !graph.isExternal())
+    for (BlockArgument arg : graph.getArguments()) {
+      auto input = graph.getArgAttrOfType<FlatSymbolRefAttr>(arg.getArgNumber(),
+                                                           contract::kInputAttr);
+      if (!input || !isa<IntegerType>(getElementTypeOrSelf(arg.getType())))
+        continue;
+      int64_t classes = 0;
+      for (OpOperand &use : arg.getUses()) {
+        int64_t count = 0;
+        if (auto ce = dyn_cast<dl::SoftmaxCrossEntropyOp>(use.getOwner())) {
+          auto logits = dyn_cast<RankedTensorType>(ce.getLogits().getType());
+          if (use.get() == ce.getLabels() && logits && logits.getRank() > 0 &&
+              !logits.isDynamicDim(logits.getRank() - 1))
+            count = logits.getShape().back();
+        } else if (auto oneHot = dyn_cast<dl::OneHotOp>(use.getOwner())) {
+          count = oneHot.getDepth();
+        }
+        if (count > 0)
+          classes = classes ? std::min(classes, count) : count;
+      }
+      for (runtime::InputSpec &in : spec.inputs)
+        if (in.name == input.getValue())
+          in.classes = classes;
+    }
   return spec;
 }
 

@@ -194,6 +194,7 @@ inline constexpr char kTrain[] = "train";
 inline constexpr char kDType[] = "dtype";
 inline constexpr char kShape[] = "shape";
 inline constexpr char kDims[] = "dims";
+inline constexpr char kClasses[] = "classes";
 /// A source location, `[file, line, col]`.
 inline constexpr char kLoc[] = "loc";
 /// A param's initializer name and literal value.

@@ -27,7 +27,8 @@ std::string inputType(DType dtype, const std::vector<int64_t> &exampleShape) {
 StatusOr<Tensor> prepareInput(const Tensor &raw,
                               const std::vector<int64_t> &exampleShape,
                               DType dtype, const std::string &inputName,
-                              const std::string &source, MemoryPlan *plan) {
+                              const std::string &source, MemoryPlan *plan,
+                              int64_t classes) {
   std::string target = inputType(dtype, exampleShape);
   auto fail = [&](auto &&...parts) -> Status {
     return makeError(source, ": cannot feed ", raw.typeString(), " to input '",
@@ -56,7 +57,7 @@ StatusOr<Tensor> prepareInput(const Tensor &raw,
   // One-hot: i32 labels [N] feeding f32 [C].
   if (raw.dtype() == DType::I32 && dtype == DType::F32 && raw.rank() == 1 &&
       exampleShape.size() == 1 && exampleShape[0] >= 2) {
-    int64_t classes = exampleShape[0];
+    classes = exampleShape[0];
     auto allocated = allocate({n, classes});
     if (!allocated.ok())
       return allocated.status();
@@ -123,6 +124,15 @@ StatusOr<Tensor> prepareInput(const Tensor &raw,
         return fail("element ", i, " is ", v, ", not an integer");
       dst[i] = static_cast<int32_t>(v);
     }
+  }
+  if (dtype == DType::I32 && classes > 0) {
+    const int32_t *labels = out.data<int32_t>();
+    int64_t perRow = n ? count / n : 0;
+    for (int64_t i = 0; i < count; ++i)
+      if (labels[i] < 0 || labels[i] >= classes)
+        return makeError(source, ": label ", labels[i], " of example ", perRow ? i / perRow : i,
+                         " is out of range for input '", inputName,
+                         "': expected a class id in [0, ", classes, ")");
   }
   return out;
 }

@@ -35,11 +35,14 @@ namespace dlc::runtime {
 ///     value is an integer.
 /// Errors start with `source` (a file name or "literal") and name both types.
 /// With a `plan`, the converted tensor's bytes are counted in it before it
-/// is allocated.
+/// is allocated. With `classes` > 0 (an i32 input of class ids, see
+/// InputSpec::classes), every value must be in [0, classes); the error
+/// names the example.
 StatusOr<Tensor> prepareInput(const Tensor &raw,
                               const std::vector<int64_t> &exampleShape,
                               DType dtype, const std::string &inputName,
-                              const std::string &source, MemoryPlan *plan = nullptr);
+                              const std::string &source, MemoryPlan *plan = nullptr,
+                              int64_t classes = 0);
 
 /// Named tensors sharing their first dimension, the example count N.
 class Dataset {

@@ -121,7 +121,7 @@ std::string ModelSpec::toJSON() const {
   for (const InputSpec &i : inputs)
     j[kInputs].push_back({{kName, i.name}, {kDType, dtypeName(i.dtype)},
                            {kShape, i.shape}, {kDims, i.dimNames},
-                           {kLoc, locJSON(i.loc)}});
+                           {kClasses, i.classes}, {kLoc, locJSON(i.loc)}});
   for (const ParamSpec &p : params)
     j[kParams].push_back({{kName, p.name}, {kDType, dtypeName(p.dtype)},
                            {kShape, p.shape}, {kInit, p.init},
@@ -167,11 +167,17 @@ StatusOr<ModelSpec> ModelSpec::fromJSON(const std::string &text) {
     s.name = j.at(kName);
     s.file = j.value(kFile, "");
     s.device = j.value(kDevice, "cpu");
-    for (const json &i : j.value(kInputs, json::array()))
+    for (const json &i : j.value(kInputs, json::array())) {
       s.inputs.push_back(InputSpec{i.at(kName), dtypeFrom(i.at(kDType)),
                                    integers(i.at(kShape)),
                                    i.at(kDims).get<std::vector<std::string>>(),
                                    locFrom(i.at(kLoc))});
+      if (i.contains(kClasses))
+        s.inputs.back().classes = integer<int64_t>(i.at(kClasses));
+      if (s.inputs.back().classes < 0)
+        return makeError("invalid model description in the compiled module: input '",
+                         s.inputs.back().name, "' has ", s.inputs.back().classes, " classes");
+    }
     for (const json &p : j.value(kParams, json::array()))
       s.params.push_back(ParamSpec{p.at(kName), dtypeFrom(p.at(kDType)),
                                    integers(p.at(kShape)),

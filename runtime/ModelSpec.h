@@ -50,6 +50,10 @@ struct InputSpec {
   /// The symbol of each dimension ("" for static ones).
   std::vector<std::string> dimNames;
   SourceLoc loc;
+  /// For i32 inputs that are class ids (labels of softmax_cross_entropy or
+  /// one_hot): the number of classes every fed value must be below; 0 when
+  /// the input is not one.
+  int64_t classes = 0;
 };
 
 struct ParamSpec {

@@ -91,7 +91,8 @@ StatusOr<Tensor> Trainer::loadSource(const DataSourceSpec &source,
     if (raw.rank() == 0)
       return errorAt(source.loc, "literal data for input '", input.name,
                      "' must be a list of examples, not a scalar");
-    auto prepared = prepareInput(raw, example, input.dtype, input.name, "literal data", &plan_);
+    auto prepared = prepareInput(raw, example, input.dtype, input.name, "literal data", &plan_,
+                                 input.classes);
     if (!prepared.ok())
       return errorAt(source.loc, prepared.status().message());
     return prepared;
@@ -106,7 +107,8 @@ StatusOr<Tensor> Trainer::loadSource(const DataSourceSpec &source,
     return errorAt(source.loc, s.message());
   if (Status s = labelsToClassIds(*raw, input, source.scale); !s.ok())
     return errorAt(source.loc, s.withPrefix(path + ": ").message());
-  auto prepared = prepareInput(*raw, example, input.dtype, input.name, path, &plan_);
+  auto prepared = prepareInput(*raw, example, input.dtype, input.name, path, &plan_,
+                                 input.classes);
   if (!prepared.ok())
     return errorAt(source.loc, prepared.status().message());
   plan_.release(raw->byteSize()); // freed when this returns
