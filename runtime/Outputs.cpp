@@ -5,6 +5,11 @@
 #include <cerrno>
 #include <cstring>
 
+#include <atomic>
+#include <climits>
+#include <csignal>
+#include <mutex>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +17,82 @@
 namespace dlc::runtime {
 
 namespace {
+//===----------------------------------------------------------------------===//
+// Temporary files removed on SIGINT and SIGTERM
+//===----------------------------------------------------------------------===//
+
+/// The temporary files being written, for the signal handler: fixed slots of
+/// whole paths, so that the handler only reads memory and calls unlink()
+/// (async-signal-safe). A slot's path is complete before it is marked used.
+struct TempSlot {
+  std::atomic<bool> used{false};
+  char path[PATH_MAX];
+};
+constexpr int kTempSlots = 16;
+TempSlot tempSlots[kTempSlots];
+struct sigaction previousInt, previousTerm;
+
+void removeTempFiles(int sig, siginfo_t *info, void *context) {
+  int saved = errno;
+  for (TempSlot &slot : tempSlots)
+    if (slot.used.load(std::memory_order_acquire))
+      ::unlink(slot.path);
+  errno = saved;
+  // Then whatever handled the signal before (dlc's LLVM handlers, a host's),
+  // or the default: the process ends by the signal, as it would have.
+  const struct sigaction &previous = sig == SIGINT ? previousInt : previousTerm;
+  if (previous.sa_flags & SA_SIGINFO) {
+    if (previous.sa_sigaction) {
+      previous.sa_sigaction(sig, info, context);
+      return;
+    }
+  } else if (previous.sa_handler != SIG_DFL) {
+    previous.sa_handler(sig);
+    return;
+  }
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+/// Installs the handler once (chaining to the handlers before it).
+void installTempFileHandler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction action {};
+    action.sa_sigaction = removeTempFiles;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART | SA_SIGINFO;
+    // A signal the process ignores (SIGINT in a background job) stays
+    // ignored: the write goes on, and so must its file.
+    for (auto [sig, previous] : {std::pair{SIGINT, &previousInt}, {SIGTERM, &previousTerm}})
+      if (::sigaction(sig, nullptr, previous) == 0 && ((previous->sa_flags & SA_SIGINFO) ||
+                                                      previous->sa_handler != SIG_IGN))
+        ::sigaction(sig, &action, previous);
+  });
+}
+
+/// Registers `path` for removal on a signal while it is written; the slot
+/// (or -1 when all are taken or the path is too long) for forgetTempFile().
+int rememberTempFile(const std::string &path) {
+  if (path.size() >= PATH_MAX)
+    return -1;
+  installTempFileHandler();
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  for (int i = 0; i < kTempSlots; ++i)
+    if (!tempSlots[i].used.load()) {
+      std::memcpy(tempSlots[i].path, path.c_str(), path.size() + 1);
+      tempSlots[i].used.store(true, std::memory_order_release);
+      return i;
+    }
+  return -1;
+}
+
+void forgetTempFile(int slot) {
+  if (slot >= 0)
+    tempSlots[slot].used.store(false, std::memory_order_release);
+}
+
 /// True when both paths exist and name the same file.
 bool sameFile(const std::string &a, const std::string &b) {
   struct stat sa, sb;
@@ -47,14 +128,20 @@ std::string directoryOf(const std::string &path) {
 Status writeFileAtomically(const std::string &path, const std::vector<ByteRange> &pieces,
                            const char *what) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  // Interrupted (SIGINT, SIGTERM), the process leaves no temporary file.
+  int slot = rememberTempFile(tmp);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return makeError(path, ": cannot create ", tmp, ": ", std::strerror(errno));
+  if (fd < 0) {
+    int saved = errno;
+    forgetTempFile(slot);
+    return makeError(path, ": cannot create ", tmp, ": ", std::strerror(saved));
+  }
   auto abandon = [&](const char *verb) -> Status {
     int saved = errno;
     if (fd >= 0)
       ::close(fd);
     ::unlink(tmp.c_str());
+    forgetTempFile(slot);
     return makeError(path, ": cannot ", verb, " the ", what, ": ", std::strerror(saved));
   };
   for (const ByteRange &piece : pieces)
@@ -68,6 +155,7 @@ Status writeFileAtomically(const std::string &path, const std::vector<ByteRange>
     return abandon("close");
   if (::rename(tmp.c_str(), path.c_str()) != 0)
     return abandon("rename into place");
+  forgetTempFile(slot);
 
   // Make the rename durable; failing to sync the folder is not an error.
   int dir = ::open(directoryOf(path).c_str(), O_RDONLY | O_CLOEXEC);

@@ -49,8 +49,11 @@ struct ByteRange {
 
 /// Writes `pieces` one after another to `path` atomically: the data goes to
 /// "PATH.tmp.<pid>", is fsync'ed and then renamed over `path`. On failure
-/// the temporary file is removed and `path` is untouched. Errors start with
-/// "PATH: " and name `what` ("checkpoint", "report").
+/// the temporary file is removed and `path` is untouched; on SIGINT or
+/// SIGTERM while it is written too (a handler installed at the first write
+/// removes it, then passes the signal on to the handler before it, or ends
+/// the process by the signal). Errors start with "PATH: " and name `what`
+/// ("checkpoint", "report").
 Status writeFileAtomically(const std::string &path, const std::vector<ByteRange> &pieces,
                            const char *what);
 

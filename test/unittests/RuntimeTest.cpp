@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -1062,6 +1063,45 @@ TEST(CheckpointTest, NeverCrashesOnDamage) {
     if (!r.ok()) {
       EXPECT_FALSE(r.message().empty());
     }
+  }
+}
+
+TEST(CheckpointTest, ASaveKilledBySignalLeavesNoTemporaryFile) {
+  // A child saves a 16 MiB checkpoint over and over; once its temporary
+  // file is there (a save is under way), SIGINT or SIGTERM ends it by that
+  // signal, and only the last complete checkpoint is left.
+  // (A process that ignores SIGINT, as a background job does, keeps
+  // ignoring it, and its saves go on: then only SIGTERM is tried.)
+  struct sigaction interrupt {};
+  ::sigaction(SIGINT, nullptr, &interrupt);
+  bool ignoresInt = !(interrupt.sa_flags & SA_SIGINFO) && interrupt.sa_handler == SIG_IGN;
+  for (int sig : {SIGTERM, SIGINT}) {
+    if (sig == SIGINT && ignoresInt)
+      continue;
+    TempDir dir;
+    std::string path = dir.file("model.safetensors");
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      Tensor big = Tensor::zeros({4 << 20});
+      while (true)
+        if (!writeCheckpoint(path, {{"w", &big}}, {}).ok())
+          _exit(2);
+    }
+    std::string tmp = path + ".tmp." + std::to_string(child);
+    bool seen = false;
+    for (int i = 0; i < 20000 && !seen; ++i) {
+      seen = fs::exists(tmp);
+      if (!seen)
+        ::usleep(500);
+    }
+    ::kill(child, sig);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_TRUE(seen) << "the child never wrote " << tmp;
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << "status " << status;
+    for (const std::string &name : dir.list())
+      EXPECT_EQ(name, "model.safetensors");
   }
 }
 
