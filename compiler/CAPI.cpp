@@ -21,6 +21,7 @@
 #include <memory>
 #include <tuple>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -60,10 +61,21 @@ dlc_status_t fail(const Status &status) {
 /// rank must not make the library read far beyond the shape array).
 constexpr int64_t kMaxRank = 64;
 
-bool validDType(dlc_dtype_t dtype) {
-  return dtype == DLC_F32 || dtype == DLC_I32;
+/// An enum field a C host filled, as the integer it holds: a C enum may hold
+/// any int, and reading one beyond the enumerators as the C++ enum type is
+/// undefined (the C API fuzzer found it with dlc_options_t::target).
+template <class Enum> int64_t rawEnum(const Enum &field) {
+  std::underlying_type_t<Enum> value;
+  std::memcpy(&value, &field, sizeof value);
+  return value;
 }
 
+bool validDType(const dlc_dtype_t &dtype) {
+  int64_t value = rawEnum(dtype);
+  return value == DLC_F32 || value == DLC_I32;
+}
+
+/// Only for a dtype validDType accepted.
 runtime::DType toDType(dlc_dtype_t dtype) {
   return dtype == DLC_I32 ? runtime::DType::I32 : runtime::DType::F32;
 }
@@ -75,8 +87,7 @@ dlc_dtype_t fromDType(runtime::DType dtype) {
 /// Copies a borrowed C tensor into a Tensor; `what` names it in messages.
 StatusOr<Tensor> toTensor(const dlc_tensor_t &t, const std::string &what) {
   if (!validDType(t.dtype))
-    return Status::error(what + ": unknown dtype " +
-                         std::to_string(static_cast<int>(t.dtype)));
+    return Status::error(what + ": unknown dtype " + std::to_string(rawEnum(t.dtype)));
   if (t.rank < 0 || t.rank > kMaxRank || (t.rank > 0 && !t.shape))
     return Status::error(what + ": expected a shape of rank 0 to " +
                          std::to_string(kMaxRank) + " (a non-null shape), got rank " +
@@ -163,7 +174,7 @@ CompileOptions toOptions(const dlc_options_t *options) {
   CompileOptions result;
   if (!options)
     return result;
-  result.target = options->target == DLC_TARGET_CUDA ? "cuda" : "cpu";
+  result.target = rawEnum(options->target) == DLC_TARGET_CUDA ? "cuda" : "cpu";
   result.optLevel = options->opt_level;
   result.vectorize = options->vectorize != 0;
   result.useCache = options->use_cache != 0;
@@ -173,9 +184,8 @@ CompileOptions toOptions(const dlc_options_t *options) {
 dlc_status_t checkOptions(const dlc_options_t *options) {
   if (!options)
     return DLC_OK;
-  if (options->target != DLC_TARGET_CPU && options->target != DLC_TARGET_CUDA)
-    return fail(DLC_INVALID_ARGUMENT,
-                "unknown target " + std::to_string(options->target));
+  if (int64_t target = rawEnum(options->target); target != DLC_TARGET_CPU && target != DLC_TARGET_CUDA)
+    return fail(DLC_INVALID_ARGUMENT, "unknown target " + std::to_string(target));
   if (options->opt_level > 3)
     return fail(DLC_INVALID_ARGUMENT, "expected an optimization level 0-3, got " +
                                           std::to_string(options->opt_level));

@@ -11,7 +11,7 @@ seconds=${2:-25}
 shift $(( $# >= 2 ? 2 : 1 ))
 here=$(cd "$(dirname "$0")" && pwd)
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(parse idx safetensors model-spec)
+[ ${#targets[@]} -gt 0 ] || targets=(parse idx safetensors model-spec capi-compile)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_container_overflow=0}
