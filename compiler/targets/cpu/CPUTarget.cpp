@@ -119,11 +119,6 @@ std::unique_ptr<llvm::Module> buildLLVMModule(mlir::Operation *op,
     return nullptr;
   module->setDataLayout(tm.createDataLayout());
   module->setTargetTriple(tm.getTargetTriple());
-  // Buffers come from the runtime, which turns a failed allocation into an
-  // error the call returns (runtime/Parallel.h), not a null pointer the
-  // code would write through.
-  if (llvm::Function *alloc = module->getFunction("aligned_alloc"))
-    alloc->setName(contract::kAllocFunction);
   for (const runtime::EntrySpec &entry : spec.entries)
     addPackedWrapper(*module, entry);
   llvm::Constant *text = llvm::ConstantDataArray::getString(ctx, spec.toJSON());
@@ -136,10 +131,20 @@ std::unique_ptr<llvm::Module> buildLLVMModule(mlir::Operation *op,
   return module;
 }
 
+/// Optimizes `module`, then sends its buffers to the runtime, which turns a
+/// failed allocation into an error the call returns (runtime/Parallel.h),
+/// not a null pointer the code would write through. The call is renamed
+/// after optimizing: the optimizer knows aligned_alloc (no aliasing, the
+/// alignment), and code optimized without that knowledge computed
+/// different rounding.
 Error optimize(llvm::Module &module, const CompileOptions &options,
                llvm::TargetMachine &tm) {
   auto transformer = mlir::makeOptimizingTransformer(options.optLevel, 0, &tm);
-  return transformer(&module);
+  if (Error e = transformer(&module))
+    return e;
+  if (llvm::Function *alloc = module.getFunction("aligned_alloc"))
+    alloc->setName(contract::kAllocFunction);
+  return Error::success();
 }
 
 /// Builds and optimizes the LLVM module of `module`.
