@@ -11,6 +11,7 @@
 
 #include "runtime/Contracts.h"
 
+#include <cmath>
 #include <limits>
 
 namespace dlc::frontend::detail {
@@ -283,6 +284,12 @@ bool MLIRGenImpl::genData(const DataDeclAST &d) {
         auto v = constNumber(*s, "'scale'");
         if (!v)
           return false;
+        // Data multiplied by inf or NaN trains on NaNs: refused here.
+        if (!std::isfinite(*v)) {
+          error(s->loc()) << "'scale' must be finite, got "
+                          << (std::isnan(*v) ? "nan" : *v > 0 ? "inf" : "-inf");
+          return false;
+        }
         scale = builder.getF64FloatAttr(*v);
       }
       mlir::dl::DataSourceOp::create(builder, l, builder.getStringAttr(set),

@@ -126,11 +126,162 @@ for i, opt in enumerate(("adam(lr=0.1, beta1=2.0)", "adam(lr=0.1, eps=0)", "mome
     case("values", opt, [dlc, "compile", write("opt%d.dl" % i, "model o\nparam W: f32[2] = zeros()\nloss = sum(W * W)\n"
                                                 "train { optimizer = %s; steps = 1 }\n" % opt)], 1, r"opt%d\.dl:4:\d+: error" % i)
 
+# A second corpus (written independently of the cases above), across the
+# nine classes of issue 13.
+def npy(descr, shape, payload, version=1):
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
+        descr, "".join("%d, " % d for d in shape))
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    return b"\x93NUMPY" + bytes([version, 0]) + struct.pack("<H", len(header)) + header.encode() + payload
+
+
+def train_model(name, body, train="optimizer = sgd(lr=0.1); steps = 1; batch = 2"):
+    return write(name, "model m\ninput x: f32[B, 4]\ninput y: i32[B]\nparam W: f32[4, 3] = zeros()\n"
+                 "loss = mean(softmax_cross_entropy(matmul(x, W), y))\n%s\ntrain { %s }\n" % (body, train))
+
+
+# 1. Depth and length.
+case("depth", "20,000 nested calls", [dlc, "compile", write("calls.dl", "model c\ninput x: f32[2]\ny = " + "relu(" * 20000 + "x" + ")" * 20000 + "\noutput y\n")],
+     1, r"calls\.dl:3:\d+: error: expression is nested too deeply")
+case("depth", "a param literal nested 5,000 deep", [dlc, "compile", write("lit.dl", "model l\nparam W: f32[1] = " + "[" * 5000 + "1" + "]" * 5000 + "\noutput W\n")],
+     1, r"lit\.dl:2:\d+: error")
+case("depth", "a recursive def", [dlc, "compile", write("rec.dl", "model r\ninput x: f32[2]\ndef f(a) = f(a) + 1\ny = f(x)\noutput y\n")],
+     1, r"rec\.dl:\d+:\d+: error")
+case("depth", "two defs calling each other", [dlc, "compile", write("mutual.dl", "model r\ninput x: f32[2]\ndef f(a) = g(a)\ndef g(a) = f(a)\ny = f(x)\noutput y\n")],
+     1, r"mutual\.dl:\d+:\d+: error")
+case("depth", "a 1 MB identifier (a name like any other)", [dlc, "compile", write("ident.dl", "model i\ninput " + "x" * (1 << 20) + ": f32[2]\noutput y = 1\n")],
+     0, r"^")
+case("depth", "20,000 statements", [dlc, "compile", write("lines.dl", "model s\ninput x: f32[2]\ny0 = x\n" + "".join("y%d = y%d + 1\n" % (i, i - 1) for i in range(1, 20000)) + "output y19999\n")],
+     0, r"^")
+
+# 2. Sizes.
+case("sizes", "a negative dimension", [dlc, "compile", write("neg-dim.dl", "model n\nparam W: f32[-3] = zeros()\noutput W\n")],
+     1, r"neg-dim\.dl:2:\d+: error")
+case("sizes", "--batch beyond the data", [dlc, "train", data_model("b1.dl", good_images, good_labels), "--batch", "1000000000000"],
+     1, r"--batch 1000000000000 is larger than the 4 training examples")
+case("sizes", "--steps that does not fit 64 bits", [dlc, "train", data_model("b2.dl", good_images, good_labels), "--steps", "99999999999999999999"],
+     1, r"dlc: .*steps")
+case("sizes", "--memory-limit 0", [dlc, "run", "--no-cache", "w.dl", "--feed", "x=[1,1]", "--memory-limit", "0"],
+     1, r"--memory-limit '0'")
+case("sizes", "--memory-limit 1e30", [dlc, "run", "--no-cache", "w.dl", "--feed", "x=[1,1]", "--memory-limit", "1e30"],
+     1, r"--memory-limit '1e30'")
+case("sizes", "IDX dimensions of 4 billion each", [dlc, "train", data_model("b3.dl", write("wide.idx", idx(0x08, [0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF], bytes(8))), good_labels)],
+     1, r"b3\.dl:\d+:\d+: error: .*wide\.idx")
+case("sizes", "npy shape beyond the file", [dlc, "train", train_model("b4.dl", 'data train { x = npy("huge.npy"); y = idx("%s") }' % good_labels), "--quiet"],
+     1, r"b4\.dl:\d+:\d+: error: .*huge\.npy")
+write("huge.npy", npy("<f4", [1 << 40, 1 << 20], bytes(16)))
+case("sizes", "activations beyond --memory-limit", [dlc, "train", write("act.dl", "model a\ninput x: f32[B, 4]\ninput y: f32[B]\nparam W: f32[4, 100000] = zeros()\n"
+     "loss = mean(square(sum(relu(matmul(x, W)), axis=1) - y))\ndata train { x = [[1,2,3,4],[1,2,3,4]]; y = [1, 2] }\ntrain { steps = 1; batch = 2 }\n"), "--memory-limit", "3M"],
+     1, r"act\.dl:5:\d+: error: the training step at batch 2: .* needs \d+ bytes")
+case("sizes", "--threads -1", [dlc, "train", data_model("b5.dl", good_images, good_labels), "--threads", "-1"],
+     1, r"threads")
+
+# 3. Files read.
+case("files read", "a model with a NUL byte", [dlc, "compile", write("nul.dl", b"model n\ninput x: f32[2]\x00\noutput y = x\n")],
+     1, r"nul\.dl:2:\d+: error")
+case("files read", "a model of random bytes", [dlc, "compile", write("random.dl", bytes((i * 7919 + 13) % 256 for i in range(4096)))],
+     1, r"random\.dl:1:\d+: error")
+os.symlink("loop2.dl", path("loop1.dl")); os.symlink("loop1.dl", path("loop2.dl"))
+case("files read", "a model that is a symlink loop", [dlc, "compile", path("loop1.dl")], 1, r"loop1\.dl")
+case("files read", "an empty labels file", [dlc, "train", data_model("r1.dl", good_images, write("empty.idx", b""))],
+     1, r"r1\.dl:\d+:\d+: error: .*empty\.idx")
+case("files read", "a data path that is a folder", [dlc, "train", data_model("r2.dl", work, good_labels)],
+     1, r"r2\.dl:\d+:\d+: error: .*")
+case("files read", "labels beyond the classes", [dlc, "train", data_model("r3.dl", good_images, write("lab9.idx", idx(0x08, [4], bytes([0, 1, 9, 0]))))],
+     1, r"r3\.dl:\d+:\d+: error: .*lab9\.idx: label 9 of example 2 is out of range for input 'y': expected a class id in \[0, 3\)")
+case("files read", "a truncated npy header", [dlc, "train", train_model("r4.dl", 'data train { x = npy("cut.npy"); y = idx("%s") }' % good_labels)],
+     1, r"r4\.dl:\d+:\d+: error: .*cut\.npy")
+write("cut.npy", npy("<f4", [4, 4], bytes(64))[:20])
+case("files read", "a module that is a directory", [dlc_rt, work, "run"], 1, re.escape(work))
+
+# 4. Files written.
+case("files written", "--save under a regular file", [dlc, "train", data_model("f1.dl", good_images, good_labels), "--save", path("w.dl") + "/out.ckpt"],
+     1, r"w\.dl/out\.ckpt")
+case("files written", "--report to a full device", [dlc, "train", data_model("f2.dl", good_images, good_labels), "--report", "/dev/full"],
+     1, r"/dev/full")
+case("files written", "-o to a full device", [dlc, "compile", "--emit=dl", path("w.dl"), "-o", "/dev/full"],
+     1, r"cannot write '/dev/full'")
+case("files written", "--logdir that is a file", [dlc, "train", data_model("f3.dl", good_images, good_labels), "--logdir", path("w.dl")],
+     1, r"w\.dl")
+case("files written", "--save over the model (dlc-rt)", [dlc_rt, path("w.dl"), "train", "--save", path("w.dl")], 1, r"w\.dl")
+
+# 5. Checkpoints.
+case("checkpoints", "a header that is a JSON array", [dlc, "run", "--no-cache", "w.dl", "--feed", "x=[1,1]", "--restore", write("array.st", safetensors([1, 2]))],
+     1, r"array\.st")
+case("checkpoints", "reversed offsets", [dlc, "run", "--no-cache", "w.dl", "--feed", "x=[1,1]", "--restore", ckpt("rev.st", {"W": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}}, bytes(8))],
+     1, r"rev\.st")
+case("checkpoints", "a negative dimension", [dlc, "run", "--no-cache", "w.dl", "--feed", "x=[1,1]", "--restore", ckpt("negshape.st", {"W": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}}, bytes(8))],
+     1, r"negshape\.st")
+case("checkpoints", "a header of length 0", [dlc, "run", "--no-cache", "w.dl", "--feed", "x=[1,1]", "--restore", write("zero.st", struct.pack("<Q", 0))],
+     1, r"zero\.st")
+case("checkpoints", "metadata that is not strings", [dlc, "run", "--no-cache", "w.dl", "--feed", "x=[1,1]", "--restore", ckpt("meta.st", {"__metadata__": {"step": 5}, "W": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, bytes(8))],
+     1, r"meta\.st")
+case("checkpoints", "a dimension beyond 64 bits", [dlc, "run", "--no-cache", "w.dl", "--feed", "x=[1,1]", "--restore", write("bigdim.st", struct.pack("<Q", 79) + b'{"W":{"dtype":"F32","shape":[99999999999999999999],"data_offsets":[0,8]}}   ' + bytes(8))],
+     1, r"bigdim\.st")
+
+# 6. Values.
+for i, train in enumerate(("optimizer = sgd(lr=0.1); steps = 1; batch = 0", "optimizer = sgd(lr=0.1); steps = -5",
+                           "optimizer = sgd(lr=0.1); steps = 1; log_every = 0", "optimizer = sgd(lr=0.1); validation = -3",
+                           "optimizer = rmsprop(lr=0.1, decay=1.5)", "optimizer = adam(lr=1e999)")):
+    case("values", train, [dlc, "compile", train_model("v%d.dl" % i, "", train)], 1, r"v%d\.dl:7:\d+: error" % i)
+case("values", "dropout rate 1", [dlc, "compile", write("drop.dl", "model d\ninput x: f32[B, 4]\ny = dropout(x, rate=1.0)\noutput y\n")],
+     1, r"drop\.dl:3:\d+: error")
+case("values", "a NaN feed", [dlc, "run", "--no-cache", "w.dl", "--feed", "x=[nan, 1]"], 1, r"x=|column|nan")
+case("values", "a data scale of 1/0", [dlc, "compile", train_model("v9.dl", 'data train { x = idx("img.idx", scale=1/0); y = idx("lab.idx") }')],
+     1, r"v9\.dl:6:\d+: error: 'scale' must be finite, got inf")
+
+# 7. The compile cache.
+env_cache = dict(os.environ, XDG_CACHE_HOME=path("w.dl"))
+cases_env = {}
+case("compile cache", "the cache folder is a file", [dlc, "run", "w.dl", "--feed", "x=[1,1]"], 0, r"^")
+cases_env[len(cases) - 1] = env_cache
+case("compile cache", "a cache cap that is not a number", [dlc, "run", "w.dl", "--feed", "x=[1,1]"], 0, r"^")
+cases_env[len(cases) - 1] = dict(os.environ, DLC_CACHE_MAX_MB="lots", XDG_CACHE_HOME=path("cache"))
+
+# 8. The C API (through ctypes on libdlc.so).
+capi = r"""
+import ctypes, sys
+lib = ctypes.CDLL(sys.argv[1])
+lib.dlc_last_error.restype = ctypes.c_char_p
+model = ctypes.c_void_p()
+bad = []
+def expect(what, status):
+    if status == 0 or not lib.dlc_last_error():
+        bad.append(what)
+expect("null source", lib.dlc_model_from_source(None, None, None, ctypes.byref(model)))
+expect("null out", lib.dlc_model_from_source(b"model m\n", None, None, None))
+expect("syntax", lib.dlc_model_from_source(b"model m\ninput", None, None, ctypes.byref(model)))
+expect("missing file", lib.dlc_model_from_file(b"/nonexistent.dl", None, ctypes.byref(model)))
+expect("null file", lib.dlc_model_from_file(None, None, ctypes.byref(model)))
+options = (ctypes.c_int * 4)(7, 9, 1, 0)  # target 7, opt level 9
+expect("bad options", lib.dlc_model_from_source(b"model m\noutput y = 1\n", None, options, ctypes.byref(model)))
+expect("init null", lib.dlc_model_init_params(None, 1))
+expect("run null", lib.dlc_model_run(None, None, 0, None, None))
+expect("trainer null", lib.dlc_trainer_new(None, None, None))
+expect("save null", lib.dlc_trainer_save(None, None))
+lib.dlc_model_free(None)
+print("capi:", "all refused" if not bad else "accepted " + ", ".join(bad))
+"""
+libdlc = os.path.join(os.path.dirname(bin_dir), "lib", "libdlc.so")
+# (Not under the sanitizers: an uninstrumented Python cannot load the
+# instrumented library; lit sets ASAN_OPTIONS only for that build.)
+if os.path.exists(libdlc) and "ASAN_OPTIONS" not in os.environ:
+    case("C API", "null and bad arguments", [sys.executable, "-c", capi, libdlc], 0, r"capi: all refused")
+
+# 9. Exit codes.
+case("exit codes", "dlc with no command", [dlc], 1, r"dlc")
+case("exit codes", "an unknown dlc flag", [dlc, "train", "w.dl", "--bogus"], 1, r"--bogus|bogus")
+case("exit codes", "--emit of an unknown stage", [dlc, "compile", "w.dl", "--emit=bogus"], 1, r"bogus")
+case("exit codes", "dlc-rt with no arguments", [dlc_rt], 1, r"dlc-rt|MODEL")
+case("exit codes", "dlc-rt --steps abc", [dlc_rt, path("w.dl"), "train", "--steps", "abc"], 1, r"--steps|abc")
+case("exit codes", "dlc plot of a missing folder", [dlc, "plot", path("nowhere"), "-o", path("c.svg")], 1, r"nowhere")
+
 os.chdir(work)
 failed = 0
-for cls, what, argv, rc, pattern in cases:
+for number, (cls, what, argv, rc, pattern) in enumerate(cases):
     try:
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=120, errors="replace")
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=120, errors="replace",
+                           env=cases_env.get(number))
         out, got = p.stderr + p.stdout, p.returncode
     except subprocess.TimeoutExpired:
         out, got = "(hang: killed after 120 s)", "timeout"
