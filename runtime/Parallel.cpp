@@ -81,32 +81,31 @@ struct Recovery {
   }
 };
 
-/// Records `error` in this thread's call and leaves the compiled code for
-/// the innermost recovery point. Without one (compiled code called other
-/// than through callCompiled) nothing safe is left to do.
-[[noreturn]] void fail(dlc::runtime::Status error) {
-  if (CallState *call = tlsCall) {
-    std::lock_guard<std::mutex> lock(call->mutex);
-    if (!call->failed.load()) {
-      call->error = std::move(error);
-      call->failed.store(true);
-    }
-  } else {
+/// Records `error` as this thread's call's error (the first one counts).
+/// Without a call (compiled code called other than through callCompiled)
+/// nothing safe is left to do.
+void record(dlc::runtime::Status error) {
+  CallState *call = tlsCall;
+  if (!call || !tlsRecovery) {
     std::fprintf(stderr, "dlc runtime: fatal: %s\n", error.message().c_str());
     std::abort();
   }
-  if (!tlsRecovery) {
-    std::fprintf(stderr, "dlc runtime: fatal: %s\n", tlsCall->error.message().c_str());
-    std::abort();
+  std::lock_guard<std::mutex> lock(call->mutex);
+  if (!call->failed.load()) {
+    call->error = std::move(error);
+    call->failed.store(true);
   }
-  siglongjmp(*tlsRecovery, 1);
 }
+
+/// Leaves the compiled code for this thread's innermost recovery point
+/// (after record(); nothing with a destructor is alive in this frame).
+[[noreturn]] void leave() { siglongjmp(*tlsRecovery, 1); }
 
 /// Leaves for the recovery point when this thread's call has failed (a
 /// thread of a failed region).
 void leaveIfFailed() {
   if (tlsCall && tlsCall->failed.load())
-    fail(dlc::runtime::Status::error("failed"));
+    leave();
 }
 
 void invoke(const Region &r, int32_t tid) {
@@ -390,9 +389,12 @@ __attribute__((visibility("default"))) void *dlc_aligned_alloc(size_t alignment,
   bool injected = failAt > 0 && count.fetch_add(1) + 1 == failAt;
   if (rounded >= bytes && !injected)
     p = std::aligned_alloc(alignment, rounded);
-  if (!p)
-    fail(dlc::runtime::makeError("the compiled code cannot allocate ", bytes,
-                                 " bytes for a buffer of the step", injected ? " (DLC_FAIL_ALLOCATION)" : ""));
+  if (!p) {
+    record(dlc::runtime::makeError("the compiled code cannot allocate ", bytes,
+                                   " bytes for a buffer of the step",
+                                   injected ? " (DLC_FAIL_ALLOCATION)" : ""));
+    leave();
+  }
   return p;
 }
 
