@@ -492,7 +492,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     csv = lambda conv: (lambda s: [conv(x) for x in s.split(",") if x])
     p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--systems", type=csv(str), default=SYSTEMS, help="comma-separated, of " + ",".join(SYSTEMS))
+    p.add_argument("--systems", type=csv(str.lower), default=SYSTEMS,
+                   help="comma-separated, of " + ",".join(SYSTEMS) + " (any case)")
     p.add_argument("--workloads", type=csv(str), default=["cnn", "softmax"], help="cnn,softmax")
     p.add_argument("--threads", type=csv(int), default=[1, 2], help="thread counts (default 1,2)")
     p.add_argument("--retries", type=int, default=3, help="redos of a window with outside load (then kept)")
