@@ -276,6 +276,8 @@ class Bench:
                         print(f"# compile sweep: {name} {system}: {e}", file=sys.stderr)
                         r = {"error": str(e).splitlines()[0]}
                     r.update(case=name, system=system, mode=mode, round=rnd)
+                    if system == "jax" and "version" in r:
+                        self.versions.setdefault(system, r["version"])
                     self.sweep.append(r)
                     progress(f"compile {name} {system} {mode}: {r.get('compile_s', 'failed')}")
 
@@ -380,8 +382,16 @@ class Bench:
         if "softmax" in args.workloads:
             head += [f"softmax µs/step, {t}T" for t in threads] + [f"softmax peak RSS MiB, {threads[-1]}T"]
         head += ["windows rejected (kept loaded)"]
-        md += ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
-        for s in systems:
+        if args.workloads:
+            md += ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+
+        def rejected(s, workloads):
+            """'windows rejected (kept loaded)' of a system's measurements of these workloads."""
+            rej = sum(n for k, n in self.rejected.items() if k[0] == s and k[1] in workloads)
+            kept = sum(1 for r in self.samples if r["system"] == s and r["workload"] in workloads and r["loaded"])
+            return f"{rej} ({kept})"
+
+        for s in systems if args.workloads else []:
             if s in self.skipped and not any(r["system"] == s for r in self.samples):
                 continue
             row = [LABELS[s]]
@@ -398,9 +408,7 @@ class Bench:
                 row += [fmt(self.cell(s, "softmax", t, us), lambda v: f"{v:.0f}") for t in threads]
                 row.append(fmt(self.cell(s, "softmax", threads[-1], lambda r: r["peak_rss_mib"]),
                                lambda v: f"{v:.0f}"))
-            rej = sum(n for k, n in self.rejected.items() if k[0] == s)
-            kept = sum(1 for r in self.samples if r["system"] == s and r["loaded"])
-            row.append(f"{rej} ({kept})")
+            row.append(rejected(s, args.workloads))
             md.append("| " + " | ".join(row) + " |")
         md.append("")
         for s, note in self.notes.items():
@@ -409,14 +417,16 @@ class Bench:
             md.append(f"- {LABELS[s]}: not measured: {why}")
         if args.large:
             md += ["", "MLP 784-8192-8192-10, batch 64, Adam (s/step, median [min, max]; peak RSS MiB):", "",
-                   "| system | " + " | ".join(f"s/step, {t}T | peak RSS, {t}T" for t in threads) + " |",
-                   "|" + " --- |" * (1 + 2 * len(threads))]
+                   "| system | " + " | ".join(f"s/step, {t}T | peak RSS, {t}T" for t in threads)
+                   + " | windows rejected (kept loaded) |",
+                   "|" + " --- |" * (2 + 2 * len(threads))]
             for s in ("dlc", "torch"):
                 row = [LABELS[s]]
                 for t in threads:
                     row.append(fmt(self.cell(s, "mlp-large", t, lambda r: r["loop_s"] / r["steps"]),
                                    lambda v: f"{v:.3f}"))
                     row.append(fmt(self.cell(s, "mlp-large", t, lambda r: r["peak_rss_mib"]), lambda v: f"{v:.0f}"))
+                row.append(rejected(s, ["mlp-large"]))
                 md.append("| " + " | ".join(row) + " |")
         if self.sweep:
             md += ["", "Compile time, one core (cold unless said; dlc: parse, passes and code generation "
