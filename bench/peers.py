@@ -50,6 +50,7 @@ import os
 import platform
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -134,6 +135,7 @@ class Bench:
         self.peaks = {}       # threads -> best FMA GFLOP/s
         self.peak_note = ""   # why there is none
         self.sweep = []
+        self.interrupted = False
         self.gen_dir = os.path.join(ROOT, "build", "bench")
         os.makedirs(self.gen_dir, exist_ok=True)
 
@@ -312,6 +314,17 @@ class Bench:
         args = self.args
         systems = self.available()
         started = time.time()
+        # Stopped (Ctrl-C, a timeout's SIGTERM): the report still says what was measured.
+        signal.signal(signal.SIGTERM, interrupt)
+        try:
+            self.measure(systems)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            progress("interrupted: writing what was measured")
+        self.write(started, systems)
+
+    def measure(self, systems):
+        args = self.args
         for rnd in range(args.rounds):
             for t in args.threads:
                 self.fma_peak(t)
@@ -338,7 +351,6 @@ class Bench:
                             progress(f"round {rnd + 1} mlp-large {t}T {s}: {r['loop_s'] / r['steps']:.3f} s/step")
         if args.compile_sweep:
             self.compile_sweep()
-        self.write(started, systems)
 
     # --- the report
 
@@ -444,6 +456,8 @@ class Bench:
                           f"{sw('jax', 'cold', 'compile_s', s3)} | {sw('jax', 'cold', 'peak_rss_mib', s0)} | "
                           f"{sw('dlc', 'cached', 'compile_s', lambda v: f'{v:.4f}')} |")
         md.append("")
+        if self.interrupted:
+            md.append("**Interrupted**: the tables hold what was measured before the stop.")
         md.append(f"Took {(time.time() - started) / 60:.1f} min: `{' '.join(['bench/peers.py'] + sys.argv[1:])}`.")
         text = "\n".join(md) + "\n"
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(started))
@@ -452,7 +466,7 @@ class Bench:
         with open(base + ".md", "w") as f:
             f.write(text)
         with open(base + ".json", "w") as f:
-            json.dump({"date": stamp, "machine": machine, "versions": versions, "fma_peak_gflops": self.peaks,
+            json.dump({"date": stamp, "interrupted": self.interrupted, "machine": machine, "versions": versions, "fma_peak_gflops": self.peaks,
                        "cnn_step_flops": flops, "args": vars(args), "samples": self.samples,
                        "rejected": [{"key": list(k), "count": n} for k, n in self.rejected.items()],
                        "skipped": self.skipped, "notes": self.notes, "compile_sweep": self.sweep},
@@ -492,6 +506,10 @@ def git_revision():
 def dpkg_version(package):
     r = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", package], capture_output=True, text=True)
     return r.stdout.strip() or "?"
+
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def progress(text):
