@@ -12,6 +12,12 @@
 // it by hand, on an otherwise idle machine.
 //
 //   build/bin/dlc-bench-kernels [repetitions]
+//   build/bin/dlc-bench-kernels --fma-peak [threads]
+//
+// --fma-peak prints only the FP32 FMA peak, of as many cores as threads
+// (each thread runs the chains; the sum of their GFLOP/s), as one line
+// `fma_peak_gflops=... threads=... isa=avx512` (AVX-512 only): bench/peers.py compares
+// each system's CNN step with it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,7 +27,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <random>
+#include <thread>
+#include <vector>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -72,6 +81,26 @@ __attribute__((target("avx512f"))) static double fmaPeakAVX512() {
   (void)keep;
   return kIters * 16 * 16 * 2 / best / 1e9;
 }
+
+/// `--fma-peak [threads]`: the FMA peak of `threads` cores, each thread
+/// running the chains at once; the sum of their GFLOP/s.
+static int printFmaPeak(int threads) {
+  if (!__builtin_cpu_supports("avx512f")) {
+    std::fprintf(stderr, "dlc-bench-kernels: --fma-peak needs AVX-512\n");
+    return 1;
+  }
+  std::vector<double> gflops(threads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] { gflops[t] = fmaPeakAVX512(); });
+  for (std::thread &w : workers)
+    w.join();
+  double sum = 0;
+  for (double g : gflops)
+    sum += g;
+  std::printf("fma_peak_gflops=%.1f threads=%d isa=avx512\n", sum, threads);
+  return 0;
+}
 #endif
 
 struct Case {
@@ -85,6 +114,19 @@ struct Case {
 };
 
 int main(int argc, char **argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--fma-peak") == 0) {
+    int threads = argc > 2 ? std::atoi(argv[2]) : 1;
+    if (threads < 1) {
+      std::fprintf(stderr, "dlc-bench-kernels: --fma-peak needs a positive thread count\n");
+      return 1;
+    }
+#if defined(__x86_64__)
+    return printFmaPeak(threads);
+#else
+    std::fprintf(stderr, "dlc-bench-kernels: --fma-peak is for x86-64 only\n");
+    return 1;
+#endif
+  }
   int reps = argc > 1 ? std::atoi(argv[1]) : 20;
   std::vector<Case> cases = {
       {"fc forward    50x3136 * 3136x1024",
