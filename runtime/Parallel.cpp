@@ -1,7 +1,7 @@
 //===- Parallel.cpp - the runtime's threads for compiled parallel loops ----===//
 //
 // One process-wide pool of numThreads() - 1 workers; the thread that enters
-// a parallel region is the team's thread 0. A region's workers are woken by
+// a parallel region runs the team's share 0. A region's workers are woken by
 // a generation counter: they spin a little (a training step starts its next
 // region within microseconds), then sleep on a condition variable. The
 // OpenMP ABI subset implemented here is what MLIR's OpenMP translation
@@ -16,10 +16,20 @@
 // with a destructor lies between a recovery point and the compiled code, so
 // nothing but the step's own buffers (leaked) is skipped.
 //
+// The team's shares 1..T-1 are claimed, not assigned: a worker takes the
+// next unclaimed one, and the thread that entered the region, once its own
+// share is done, takes the ones still unclaimed. So a worker whose core is
+// busy with another process delays a region by nothing (its share runs
+// elsewhere) instead of by a scheduler time slice; a step has dozens of
+// regions. A share that waits in a barrier for another is never followed by
+// a second share on the same thread before every share has arrived there,
+// so barriers still work; the compiled code has none (dl-omp-nowait).
+//
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Parallel.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <new>
@@ -28,8 +38,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <dlfcn.h>
+#include <linux/futex.h>
 #include <mutex>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <thread>
 #include <pthread.h>
 #include <setjmp.h>
@@ -137,6 +149,13 @@ void runInline(const Region &r) {
   tlsTid = tid, tlsTeam = team, tlsInRegion = inRegion;
 }
 
+/// futex(2) on an atomic int (C++17 has no atomic wait): FUTEX_WAIT sleeps
+/// while it still holds `value`, FUTEX_WAKE wakes `value` sleepers.
+inline void futex(std::atomic<int> &word, int op, int value) {
+  static_assert(sizeof(std::atomic<int>) == sizeof(int), "a futex is an int");
+  ::syscall(SYS_futex, reinterpret_cast<int *>(&word), op, value, nullptr, nullptr, 0);
+}
+
 inline void pause() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -164,6 +183,8 @@ public:
   void resize(int n) {
     if (tlsInRegion)
       return;
+    // A share's number must fit the claim word's share bits.
+    n = std::clamp(n, 1, static_cast<int>(kShareMask));
     std::lock_guard<std::mutex> lock(resizeMutex);
     std::lock_guard<std::mutex> owner(busy);
     adoptAfterFork();
@@ -195,20 +216,31 @@ public:
     }
     region = &r;
     pending.store(team - 1);
+    uint64_t gen;
     {
       std::lock_guard<std::mutex> lock(mutex);
-      generation.fetch_add(1);
+      gen = generation.load() + 1;
+      claims.store(gen << kShareBits | 1);
+      generation.store(gen);
     }
     wake.notify_all();
-    guardedInvoke(r, 0, team);
-    // Workers may have been preempted (more threads than free cores): spin
-    // a few milliseconds (the imbalance of a region's shares), then give the
-    // core away.
-    for (int spin = 0; pending.load() != 0; ++spin)
-      if (spin < (1 << 18))
-        pause();
-      else
-        std::this_thread::yield();
+    runShare(r, 0);
+    // The shares no worker has claimed yet run here.
+    while (const Region *claimed = claim(gen))
+      runShare(*claimed, claimedShare);
+    // Shares that workers started may have been preempted (more threads
+    // than free cores): spin a while (the imbalance of a region's shares is
+    // microseconds), then sleep until the last share ends (a futex, not
+    // sched_yield, which can hand the core to another process for a whole
+    // time slice).
+    for (int spin = 0; spin < (1 << 14) && pending.load() != 0; ++spin)
+      pause();
+    if (pending.load() != 0) {
+      sleeping.store(true);
+      for (int left = pending.load(); left != 0; left = pending.load())
+        futex(pending, FUTEX_WAIT_PRIVATE, left);
+      sleeping.store(false);
+    }
     // A failed region's threads left it at different barriers.
     if (r.call && r.call->failed.load())
       barrierCount.store(0);
@@ -268,9 +300,37 @@ private:
       if (stopping && generation.load() == seen)
         return;
       seen = generation.load();
-      guardedInvoke(*region, tid, team);
-      pending.fetch_sub(1);
+      while (const Region *claimed = claim(seen))
+        runShare(*claimed, claimedShare);
     }
+  }
+
+  /// Claims the next unclaimed share of region `gen` (or of a later one,
+  /// for a worker that woke late): the region, with the share in
+  /// `claimedShare`, or null when none is left. The claim word packs the
+  /// generation with the next share, so a claim cannot take a share of a
+  /// region that has ended; the region stays posted until every claimed
+  /// share is done (`pending`).
+  const Region *claim(uint64_t gen) {
+    uint64_t word = claims.load();
+    while (true) {
+      uint64_t share = word & kShareMask;
+      if ((word >> kShareBits) < gen || share >= static_cast<uint64_t>(team))
+        return nullptr;
+      if (claims.compare_exchange_weak(word, word + 1)) {
+        claimedShare = static_cast<int>(share);
+        return region;
+      }
+    }
+  }
+
+  /// Runs share `share` of `r` (none of a call that has failed); a share
+  /// other than 0 counts as done after.
+  void runShare(const Region &r, int share) {
+    if (!(r.call && r.call->failed.load()))
+      guardedInvoke(r, share, team);
+    if (share != 0 && pending.fetch_sub(1) == 1 && sleeping.load())
+      futex(pending, FUTEX_WAKE_PRIVATE, 1);
   }
 
   /// In a child of fork() (pthread_atfork's child handler): the locks may
@@ -323,10 +383,19 @@ private:
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> generation{0};
   std::atomic<int> pending{0};
+  /// The thread that entered the region sleeps on `pending` (futex).
+  std::atomic<bool> sleeping{false};
+  static constexpr unsigned kShareBits = 16;
+  static constexpr uint64_t kShareMask = (uint64_t{1} << kShareBits) - 1;
+  /// generation << kShareBits | the next unclaimed share.
+  std::atomic<uint64_t> claims{0};
+  static thread_local int claimedShare;
   const Region *region = nullptr;
   std::atomic<int> barrierCount{0};
   std::atomic<uint64_t> barrierGeneration{0};
 };
+
+thread_local int Pool::claimedShare = 0;
 
 std::atomic<int> requestedThreads{0};
 std::once_flag poolStarted;

@@ -225,6 +225,62 @@ void markRaggedRows(ModuleOp module) {
   });
 }
 
+/// Matmuls (m, k, n) with a large B, K > 1024 and N >= 256, both static
+/// (the 3136x1024 weights of a fully connected layer): @schedule_panels, or
+/// @schedule_panels_ragged when the rows do not divide into 8-row tiles (a
+/// symbolic batch), with k blocks of 784 and the columns in chunks of a
+/// multiple of 32 that divides N, which the threads share: at least N / 8
+/// and two panels (the panel loop inside a chunk prefetches its next panel),
+/// all of N when 32 does not divide it. A static M under 16 is left to the
+/// generic lowering (a single-tile loop would fold away).
+void panelCalls(ModuleOp module, const Claimed &claimed,
+                SmallVectorImpl<ScheduleCall> &calls) {
+  module.walk([&](linalg::GenericOp op) {
+    if (claimed.contains(op) || !op->hasAttr(contract::kMatmulMarker) || op.getNumLoops() != 3)
+      return;
+    auto iters = op.getIteratorTypesArray();
+    if (iters[0] != utils::IteratorType::parallel || iters[1] != utils::IteratorType::reduction ||
+        iters[2] != utils::IteratorType::parallel)
+      return;
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    int64_t m = ranges[0], k = ranges[1], n = ranges[2];
+    if (ShapedType::isDynamic(k) || ShapedType::isDynamic(n) || k <= 1024 || n < 256)
+      return;
+    bool ragged = ShapedType::isDynamic(m) || (m >= 16 && m % 8 != 0);
+    if (!ragged && m < 16)
+      return;
+    int64_t chunk = n;
+    if (n % 32 == 0)
+      for (int64_t c = 32; c <= n / 2; c += 32)
+        if (n % c == 0 && c >= std::max<int64_t>(64, n / 8)) {
+          chunk = c;
+          break;
+        }
+    calls.push_back({{op}, ragged ? "schedule_panels_ragged" : "schedule_panels", {784, chunk}});
+  });
+}
+
+/// The rows of the outermost dimension that each parallel chunk of a large
+/// elementwise op takes (0: too small to be worth a parallel region). Chunks
+/// of at least 32K elements, at most 64 of them; a 1-D op's chunks are whole
+/// tiles of `tile` elements.
+int64_t parallelRows(linalg::GenericOp op, int64_t tile) {
+  constexpr int64_t kMinChunk = 32 * 1024, kMaxChunks = 64;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (llvm::any_of(ranges, ShapedType::isDynamic))
+    return 0;
+  int64_t elements = 1;
+  for (int64_t r : ranges)
+    elements *= r;
+  int64_t chunks = std::min(kMaxChunks, elements / kMinChunk);
+  if (chunks < 2 || ranges[0] < 2)
+    return 0;
+  int64_t rows = llvm::divideCeil(ranges[0], chunks);
+  if (ranges.size() == 1 && tile > 0)
+    rows = llvm::alignTo(rows, tile);
+  return rows < ranges[0] ? rows : 0;
+}
+
 /// Elementwise ops, and reductions over all but the innermost dimension
 /// (bias gradients), that the schedule vectorizes along their innermost
 /// dimension (@schedule_elementwise_<rank>, or just @vectorize for a static
@@ -264,10 +320,16 @@ void elementwiseCalls(ModuleOp module, const Claimed &claimed,
     static constexpr StringLiteral kByRank[] = {
         "schedule_elementwise_1", "schedule_elementwise_2",
         "schedule_elementwise_3", "schedule_elementwise_4"};
-    if (n == 1 && inner <= 64)
+    static constexpr StringLiteral kParallelByRank[] = {
+        "schedule_elementwise_par_1", "schedule_elementwise_par_2",
+        "schedule_elementwise_par_3", "schedule_elementwise_par_4"};
+    int64_t tile = inner <= 64 ? 0 : 64;
+    if (int64_t rows = parallelRows(op, tile))
+      calls.push_back({{op}, kParallelByRank[n - 1], {tile, rows}});
+    else if (n == 1 && inner <= 64)
       calls.push_back({{op}, "vectorize", {}});
     else
-      calls.push_back({{op}, kByRank[n - 1], {inner <= 64 ? 0 : 64}});
+      calls.push_back({{op}, kByRank[n - 1], {tile}});
   });
 }
 
@@ -385,6 +447,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
       blockCalls(module, claimed, calls, last);
     convCalls(module, claimed, calls);
     filterGradCalls(module, claimed, calls);
+    panelCalls(module, claimed, calls);
     elementwiseCalls(module, claimed, calls);
     markRaggedRows(module);
     calls.append(last);

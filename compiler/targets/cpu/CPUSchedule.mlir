@@ -12,7 +12,8 @@
 //     from zero registers and write C once). Rows left over (a symbolic
 //     batch) become 1x32 tiles, after k blocks of 256 when K is symbolic.
 //     When B is large (K > 1024 and N >= 256: the 3136x1024 fully connected
-//     layer, 12.8 MB), k is blocked by 784, then B is walked in 32-column
+//     layer, 12.8 MB), k is blocked by 784, then the columns are shared
+//     among the threads in chunks (an scf.forall), each walked in 32-column
 //     panels with every row tile of the block inside a panel, and the rows
 //     left over are tiles of 4, 2 and 1 rows. The panel loop is marked
 //     `dlc.panel_loop`: after bufferization, dl-prefetch-panels makes each
@@ -76,21 +77,6 @@ module attributes {transform.with_named_sequence} {
     transform.yield %op : !transform.any_op
   }
 
-  // (m, k, n) with a large B: K > 1024 and N >= 256, both static.
-  transform.named_sequence @match_mkn_bigb(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
-    %x = transform.include @match_mkn failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
-    transform.match.structured %op : !transform.any_op {
-    ^bb0(%s: !transform.any_op):
-      %k = transform.match.structured.dim %s[1] : (!transform.any_op) -> !transform.param<i64>
-      %n = transform.match.structured.dim %s[2] : (!transform.any_op) -> !transform.param<i64>
-      %kmin = transform.param.constant 1024 : i64 -> !transform.param<i64>
-      %nmin = transform.param.constant 256 : i64 -> !transform.param<i64>
-      transform.match.param.cmpi gt %k, %kmin : !transform.param<i64>
-      transform.match.param.cmpi ge %n, %nmin : !transform.param<i64>
-    }
-    transform.yield %op : !transform.any_op
-  }
-
   // (m, k, n) with a symbolic K: weight and filter gradients, whose K is the
   // batch (times the output pixels).
   transform.named_sequence @match_mkn_dynk(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
@@ -117,12 +103,6 @@ module attributes {transform.with_named_sequence} {
 
   transform.named_sequence @match_mkn_static(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
     %x = transform.include @match_mkn failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
-    %y = transform.include @match_m16 failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
-    transform.yield %op : !transform.any_op
-  }
-
-  transform.named_sequence @match_mkn_bigb_static(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
-    %x = transform.include @match_mkn_bigb failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
     %y = transform.include @match_m16 failures(propagate) (%op) : (!transform.any_op) -> !transform.any_op
     transform.yield %op : !transform.any_op
   }
@@ -369,27 +349,29 @@ module attributes {transform.with_named_sequence} {
   }
 
 
-  // A large B: k in blocks of %kc, then 32-column panels of B, then the row
-  // tiles: the panel (%kc x 32) is read from memory once, by the first row
-  // tile, and from cache by the others. The panel loop is marked for
-  // dl-prefetch-panels.
-  transform.named_sequence @panel_tiles(%op: !transform.any_op {transform.consumed}, %kc: !transform.param<i64> {transform.readonly}) -> (!transform.any_op, !transform.any_op) {
+  // A large B: k in blocks of %kc, then chunks of %nc columns (a divisor of
+  // N that dl-cpu-schedule picks) as an scf.forall, so the runtime's threads
+  // share them, then 32-column panels of B, then the row tiles: the panel
+  // (%kc x 32) is read from memory once, by the first row tile, and from
+  // cache by the others. The panel loop is marked for dl-prefetch-panels.
+  transform.named_sequence @panel_tiles(%op: !transform.any_op {transform.consumed}, %kc: !transform.param<i64> {transform.readonly}, %nc: !transform.param<i64> {transform.readonly}) -> (!transform.any_op, !transform.any_op) {
     %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
     %ik, %lk = transform.structured.tile_using_for %i tile_sizes [0, 0, %kc] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
-    %t, %ln, %lm = transform.structured.tile_using_for %ik tile_sizes [8, 32, 0] interchange = [1, 0, 2] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+    %in, %lc = transform.structured.tile_using_forall %ik tile_sizes [0, %nc, 0] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+    %t, %ln, %lm = transform.structured.tile_using_for %in tile_sizes [8, 32, 0] interchange = [1, 0, 2] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
     transform.annotate %ln "dlc.panel_loop" : !transform.any_op
     transform.yield %lk, %lm : !transform.any_op, !transform.any_op
   }
 
-  transform.named_sequence @schedule_panels(%op: !transform.any_op {transform.consumed}, %kc: !transform.param<i64> {transform.readonly}) {
-    %lk, %lm = transform.include @panel_tiles failures(propagate) (%op, %kc) : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+  transform.named_sequence @schedule_panels(%op: !transform.any_op {transform.consumed}, %kc: !transform.param<i64> {transform.readonly}, %nc: !transform.param<i64> {transform.readonly}) {
+    %lk, %lm = transform.include @panel_tiles failures(propagate) (%op, %kc, %nc) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
     transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
     transform.include @vectorize_tiles failures(propagate) (%lk) : (!transform.any_op) -> ()
     transform.yield
   }
 
-  transform.named_sequence @schedule_panels_ragged(%op: !transform.any_op {transform.consumed}, %kc: !transform.param<i64> {transform.readonly}) {
-    %lk, %lm = transform.include @panel_tiles failures(propagate) (%op, %kc) : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+  transform.named_sequence @schedule_panels_ragged(%op: !transform.any_op {transform.consumed}, %kc: !transform.param<i64> {transform.readonly}, %nc: !transform.param<i64> {transform.readonly}) {
+    %lk, %lm = transform.include @panel_tiles failures(propagate) (%op, %kc, %nc) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
     transform.include @peel_rows_halving failures(propagate) (%lm) : (!transform.any_op) -> ()
     transform.include @k_by_one failures(propagate) (%lk) : (!transform.any_op) -> ()
     transform.include @vectorize_tiles failures(propagate) (%lk) : (!transform.any_op) -> ()
@@ -406,11 +388,13 @@ module attributes {transform.with_named_sequence} {
   }
 
   transform.named_sequence @dot_tiles(%op: !transform.any_op {transform.consumed}) -> (!transform.any_op, !transform.any_op) {
-    %t, %ln, %lm = transform.structured.tile_using_for %op tile_sizes [4, 4, 0] interchange = [1, 0, 2] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+    %c, %ln = transform.structured.tile_using_forall %op tile_sizes [0, 4, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %t, %lm = transform.structured.tile_using_for %c tile_sizes [4, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
     transform.yield %ln, %lm : !transform.any_op, !transform.any_op
   }
 
-  // 4x4 tiles, n outside m: four rows of B stay in L1 for all of A.
+  // 4x4 tiles, n outside m: four rows of B stay in L1 for all of A. The
+  // columns are an scf.forall (the runtime's threads share them).
   transform.named_sequence @schedule_mnk(%op: !transform.any_op {transform.consumed}) {
     %ln, %lm = transform.include @dot_tiles failures(propagate) (%op) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
     %g = transform.structured.match ops{["linalg.generic"]} attributes{dlc.matmul} in %lm : (!transform.any_op) -> !transform.any_op
@@ -474,6 +458,31 @@ module attributes {transform.with_named_sequence} {
   transform.named_sequence @schedule_elementwise_4(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}) {
     %t, %l0, %l1, %l2, %l3 = transform.structured.tile_using_for %op tile_sizes [1, 1, 1, %inner] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
     transform.include @vectorize_tiles failures(propagate) (%l0) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
+  // Large elementwise ops (an optimizer's update of a 3136x1024 weight
+  // streams 90 MB): chunks of %rows of the outermost dimension are an
+  // scf.forall, so they run on the runtime's threads; each chunk is tiled as
+  // above.
+  transform.named_sequence @schedule_elementwise_par_1(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}, %rows: !transform.param<i64> {transform.readonly}) {
+    %c, %f = transform.structured.tile_using_forall %op tile_sizes [%rows] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+    transform.include @schedule_elementwise_1 failures(propagate) (%c, %inner) : (!transform.any_op, !transform.param<i64>) -> ()
+    transform.yield
+  }
+  transform.named_sequence @schedule_elementwise_par_2(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}, %rows: !transform.param<i64> {transform.readonly}) {
+    %c, %f = transform.structured.tile_using_forall %op tile_sizes [%rows, 0] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+    transform.include @schedule_elementwise_2 failures(propagate) (%c, %inner) : (!transform.any_op, !transform.param<i64>) -> ()
+    transform.yield
+  }
+  transform.named_sequence @schedule_elementwise_par_3(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}, %rows: !transform.param<i64> {transform.readonly}) {
+    %c, %f = transform.structured.tile_using_forall %op tile_sizes [%rows, 0, 0] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+    transform.include @schedule_elementwise_3 failures(propagate) (%c, %inner) : (!transform.any_op, !transform.param<i64>) -> ()
+    transform.yield
+  }
+  transform.named_sequence @schedule_elementwise_par_4(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}, %rows: !transform.param<i64> {transform.readonly}) {
+    %c, %f = transform.structured.tile_using_forall %op tile_sizes [%rows, 0, 0, 0] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+    transform.include @schedule_elementwise_4 failures(propagate) (%c, %inner) : (!transform.any_op, !transform.param<i64>) -> ()
     transform.yield
   }
 
@@ -668,7 +677,6 @@ module attributes {transform.with_named_sequence} {
   // @schedule_elementwise_<rank> and @vectorize on each of them with those
   // sizes as parameters, before this sequence runs.)
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
-    %p784 = transform.param.constant 784 : i64 -> !transform.param<i64>
     %p256 = transform.param.constant 256 : i64 -> !transform.param<i64>
     %rg1 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.ragged_m} in %root : (!transform.any_op) -> !transform.any_op
     %mnkd = transform.collect_matching @match_mnk in %rg1 : (!transform.any_op) -> !transform.any_op
@@ -680,17 +688,6 @@ module attributes {transform.with_named_sequence} {
     transform.foreach %mnk : !transform.any_op {
     ^bb0(%x: !transform.any_op):
       transform.include @schedule_mnk failures(propagate) (%x) : (!transform.any_op) -> ()
-    }
-    %rg2 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.ragged_m} in %root : (!transform.any_op) -> !transform.any_op
-    %bigbd = transform.collect_matching @match_mkn_bigb in %rg2 : (!transform.any_op) -> !transform.any_op
-    transform.foreach %bigbd : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_panels_ragged failures(propagate) (%x, %p784) : (!transform.any_op, !transform.param<i64>) -> ()
-    }
-    %bigb = transform.collect_matching @match_mkn_bigb_static in %root : (!transform.any_op) -> !transform.any_op
-    transform.foreach %bigb : !transform.any_op {
-    ^bb0(%x: !transform.any_op):
-      transform.include @schedule_panels failures(propagate) (%x, %p784) : (!transform.any_op, !transform.param<i64>) -> ()
     }
     %rg4 = transform.structured.match ops{["linalg.generic"]} attributes{dlc.ragged_m} in %root : (!transform.any_op) -> !transform.any_op
     %dkr = transform.collect_matching @match_mkn_dynk in %rg4 : (!transform.any_op) -> !transform.any_op

@@ -357,7 +357,7 @@ public:
     // Parallel loops become OpenMP regions (each iteration's stack buffers
     // in an alloca scope); memrefs are lowered before scf.for becomes
     // branches, which the alloca scopes need.
-    mlir::dlc::addPassPipeline(pm, "convert-scf-to-openmp,convert-vector-to-scf{full-unroll=true},"
+    mlir::dlc::addPassPipeline(pm, "convert-scf-to-openmp,dl-omp-nowait,convert-vector-to-scf{full-unroll=true},"
                         "expand-strided-metadata,lower-affine,"
                         "finalize-memref-to-llvm{use-aligned-alloc=1},convert-scf-to-cf,"
                         "convert-math-to-llvm,convert-math-to-libm,convert-vector-to-llvm,"

@@ -98,4 +98,19 @@ def PrefetchPanelsPass : Pass<"dl-prefetch-panels", "ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def OmpNoWaitPass : Pass<"dl-omp-nowait", "ModuleOp"> {
+  let summary = "drop the barrier after a parallel region's only workshare loop";
+  let description = [{
+    `convert-scf-to-openmp` makes every parallel loop an `omp.parallel`
+    region holding one `omp.wsloop`, whose implicit barrier at its end waits
+    for the whole team; the end of the region waits for it again. This pass
+    marks such a loop `nowait` when it is the last op of its region, so the
+    region's end is the only wait. That also lets the runtime's thread pool
+    run the share of a thread that has not started yet (a core taken by
+    another process) on the thread that finished first: a share never
+    waits in a barrier for another (runtime/Parallel.cpp).
+  }];
+  let dependentDialects = ["::mlir::omp::OpenMPDialect"];
+}
+
 #endif // DLC_TARGETS_CPU_PASSES_TD
