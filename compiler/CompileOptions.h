@@ -38,6 +38,9 @@
   X(bool, dataParallel, false,                                                 \
     "also compile the entry points grad and apply of data-parallel training "  \
     "into AOT modules (mpirun dlc-rt MODEL.so train)")                         \
+  X(bool, checkNumerics, false,                                                \
+    "make every entry point say which op first yielded a NaN or an infinity " \
+    "(dl-check-numerics); the runtime stops there with the op's line")       \
   X(bool, strictSchedule, false,                                               \
     "fail to compile when the schedule cannot handle the module, instead of "  \
     "compiling it unscheduled (same results, slower); the tests use it to "    \

@@ -387,6 +387,24 @@ runtime::EntrySpec describeEntry(ModuleOp module, StringRef name) {
     v.shape = shapeOf(f.getResultTypes()[i]);
     e.results.push_back(std::move(v));
   }
+  if (auto checks = f->getAttrOfType<ArrayAttr>(contract::kNumericsChecksAttr)) {
+    for (auto c : checks.getAsRange<DictionaryAttr>()) {
+      runtime::NumericsCheck check;
+      check.op = c.getAs<StringAttr>("op").str();
+      Location loc = cast<LocationAttr>(c.get("loc"));
+      // Ops the passes built carry the name of what built them around the
+      // model op's loc (DeriveGradients: "grad"; BuildTrainStep:
+      // "optimizer", "grad_norm").
+      if (auto named = dyn_cast<NameLoc>(loc)) {
+        StringRef part = named.getName().getValue();
+        check.part = part == "grad"        ? "gradient"
+                     : part == "grad_norm" ? "gradient norm"
+                                           : part.str();
+      }
+      check.loc = sourceLoc(loc);
+      e.checks.push_back(std::move(check));
+    }
+  }
   return e;
 }
 

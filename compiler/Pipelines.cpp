@@ -33,7 +33,7 @@ void dlc::buildFusedPipeline(mlir::OpPassManager &pm, const CompileOptions &opti
                             : "dl-fuse-conv-relu-pool");
 }
 
-void dlc::buildEntryPipeline(mlir::OpPassManager &pm, const CompileOptions &,
+void dlc::buildEntryPipeline(mlir::OpPassManager &pm, const CompileOptions &options,
                              const EntryRequest &request) {
   auto wants = [&](llvm::StringRef name) {
     return llvm::is_contained(request.entries, name);
@@ -54,6 +54,9 @@ void dlc::buildEntryPipeline(mlir::OpPassManager &pm, const CompileOptions &,
   }
   addPassPipeline(pm, "canonicalize,cse,dl-export-entries{entries=" +
                           llvm::join(request.entries, ",") + "}");
+  // After canonicalize and cse: the checks watch the ops that will run.
+  if (options.checkNumerics)
+    addPassPipeline(pm, "dl-check-numerics");
 }
 
 void dlc::buildLinalgPipeline(mlir::OpPassManager &pm, const CompileOptions &) {

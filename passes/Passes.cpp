@@ -1,6 +1,7 @@
 //===- Passes.cpp - dlc pass registration -----------------------------------===//
 //
-// The single registration point for dlc passes, used by dlc and dlc-opt.
+// The single registration point for dlc passes, used by dlc and dlc-opt, and
+// the builders several passes share.
 //
 //===----------------------------------------------------------------------===//
 
@@ -9,6 +10,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
+#include <numeric>
+
 namespace mlir::dlc {
 namespace {
 #define GEN_PASS_REGISTRATION
@@ -16,6 +19,19 @@ namespace {
 } // namespace
 
 void registerDLCPasses() { registerDLCGenPasses(); }
+
+Value buildSumAll(OpBuilder &b, Location loc, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  if (type.getRank() == 0)
+    return x;
+  Value v = x;
+  if (type.getRank() > 1) {
+    SmallVector<int64_t> leading(type.getRank() - 1);
+    std::iota(leading.begin(), leading.end(), 0);
+    v = dl::SumOp::create(b, loc, v, leading, false);
+  }
+  return dl::SumOp::create(b, loc, v, ArrayRef<int64_t>{0}, false);
+}
 
 void addPassPipeline(OpPassManager &pm, StringRef text) {
   // The pipelines are fixed strings of registered passes: failing to parse

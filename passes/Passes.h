@@ -46,6 +46,12 @@ func::FuncOp cloneGraph(func::FuncOp graph, StringRef name);
 /// training ops. Emits an error and returns null when there is no `@graph`.
 func::FuncOp buildEval(ModuleOp module);
 
+/// The sum of every element of the f32 tensor `x`, a scalar: over every axis
+/// but the last first (a vector of partial sums, whose loop the CPU schedule
+/// tiles and vectorizes), then over that vector. One sum over every element
+/// at once is a serial chain of adds.
+Value buildSumAll(OpBuilder &b, Location loc, Value x);
+
 /// Appends a textual pipeline of registered passes to `pm` (a bug in dlc if
 /// it does not parse). The text is what `dlc-opt` accepts, so a pipeline
 /// can be replayed by hand.

@@ -36,6 +36,29 @@ def BuildEvalPass : Pass<"dl-build-eval", "ModuleOp"> {
   let dependentDialects = ["::mlir::dl::DLDialect"];
 }
 
+def CheckNumericsPass : Pass<"dl-check-numerics", "ModuleOp"> {
+  let summary = "find the first op of each entry point that yields a NaN or an infinity";
+  let description = [{
+    TensorFlow's `tf.debugging.enable_check_numerics` for compiled entry
+    points (`--check-numerics`). In every function, each param and input
+    argument and each result of type f32 of every op but constants and the
+    gradient norm's (forward, gradient and optimizer alike) is checked, in
+    program order: the sum of
+    `x * 0` over its elements is NaN exactly when an element is NaN or
+    infinite. The function gets one more result, `tensor<f32>` with
+    `dl.role = "numerics"`: the 1-based number of the first check that
+    failed, or the number of checks plus one when none did. The function
+    attribute `dlc.numerics_checks` lists what each check watches
+    (`{op = "dl.log", loc = ...}`; an argument's op is `input` or `param`,
+    its loc the declaration's), for the runtime to name the op and its line.
+
+    The first failing check in program order is an op whose operands were
+    all finite (or an argument that was not): the op that made the first
+    non-finite value.
+  }];
+  let dependentDialects = ["::mlir::dl::DLDialect"];
+}
+
 def PlacePass : Pass<"dl-place", "ModuleOp"> {
   let summary = "check where each op is pinned against the device the step runs on";
   let description = [{

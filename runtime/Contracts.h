@@ -52,6 +52,12 @@ inline constexpr char kRoleAttr[] = "dl.role";
 /// MLIRGen, DeriveGradients and BuildTrainStep; read by BuildTrainStep and
 /// Compiler.cpp.
 inline constexpr char kNameAttr[] = "dl.name";
+/// Function attribute of an entry point built with --check-numerics: what
+/// each check of its `numerics` result watches, in order (an array of
+/// dictionaries {op = "dl.log", loc = LOCATION}). Written by CheckNumerics;
+/// read by Compiler.cpp (the entry's checks in the model spec). Not a dl
+/// attribute: the dl dialect verifies those.
+inline constexpr char kNumericsChecksAttr[] = "dlc.numerics_checks";
 /// Operation attribute: the device a `device NAME { ... }` block pinned the
 /// op to ("cpu", "cuda:N"); dl-place checks it against the run's device.
 inline constexpr char kDeviceAttr[] = "dl.device";
@@ -124,9 +130,23 @@ inline constexpr char kRoleGradArg[] = "grad";
 /// Compiler.cpp; read by the Trainer.
 inline constexpr char kRoleBatchOffset[] = "batch_offset";
 
+/// The global norm of a step's gradients (sqrt of the sum of the squares of
+/// every trained param's gradient, before the update), a result of
+/// @train_step and @apply. Written by BuildTrainStep; read by the Trainer,
+/// which logs it.
+inline constexpr char kRoleGradNorm[] = "grad_norm";
+
+/// With --check-numerics, the last result of every entry point: the 1-based
+/// index in the entry's checks (kNumericsChecksAttr) of the first checked
+/// value that held a NaN or an infinity, or one past the last check when
+/// none did (an f32 scalar). Written by CheckNumerics; read by the
+/// Executable, which turns it into an error at the op's line.
+inline constexpr char kRoleNumerics[] = "numerics";
+
 /// The values `dl.role` may take on a function result.
 inline constexpr const char *kResultRoles[] = {
-    kRoleLoss, kRoleMetric, kRoleOutput, kRoleGrad, kRoleParam, kRoleState};
+    kRoleLoss, kRoleMetric, kRoleOutput, kRoleGrad, kRoleParam, kRoleState,
+    kRoleGradNorm, kRoleNumerics};
 
 //===----------------------------------------------------------------------===//
 // Entry points and symbols
@@ -234,6 +254,10 @@ inline constexpr char kFrozen[] = "frozen";
 /// An entry's results and a value's role.
 inline constexpr char kResults[] = "results";
 inline constexpr char kRole[] = "role";
+/// An entry's numerics checks (--check-numerics): each one's op, part of
+/// the step and loc.
+inline constexpr char kChecks[] = "checks";
+inline constexpr char kPart[] = "part";
 } // namespace modelspec
 
 } // namespace dlc::contract

@@ -326,5 +326,27 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
     release(p);
   if (!failed.ok())
     return failed;
+  if (Status s = checkNumerics(*entry, results); !s.ok())
+    return s;
   return results;
+}
+
+Status Executable::checkNumerics(const EntrySpec &entry,
+                                 const std::vector<Tensor> &results) const {
+  for (size_t i = 0; i < entry.results.size(); ++i) {
+    if (entry.results[i].role != contract::kRoleNumerics)
+      continue;
+    // The 1-based number of the first failed check; one past the last when
+    // every value was finite.
+    double first = results[i].data<float>()[0];
+    if (!(first >= 1 && first <= static_cast<double>(entry.checks.size())))
+      return Status::success();
+    const NumericsCheck &c = entry.checks[static_cast<size_t>(first) - 1];
+    std::string what = c.part.empty()         ? c.op
+                       : c.part == "gradient" ? c.op + " in the gradient of this line"
+                                              : c.op + " of the " + c.part;
+    return errorAt(c.loc, "check-numerics: ", what,
+                   " produced a NaN or an infinity (in ", entry.name, ")");
+  }
+  return Status::success();
 }

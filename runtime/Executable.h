@@ -63,6 +63,11 @@ public:
                                      const std::vector<ArgValue> &args) const;
 
 private:
+  /// With --check-numerics: an error at the line of the first op whose
+  /// result held a NaN or an infinity, when `results` (of `entry`) say one
+  /// did.
+  Status checkNumerics(const EntrySpec &entry, const std::vector<Tensor> &results) const;
+
   ModelSpec spec_;
   std::map<std::string, PackedFunction> functions_;
   std::shared_ptr<void> keepAlive_;

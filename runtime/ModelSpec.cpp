@@ -150,6 +150,8 @@ std::string ModelSpec::toJSON() const {
       ej[kArgs].push_back(valueJSON(v));
     for (const ValueSpec &v : e.results)
       ej[kResults].push_back(valueJSON(v));
+    for (const NumericsCheck &c : e.checks)
+      ej[kChecks].push_back({{kOp, c.op}, {kPart, c.part}, {kLoc, locJSON(c.loc)}});
     j[kEntries].push_back(ej);
   }
   for (const GraphNode &n : graph)
@@ -214,6 +216,8 @@ StatusOr<ModelSpec> ModelSpec::fromJSON(const std::string &text) {
         es.args.push_back(valueFrom(v));
       for (const json &v : e.at(kResults))
         es.results.push_back(valueFrom(v));
+      for (const json &c : e.value(kChecks, json::array()))
+        es.checks.push_back(NumericsCheck{c.at(kOp), c.at(kPart), locFrom(c.at(kLoc))});
       s.entries.push_back(std::move(es));
     }
     for (const json &n : j.value(kGraph, json::array()))

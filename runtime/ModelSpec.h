@@ -123,10 +123,23 @@ struct GraphNode {
   SourceLoc loc;
 };
 
+/// What one check of an entry's `numerics` result watches (--check-numerics):
+/// an op's results ("dl.log"), or an argument ("input x", "param W").
+struct NumericsCheck {
+  std::string op;
+  /// Which part of the step the op belongs to: "" (the model's own ops),
+  /// "gradient" (the gradient of the op at `loc`), "optimizer",
+  /// "gradient norm".
+  std::string part;
+  SourceLoc loc;
+};
+
 /// A compiled function, callable as `void dlc_<name>(void **args)`.
 struct EntrySpec {
   std::string name;
   std::vector<ValueSpec> args, results;
+  /// With --check-numerics: the checks of its `numerics` result, in order.
+  std::vector<NumericsCheck> checks;
 };
 
 struct ModelSpec {

@@ -32,6 +32,10 @@ std::string dirName(const std::string &path) {
 
 bool isAbsolute(const std::string &p) { return !p.empty() && p[0] == '/'; }
 
+bool isLossOrMetric(const ValueSpec &v) {
+  return v.role == contract::kRoleLoss || v.role == contract::kRoleMetric;
+}
+
 double scalarOf(const Tensor &t) {
   return t.dtype() == DType::F32 ? t.data<float>()[0] : t.data<int32_t>()[0];
 }
@@ -412,7 +416,7 @@ StatusOr<SetResult> Trainer::evaluate(const std::string &set) {
       if (!out.ok())
         return out.status();
       for (size_t i = 0; i < out->size(); ++i)
-        if (entry->results[i].role != contract::kRoleOutput)
+        if (isLossOrMetric(entry->results[i]))
           sums[i] += scalarOf((*out)[i]) * iter->rows();
       sums.back() += iter->rows();
       // This process's share (all of the set without MPI).
@@ -424,7 +428,7 @@ StatusOr<SetResult> Trainer::evaluate(const std::string &set) {
     return s;
   result.examples = static_cast<int64_t>(sums.back());
   for (size_t i = 0; i < entry->results.size(); ++i)
-    if (entry->results[i].role != contract::kRoleOutput)
+    if (isLossOrMetric(entry->results[i]))
       result.values.emplace_back(entry->results[i].name,
                                  sums[i] / std::max<int64_t>(result.examples, 1));
   return result;
@@ -526,7 +530,7 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
           exe_->call(contract::kTrainStepEntry,
                      argsFor(*entry, iter->batch(), &stepTensor, stepSeed));
       if (!out.ok())
-        return out.status();
+        return atStep(out.status());
       absorb(*entry, *out, progress);
     }
     double stepSeconds = secondsSince(t0);
@@ -581,6 +585,8 @@ Trainer::train(const std::function<void(const Progress &)> &onLog,
         // and adam alike).
         values.emplace_back("learning_rate", train.optimizerArgs.at(0));
         values.emplace_back("examples_per_s", progress.examplesPerSecond);
+        if (progress.gradNorm)
+          values.emplace_back(contract::kRoleGradNorm, *progress.gradNorm);
         if (Status s = log_->scalars("train", step_, values); !s.ok())
           return s;
         if (Status s = log_->params(step_, params_); !s.ok())
@@ -634,6 +640,8 @@ void Trainer::absorb(const EntrySpec &entry, std::vector<Tensor> &out,
       progress.loss = scalarOf(value);
     else if (r.role == contract::kRoleMetric)
       progress.metrics.emplace_back(r.name, scalarOf(value));
+    else if (r.role == contract::kRoleGradNorm)
+      progress.gradNorm = scalarOf(value);
   }
 }
 
@@ -655,7 +663,7 @@ Status Trainer::dataParallelStep(const std::vector<Tensor> &batch,
   auto out = exe_->call(contract::kGradEntry,
                         argsFor(gradEntry, shard, nullptr, seed, nullptr, begin));
   if (!out.ok())
-    return out.status();
+    return atStep(out.status());
 
   // One buffer: every gradient, then the loss and the metrics, each scaled
   // by this shard's share of the batch, so the sum over ranks is the mean
@@ -710,9 +718,19 @@ Status Trainer::dataParallelStep(const std::vector<Tensor> &batch,
   auto applied = exe_->call(contract::kApplyEntry,
                             argsFor(applyEntry, {}, &stepTensor, 0, &grads));
   if (!applied.ok())
-    return applied.status();
+    return atStep(applied.status());
   absorb(applyEntry, *applied, progress);
   return Status::success();
+}
+
+Status Trainer::atStep(const Status &s) const {
+  // --check-numerics names the op; the note says when.
+  bool checked = false;
+  for (const EntrySpec &e : spec_.entries)
+    checked |= !e.checks.empty();
+  if (!checked)
+    return s;
+  return Status::error(s.message() + "\nnote: at training step " + std::to_string(step_));
 }
 
 Status Trainer::logSet(const SetResult &r) {

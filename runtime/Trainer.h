@@ -80,6 +80,10 @@ struct Progress {
   double examplesPerSecond = 0, etaSeconds = 0;
   bool logged = false;
   int64_t averaged = 1;
+  /// The global norm of this step's gradients (`tf.linalg.global_norm`,
+  /// before the update; of the summed gradients when data parallel): the
+  /// step's own, never averaged. Absent when the module does not return it.
+  std::optional<double> gradNorm;
 };
 
 struct TrainResult {
@@ -174,6 +178,9 @@ private:
   /// The allreduce buffer of the gradients, kept between steps.
   std::vector<float> bucket_;
 
+  /// A failed call of the current step's entry points: with
+  /// --check-numerics, `s` with a note naming the step.
+  Status atStep(const Status &s) const;
   /// Logs a set's values at the current step when --logdir is given.
   Status logSet(const SetResult &r);
   StatusOr<Tensor> loadSource(const DataSourceSpec &source, const InputSpec &input);

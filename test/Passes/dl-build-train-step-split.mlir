@@ -47,12 +47,16 @@ module @cnn_frozen {
 // gradients, their state and the step; the new params and state.
 // CHECK-LABEL: func.func @apply(
 // CHECK-SAME: %[[W2:[^:]+]]: tensor<64x10xf32> {dl.param = @W2}, %{{[^:]+}}: tensor<10xf32> {dl.param = @b2}, %[[G:[^:]+]]: tensor<64x10xf32> {dl.grad = "W2"}, %{{[^:]+}}: tensor<10xf32> {dl.grad = "b2"}, %[[D:[^:]+]]: tensor<64x10xf32> {dl.state = "opt.W2.d"}, %{{[^:]+}}: tensor<10xf32> {dl.state = "opt.b2.d"}, %{{[^:]+}}: tensor<f32> {dl.step})
-// CHECK-SAME: -> (tensor<64x10xf32> {dl.name = "W2", dl.role = "param"}, tensor<10xf32> {dl.name = "b2", dl.role = "param"}, tensor<64x10xf32> {dl.name = "opt.W2.d", dl.role = "state"}, tensor<10xf32> {dl.name = "opt.b2.d", dl.role = "state"})
+// CHECK-SAME: -> (tensor<64x10xf32> {dl.name = "W2", dl.role = "param"}, tensor<10xf32> {dl.name = "b2", dl.role = "param"}, tensor<64x10xf32> {dl.name = "opt.W2.d", dl.role = "state"}, tensor<10xf32> {dl.name = "opt.b2.d", dl.role = "state"}, tensor<f32> {dl.name = "grad_norm", dl.role = "grad_norm"})
 // CHECK-NOT: dl.dropout
 // CHECK: %[[SCALED:.+]] = dl.mul %{{.+}}, %[[G]]
 // CHECK: %[[DECAYED:.+]] = dl.mul %{{.+}}, %[[D]]
 // CHECK: %[[NEWD:.+]] = dl.add %[[SCALED]], %[[DECAYED]]
 // CHECK: dl.add %[[W2]], %[[NEWD]]
+// The global norm of the summed gradients.
+// CHECK: dl.square %[[G]]
+// CHECK: dl.sqrt
+// CHECK: return
 
 // Lowered, the dropout's element index is its row-major index in the shard
 // plus offset * 64 (the elements of a row).

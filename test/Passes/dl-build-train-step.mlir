@@ -37,14 +37,19 @@ module @sgd {
 // CHECK-SAME: %[[B:[^:]+]]: tensor<1xf32> {dl.param = @b}
 // CHECK-SAME: %[[STEP:[^:]+]]: tensor<f32> {dl.step}
 // CHECK-SAME: %[[SEED:[^:]+]]: tensor<i64> {dl.seed})
-// CHECK-SAME: -> (tensor<1xf32> {dl.name = "W", dl.role = "param"}, tensor<1xf32> {dl.name = "b", dl.role = "param"}, tensor<f32> {dl.name = "loss", dl.role = "loss"})
+// CHECK-SAME: -> (tensor<1xf32> {dl.name = "W", dl.role = "param"}, tensor<1xf32> {dl.name = "b", dl.role = "param"}, tensor<f32> {dl.name = "loss", dl.role = "loss"}, tensor<f32> {dl.name = "grad_norm", dl.role = "grad_norm"})
 // CHECK: %[[LOSS:.+]] = dl.mse
 // CHECK: %[[LR:.+]] = dl.constant dense<5.000000e-01> : tensor<f32>
 // CHECK: %[[SW:.+]] = dl.mul %[[LR]], %[[GW:[^ ]+]] : (tensor<f32>, tensor<1xf32>) -> tensor<1xf32>
 // CHECK: %[[NEWW:.+]] = dl.sub %[[W]], %[[SW]] : (tensor<1xf32>, tensor<1xf32>) -> tensor<1xf32>
 // CHECK: %[[SB:.+]] = dl.mul %[[LR]], %[[GB:[^ ]+]]
 // CHECK: %[[NEWB:.+]] = dl.sub %[[B]], %[[SB]]
-// CHECK: return %[[NEWW]], %[[NEWB]], %[[LOSS]] : tensor<1xf32>, tensor<1xf32>, tensor<f32>
+// The global norm of the gradients (before the update): sqrt(l2(gW) + l2(gb)).
+// CHECK: %[[NW:.+]] = dl.l2 %[[GW]] : (tensor<1xf32>) -> tensor<f32>
+// CHECK: %[[NB:.+]] = dl.l2 %[[GB]] : (tensor<1xf32>) -> tensor<f32>
+// CHECK: %[[SQ:.+]] = dl.add %[[NW]], %[[NB]]
+// CHECK: %[[NORM:.+]] = dl.sqrt %[[SQ]]
+// CHECK: return %[[NEWW]], %[[NEWB]], %[[LOSS]], %[[NORM]] : tensor<1xf32>, tensor<1xf32>, tensor<f32>, tensor<f32>
 // CHECK-NOT: func.func @graph
 
 // KEEP-NOT: func.func @eval
@@ -77,7 +82,7 @@ module @momentum {
 // CHECK-SAME: %[[D:[^:]+]]: tensor<3x2xf32> {dl.state = "opt.W.d"}
 // CHECK-SAME: %[[STEP:[^:]+]]: tensor<f32> {dl.step}
 // CHECK-SAME: %[[SEED:[^:]+]]: tensor<i64> {dl.seed})
-// CHECK-SAME: -> (tensor<3x2xf32> {dl.name = "W", dl.role = "param"}, tensor<3x2xf32> {dl.name = "opt.W.d", dl.role = "state"}, tensor<f32> {dl.name = "loss", dl.role = "loss"})
+// CHECK-SAME: -> (tensor<3x2xf32> {dl.name = "W", dl.role = "param"}, tensor<3x2xf32> {dl.name = "opt.W.d", dl.role = "state"}, tensor<f32> {dl.name = "loss", dl.role = "loss"}, tensor<f32> {dl.name = "grad_norm", dl.role = "grad_norm"})
 // CHECK: %[[LOSS:.+]] = dl.l2
 // CHECK: %[[C:.+]] = dl.constant dense<-1.000000e-03> : tensor<f32>
 // CHECK: %[[NU:.+]] = dl.constant dense<0.899999976> : tensor<f32>
@@ -85,7 +90,13 @@ module @momentum {
 // CHECK: %[[NUD:.+]] = dl.mul %[[NU]], %[[D]] : (tensor<f32>, tensor<3x2xf32>) -> tensor<3x2xf32>
 // CHECK: %[[NEWD:.+]] = dl.add %[[CG]], %[[NUD]]
 // CHECK: %[[NEWW:.+]] = dl.add %[[W]], %[[NEWD]]
-// CHECK: return %[[NEWW]], %[[NEWD]], %[[LOSS]] : tensor<3x2xf32>, tensor<3x2xf32>, tensor<f32>
+// The frozen param's gradient is not in the norm. A matrix's squares are
+// summed over its rows, then over that vector.
+// CHECK: %[[SQW:.+]] = dl.square %[[GW]] : (tensor<3x2xf32>) -> tensor<3x2xf32>
+// CHECK-NEXT: %[[ROWS:.+]] = dl.sum %[[SQW]] {axes = array<i64: 0>} : (tensor<3x2xf32>) -> tensor<2xf32>
+// CHECK-NEXT: %[[NW:.+]] = dl.sum %[[ROWS]] {axes = array<i64: 0>} : (tensor<2xf32>) -> tensor<f32>
+// CHECK-NEXT: %[[NORM:.+]] = dl.sqrt %[[NW]]
+// CHECK-NEXT: return %[[NEWW]], %[[NEWD]], %[[LOSS]], %[[NORM]] : tensor<3x2xf32>, tensor<3x2xf32>, tensor<f32>, tensor<f32>
 
 // -----
 
@@ -126,7 +137,7 @@ module @adam {
 // CHECK-SAME: %[[V:[^:]+]]: tensor<3x4xf32> {dl.state = "opt.W.v"}
 // CHECK-SAME: %[[STEP:[^:]+]]: tensor<f32> {dl.step}
 // CHECK-SAME: %[[SEED:[^:]+]]: tensor<i64> {dl.seed})
-// CHECK-SAME: -> (tensor<3x4xf32> {dl.name = "W", dl.role = "param"}, tensor<3x4xf32> {dl.name = "opt.W.m", dl.role = "state"}, tensor<3x4xf32> {dl.name = "opt.W.v", dl.role = "state"}, tensor<f32> {dl.name = "loss", dl.role = "loss"}, tensor<f32> {dl.name = "accuracy", dl.role = "metric"})
+// CHECK-SAME: -> (tensor<3x4xf32> {dl.name = "W", dl.role = "param"}, tensor<3x4xf32> {dl.name = "opt.W.m", dl.role = "state"}, tensor<3x4xf32> {dl.name = "opt.W.v", dl.role = "state"}, tensor<f32> {dl.name = "loss", dl.role = "loss"}, tensor<f32> {dl.name = "accuracy", dl.role = "metric"}, tensor<f32> {dl.name = "grad_norm", dl.role = "grad_norm"})
 // CHECK-NOT: dl.step_seed
 // CHECK: dl.dropout %[[X]], %[[SEED]]
 // CHECK: %[[LOSS:.+]] = dl.mean
@@ -159,7 +170,11 @@ module @adam {
 // CHECK: %[[DEN:.+]] = dl.add %[[SV]], %[[EPS]]
 // CHECK: %[[UPD:.+]] = dl.div %[[STEPM]], %[[DEN]]
 // CHECK: %[[NEWW:.+]] = dl.sub %[[W]], %[[UPD]]
-// CHECK: return %[[NEWW]], %[[NEWM]], %[[NEWV]], %[[LOSS]], %[[ACC]]
+// CHECK: %[[SQG:.+]] = dl.square %[[G]]
+// CHECK-NEXT: %[[ROWS:.+]] = dl.sum %[[SQG]]
+// CHECK-NEXT: %[[NW:.+]] = dl.sum %[[ROWS]]
+// CHECK-NEXT: %[[NORM:.+]] = dl.sqrt %[[NW]]
+// CHECK-NEXT: return %[[NEWW]], %[[NEWM]], %[[NEWV]], %[[LOSS]], %[[ACC]], %[[NORM]]
 
 // -----
 
@@ -220,7 +235,7 @@ module @cnn {
 
 // CHECK-LABEL: func.func @train_step(
 // CHECK-SAME: {dl.state = "opt.W1.m"}, %{{[^:]+}}: tensor<3x3x1x4xf32> {dl.state = "opt.W1.v"}, %{{[^:]+}}: tensor<4xf32> {dl.state = "opt.b1.m"}, %{{[^:]+}}: tensor<4xf32> {dl.state = "opt.b1.v"}, %{{[^:]+}}: tensor<64x10xf32> {dl.state = "opt.W2.m"}, %{{[^:]+}}: tensor<64x10xf32> {dl.state = "opt.W2.v"}, %{{[^:]+}}: tensor<10xf32> {dl.state = "opt.b2.m"}, %{{[^:]+}}: tensor<10xf32> {dl.state = "opt.b2.v"}, %{{[^:]+}}: tensor<f32> {dl.step}, %[[SEED:[^:]+]]: tensor<i64> {dl.seed})
-// CHECK-SAME: -> (tensor<3x3x1x4xf32> {dl.name = "W1", dl.role = "param"}, tensor<4xf32> {dl.name = "b1", dl.role = "param"}, tensor<64x10xf32> {dl.name = "W2", dl.role = "param"}, tensor<10xf32> {dl.name = "b2", dl.role = "param"}, tensor<3x3x1x4xf32> {dl.name = "opt.W1.m", dl.role = "state"}, tensor<3x3x1x4xf32> {dl.name = "opt.W1.v", dl.role = "state"}, tensor<4xf32> {dl.name = "opt.b1.m", dl.role = "state"}, tensor<4xf32> {dl.name = "opt.b1.v", dl.role = "state"}, tensor<64x10xf32> {dl.name = "opt.W2.m", dl.role = "state"}, tensor<64x10xf32> {dl.name = "opt.W2.v", dl.role = "state"}, tensor<10xf32> {dl.name = "opt.b2.m", dl.role = "state"}, tensor<10xf32> {dl.name = "opt.b2.v", dl.role = "state"}, tensor<f32> {dl.name = "loss", dl.role = "loss"}, tensor<f32> {dl.name = "accuracy", dl.role = "metric"})
+// CHECK-SAME: -> (tensor<3x3x1x4xf32> {dl.name = "W1", dl.role = "param"}, tensor<4xf32> {dl.name = "b1", dl.role = "param"}, tensor<64x10xf32> {dl.name = "W2", dl.role = "param"}, tensor<10xf32> {dl.name = "b2", dl.role = "param"}, tensor<3x3x1x4xf32> {dl.name = "opt.W1.m", dl.role = "state"}, tensor<3x3x1x4xf32> {dl.name = "opt.W1.v", dl.role = "state"}, tensor<4xf32> {dl.name = "opt.b1.m", dl.role = "state"}, tensor<4xf32> {dl.name = "opt.b1.v", dl.role = "state"}, tensor<64x10xf32> {dl.name = "opt.W2.m", dl.role = "state"}, tensor<64x10xf32> {dl.name = "opt.W2.v", dl.role = "state"}, tensor<10xf32> {dl.name = "opt.b2.m", dl.role = "state"}, tensor<10xf32> {dl.name = "opt.b2.v", dl.role = "state"}, tensor<f32> {dl.name = "loss", dl.role = "loss"}, tensor<f32> {dl.name = "accuracy", dl.role = "metric"}, tensor<f32> {dl.name = "grad_norm", dl.role = "grad_norm"})
 // CHECK: dl.dropout %{{.+}}, %[[SEED]]
 // The dropout's gradient recomputes the same mask from the same seed.
 // CHECK: dl.dropout %{{.+}}, %[[SEED]]
@@ -258,7 +273,25 @@ module @cnn_frozen {
 
 // CHECK-LABEL: func.func @train_step(
 // CHECK-SAME: {dl.state = "opt.W2.d"}, %{{[^:]+}}: tensor<10xf32> {dl.state = "opt.b2.d"}, %{{[^:]+}}: tensor<f32> {dl.step}
-// CHECK-SAME: -> (tensor<64x10xf32> {dl.name = "W2", dl.role = "param"}, tensor<10xf32> {dl.name = "b2", dl.role = "param"}, tensor<64x10xf32> {dl.name = "opt.W2.d", dl.role = "state"}, tensor<10xf32> {dl.name = "opt.b2.d", dl.role = "state"}, tensor<f32> {dl.name = "loss", dl.role = "loss"})
+// CHECK-SAME: -> (tensor<64x10xf32> {dl.name = "W2", dl.role = "param"}, tensor<10xf32> {dl.name = "b2", dl.role = "param"}, tensor<64x10xf32> {dl.name = "opt.W2.d", dl.role = "state"}, tensor<10xf32> {dl.name = "opt.b2.d", dl.role = "state"}, tensor<f32> {dl.name = "loss", dl.role = "loss"}, tensor<f32> {dl.name = "grad_norm", dl.role = "grad_norm"})
 // CHECK-NOT: dl.max_pool_grad
 // CHECK-NOT: dl.conv2d_grad
 // CHECK: return
+
+// -----
+
+// Every param frozen: nothing is updated and the gradient norm is 0.
+
+module @all_frozen {
+  dl.param @W : tensor<2xf32> {init = "zeros"}
+  dl.train_config {optimizer = "sgd", optimizer_args = array<f64: 0.01>, freeze = [@W]}
+  func.func @graph(%W: tensor<2xf32> {dl.param = @W}) -> (tensor<f32> {dl.role = "loss", dl.name = "loss"}) {
+    %0 = dl.l2 %W : (tensor<2xf32>) -> tensor<f32>
+    return %0 : tensor<f32>
+  }
+}
+
+// CHECK-LABEL: func.func @train_step(
+// CHECK-SAME: -> (tensor<f32> {dl.name = "loss", dl.role = "loss"}, tensor<f32> {dl.name = "grad_norm", dl.role = "grad_norm"})
+// CHECK: %[[ZERO:.+]] = dl.constant dense<0.000000e+00> : tensor<f32>
+// CHECK-NEXT: return %{{.+}}, %[[ZERO]]

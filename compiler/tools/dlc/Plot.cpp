@@ -12,6 +12,7 @@
 #include "compiler/tools/dlc/Commands.h"
 
 #include "compiler/JIT.h"
+#include "runtime/Contracts.h"
 #include "runtime/Outputs.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -47,7 +48,8 @@ struct Series {
 /// Scalars that are not learning curves.
 bool isCurve(const std::string &key) {
   return key != "step" && key != "set" && key != "wall_time" &&
-         key != "learning_rate" && key != "examples_per_s";
+         key != "learning_rate" && key != "examples_per_s" &&
+         key != contract::kRoleGradNorm;
 }
 
 /// Reads one metrics.jsonl into `series` (appending; `run` names it).

@@ -141,6 +141,11 @@ cl::opt<bool> softPlacement("soft-placement",
                                      "the step's device, with a note, instead of failing"),
                             cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
                             cl::sub(evalCmd), cl::cat(dlcCategory));
+cl::opt<bool> checkNumerics("check-numerics",
+                            cl::desc("Stop at the first op that makes a NaN or an "
+                                     "infinity, naming it and its line (slower)"),
+                            cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
+                            cl::sub(evalCmd), cl::cat(dlcCategory));
 cl::opt<bool> noCache("no-cache", cl::desc("Do not use the compile cache"),
                       cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
                       cl::sub(evalCmd), cl::cat(dlcCategory));
@@ -186,6 +191,7 @@ int main(int argc, char **argv) {
   flags.options.timePasses = timePasses;
   flags.options.useCache = !noCache;
   flags.options.fusion = !noFusion;
+  flags.options.checkNumerics = checkNumerics;
   if (memoryLimit.getNumOccurrences()) {
     auto bytes = dlc::runtime::parseMemorySize(memoryLimit);
     if (!bytes.ok()) {

@@ -750,7 +750,7 @@ func.func @role_not_string(%x: tensor<f32>) -> (tensor<f32> {dl.role = 1}) {
 
 // -----
 
-// expected-error @+1 {{'func.func' op result 0: 'dl.role' expects one of loss, metric, output, grad, param, state, got "losses"}}
+// expected-error @+1 {{'func.func' op result 0: 'dl.role' expects one of loss, metric, output, grad, param, state, grad_norm, numerics, got "losses"}}
 func.func @role_unknown(%x: tensor<f32>) -> (tensor<f32> {dl.role = "losses"}) {
   return %x : tensor<f32>
 }
