@@ -90,6 +90,9 @@ inline constexpr char kPanelLoopMarker[] = "dlc.panel_loop";
 /// Unit attribute on a matmul whose rows do not divide into register tiles.
 /// Written and read by dl-cpu-schedule (CPUSchedule.mlir matches it).
 inline constexpr char kRaggedRowsMarker[] = "dlc.ragged_m";
+/// A kernel function of dl-outline-kernels: a loop nest of a step moved into
+/// a function of its own, shared by every nest that is the same.
+inline constexpr char kKernelMarker[] = "dlc.kernel";
 
 //===----------------------------------------------------------------------===//
 // Roles (values of `dl.role`, and of runtime::ValueSpec::role)

@@ -113,4 +113,26 @@ def OmpNoWaitPass : Pass<"dl-omp-nowait", "ModuleOp"> {
   let dependentDialects = ["::mlir::omp::OpenMPDialect"];
 }
 
+def OutlineKernelsPass : Pass<"dl-outline-kernels", "ModuleOp"> {
+  let summary = "move loop nests that a function repeats into kernel functions, one per distinct nest";
+  let description = [{
+    Every loop without results at the top level of a function (the loop
+    nest of one op, or of a fused group, after bufferization and
+    convert-linalg-to-loops) that the function has more than once (the
+    same op for op), and every other copy of it in any function, moves into
+    a private function marked
+    `dlc.kernel` (internal linkage, `noinline`) and is replaced by a call of
+    it. The values it uses from outside become the kernel's arguments, in
+    the order of their first use, but constants and stack buffers only the
+    nest uses, which are cloned (moved) in. Nests that a function has once
+    stay inline (LLVM optimizes them knowing which buffers are distinct). Nests
+    that are the same op for op (same types, attributes and constants) call
+    one kernel: a model of N equal layers compiles each distinct nest once,
+    and LLVM compiles small functions, not one function whose size grows
+    with the model.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // DLC_TARGETS_CPU_PASSES_TD
