@@ -5,10 +5,11 @@
 // same width) repeats the same nests N times, and LLVM compiled each copy,
 // inside one huge function: code generation grew with the model (and some
 // of LLVM's passes faster than linearly with the function). This pass moves
-// every top-level loop nest of a function into a kernel function of its own
-// and calls it; nests that are the same op for op (the same types, constants
-// and attributes) share one kernel, so LLVM compiles each distinct kernel
-// once, whatever the number of layers.
+// each top-level loop nest that a function has more than once (the same op
+// for op: the same types, constants and attributes), and every other copy of
+// it, into one kernel function and calls it, so LLVM compiles each repeated
+// nest once, whatever the number of layers. Nests a function has once stay
+// inline (see runOnOperation).
 //
 //===----------------------------------------------------------------------===//
 
