@@ -152,6 +152,19 @@ def check_mpirun(command, env, cwd):
     return check_options(shlex.join(tokens[i:]), env, cwd, files_must_exist=True)
 
 
+def needs_gpu(command):
+    """Runs on a GPU: --device cuda, or a run/train/eval of CUDA code (compiling it needs none)."""
+    if re.search(r"--device[= ]cuda", command):
+        return True
+    runs = re.search(r"^(dlc (run|train|eval)|dlc-rt )", command)
+    return bool(runs and (re.search(r"--target[= ]cuda(\s|$)", command) or
+                          any(m in command.split() for m in GPU_MODULES)))
+
+
+# Modules a README command compiled with --target=cuda: running them needs a GPU.
+GPU_MODULES = set()
+
+
 def fewer_steps(command):
     """A training runs at most STEPS steps."""
     if not re.search(r"^(mpirun .*)?(dlc train|dlc-rt \S+ train)\b", command) or "--help" in command:
@@ -222,12 +235,15 @@ def main():
                     n = check_mpirun(part, env, cwd)
                     print(f"{where}: syntax of `{part}` (MPI): {n} options checked against --help")
                     counts["syntax"] += 1
-                elif re.search(r"--device[= ]cuda", part) or (
-                        program == "dlc-rt" and "cuda" in part):
+                elif needs_gpu(part):
                     n = check_options(part, env, cwd, files_must_exist=True)
                     print(f"{where}: syntax of `{part}` (GPU): {n} options checked against --help")
                     counts["syntax"] += 1
                 else:
+                    words = shlex.split(part)
+                    if part.startswith("dlc compile") and re.search(r"--target[= ]cuda(\s|$)", part) \
+                            and "-o" in words[:-1]:
+                        GPU_MODULES.add(words[words.index("-o") + 1])
                     command = fewer_steps(part)
                     p = subprocess.run(command, shell=True, env=env, cwd=cwd, capture_output=True,
                                        text=True, timeout=120)
