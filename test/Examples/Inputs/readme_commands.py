@@ -45,7 +45,7 @@ SKIP = [
      lambda: not os.path.isdir("/usr/share/datasets/fashion-mnist")),
     (r"\bmodel\.(onnx|dl|safetensors)\b", "model.onnx stands for the user's own ONNX model "
      "(test/Frontend/onnx runs real ones)"),
-    (r"^dlc plot runs ", "runs/ stands for the user's --logdir runs (test/Tools/dlc plot tests draw real ones)"),
+    (r"^dlc plot runs ", "runs/ stands for the user's --logdir runs (test/Tools/dlc/plot.test draws real ones)"),
 ]
 
 TOOLS = ("dlc", "dlc-rt", "mpirun", "bash", "cmake", "apt-get", "apt", "pip", "pip3", "sudo")
