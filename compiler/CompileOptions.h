@@ -33,6 +33,9 @@
   X(std::string, mcpu, "",                                                     \
     "the x86-64 CPU the host code is for (x86-64-v3, znver4; empty: this "     \
     "host, with its features)")                                                \
+  X(std::string, mattr, "",                                                    \
+    "CPU features to add or remove, comma-separated (+avx2,-avx512f), over "   \
+    "those of mcpu or this host")                                              \
   X(std::string, gpuArch, "sm_80",                                             \
     "the GPU architecture the CUDA target generates PTX and cubins for")       \
   X(bool, dataParallel, false,                                                 \

@@ -22,6 +22,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -80,6 +81,27 @@ Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine(const CompileOptions 
                                      "(x86-64-v2, x86-64-v3, x86-64-v4, znver4, ...)");
     builder->setCPU(options.mcpu);
     builder->setFeatures("");
+  }
+  if (options.mattr.empty())
+    return builder->createTargetMachine();
+  // Features over the CPU's: each +NAME or -NAME, NAME one that LLVM's x86
+  // backend has (it would only warn about an unknown one, and ignore it).
+  llvm::SmallVector<llvm::StringRef> features;
+  llvm::StringRef(options.mattr).split(features, ',', -1, /*KeepEmpty=*/false);
+  auto machine = builder->createTargetMachine();
+  if (!machine)
+    return machine.takeError();
+  const llvm::MCSubtargetInfo *info = (*machine)->getMCSubtargetInfo();
+  for (llvm::StringRef feature : features) {
+    feature = feature.trim();
+    llvm::StringRef name = feature.drop_front();
+    bool known = llvm::any_of(info->getAllProcessorFeatures(),
+                              [&](const llvm::SubtargetFeatureKV &kv) { return name == kv.Key; });
+    if ((!feature.starts_with("+") && !feature.starts_with("-")) || !known)
+      return llvm::createStringError("--mattr " + options.mattr + ": '" + feature.str() +
+                                     "' is not +FEATURE or -FEATURE of a feature LLVM's "
+                                     "x86-64 backend knows (+avx2, -avx512f, ...)");
+    builder->getFeatures().AddFeature(feature);
   }
   return builder->createTargetMachine();
 }

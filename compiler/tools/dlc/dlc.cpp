@@ -55,6 +55,10 @@ cl::opt<std::string> mcpu("mcpu",
                           cl::desc("CPU the host code is compiled for (x86-64-v3, znver4; "
                                    "default: this machine's)"),
                           cl::value_desc("cpu"), cl::sub(compileCmd), cl::cat(dlcCategory));
+cl::opt<std::string> mattr("mattr",
+                           cl::desc("CPU features to add or remove over --mcpu's or this "
+                                    "machine's (+avx2,-avx512f)"),
+                           cl::value_desc("features"), cl::sub(compileCmd), cl::cat(dlcCategory));
 cl::opt<std::string> gpuMemoryLimit(
     "gpu-memory-limit",
     cl::desc("GPU memory the run may use: bytes (2G) or a fraction of the GPU's (0.4)"),
@@ -245,6 +249,7 @@ int main(int argc, char **argv) {
   if (compileCmd) {
     flags.emit = emit;
     flags.options.mcpu = mcpu;
+    flags.options.mattr = mattr;
     flags.options.dataParallel = dataParallel;
     flags.output = outputFile;
     return dlc::tool::compile(flags);
