@@ -52,7 +52,7 @@ def check(cond, what):
 runs = {run: load(run) for run in ("train", "validation", "test")}
 train = runs["train"]
 tags = train.Tags()
-check(sorted(tags["scalars"]) == ["accuracy", "examples_per_s", "learning_rate", "loss"],
+check(sorted(tags["scalars"]) == ["accuracy", "examples_per_s", "grad_norm", "learning_rate", "loss"],
       f"train scalar tags {tags['scalars']}")
 # Every scalar TensorBoard reads is the value metrics.jsonl holds (float32).
 for (run, tag), series in expected.items():
@@ -64,6 +64,9 @@ check([s for s, _ in expected[("train", "loss")]] == [1, 100, 200, 250], "train 
 check([s for s, _ in expected[("validation", "loss")]] == [100, 200, 250], "validation steps")
 check([s for s, _ in expected[("test", "accuracy")]] == [250], "test steps")
 check(expected[("train", "learning_rate")][0][1] == 0.5, "learning rate")
+# The global gradient norm: positive and finite at every logged step (its value
+# is checked against a closed form in GradNormTest).
+check(all(0 < v < math.inf for _, v in expected[("train", "grad_norm")]), "grad_norm values")
 
 check(sorted(tags["histograms"]) == ["params/W", "params/b"], f"histograms {tags['histograms']}")
 for h in train.Histograms("params/W"):
