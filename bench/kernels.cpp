@@ -128,6 +128,12 @@ int main(int argc, char **argv) {
 #endif
   }
   int reps = argc > 1 ? std::atoi(argv[1]) : 20;
+  if (reps < 1 || argc > 2) {
+    bool help = argc > 1 && std::strcmp(argv[1], "--help") == 0;
+    std::fprintf(help ? stdout : stderr, "usage: dlc-bench-kernels [repetitions >= 1]\n"
+                                         "       dlc-bench-kernels --fma-peak [threads]\n");
+    return help ? 0 : 1;
+  }
   std::vector<Case> cases = {
       {"fc forward    50x3136 * 3136x1024",
        "input a: f32[B, 3136]\ninput w: f32[3136, 1024]\noutput c = matmul(a, w)\n",
