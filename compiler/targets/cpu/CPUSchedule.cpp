@@ -212,15 +212,16 @@ void blockCalls(ModuleOp module, Claimed &claimed,
 /// smaller tiles (loop peeling fails on loops that divide evenly, and the
 /// transform dialect cannot test divisibility itself); the others get tiles
 /// that start from zero registers (an scf.forall, which cannot be peeled).
+bool hasRaggedRows(linalg::GenericOp op) {
+  auto iters = op.getIteratorTypesArray();
+  int64_t tile = iters[2] == utils::IteratorType::reduction ? 4 : 8;
+  int64_t m = op.getStaticLoopRanges()[0];
+  return ShapedType::isDynamic(m) || (m >= 16 && m % tile != 0);
+}
+
 void markRaggedRows(ModuleOp module) {
   module.walk([](linalg::GenericOp op) {
-    if (!op->hasAttr(contract::kMatmulMarker) || op.getNumLoops() != 3)
-      return;
-    auto iters = op.getIteratorTypesArray();
-    int64_t tile = iters[2] == utils::IteratorType::reduction ? 4 : 8;
-    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    int64_t m = ranges[0];
-    if (ShapedType::isDynamic(m) || (m >= 16 && m % tile != 0))
+    if (op->hasAttr(contract::kMatmulMarker) && op.getNumLoops() == 3 && hasRaggedRows(op))
       op->setAttr(contract::kRaggedRowsMarker, UnitAttr::get(op.getContext()));
   });
 }
@@ -246,7 +247,7 @@ void panelCalls(ModuleOp module, const Claimed &claimed,
     int64_t m = ranges[0], k = ranges[1], n = ranges[2];
     if (ShapedType::isDynamic(k) || ShapedType::isDynamic(n) || k <= 1024 || n < 256)
       return;
-    bool ragged = ShapedType::isDynamic(m) || (m >= 16 && m % 8 != 0);
+    bool ragged = hasRaggedRows(op);
     if (!ragged && m < 16)
       return;
     int64_t chunk = n;
