@@ -261,25 +261,39 @@ void panelCalls(ModuleOp module, const Claimed &claimed,
   });
 }
 
-/// The rows of the outermost dimension that each parallel chunk of a large
-/// elementwise op takes (0: too small to be worth a parallel region). Chunks
-/// of at least 32K elements, at most 64 of them; a 1-D op's chunks are whole
-/// tiles of `tile` elements.
-int64_t parallelRows(linalg::GenericOp op, int64_t tile) {
+/// The forall tile sizes of a large elementwise op's parallel chunks, one
+/// per loop (all 0: too small to be worth a parallel region). Chunks of at
+/// least 32K elements, at most 64 of them, along the outermost dimension
+/// when it is parallel, else (a reduction over the outer dimensions: the sum
+/// of squares of a weight gradient for the gradient norm) along the
+/// innermost, in whole tiles of `tile` (64 when it is 0): each chunk then
+/// writes its own columns of the output, so no two threads accumulate into
+/// the same elements, and every element's sum keeps its order (the result
+/// is the same for any thread count).
+SmallVector<int64_t, 4> parallelChunks(linalg::GenericOp op, int64_t tile) {
   constexpr int64_t kMinChunk = 32 * 1024, kMaxChunks = 64;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<int64_t, 4> sizes(ranges.size(), 0);
   if (llvm::any_of(ranges, ShapedType::isDynamic))
-    return 0;
+    return sizes;
   int64_t elements = 1;
   for (int64_t r : ranges)
     elements *= r;
   int64_t chunks = std::min(kMaxChunks, elements / kMinChunk);
-  if (chunks < 2 || ranges[0] < 2)
-    return 0;
-  int64_t rows = llvm::divideCeil(ranges[0], chunks);
-  if (ranges.size() == 1 && tile > 0)
-    rows = llvm::alignTo(rows, tile);
-  return rows < ranges[0] ? rows : 0;
+  if (chunks < 2)
+    return sizes;
+  unsigned dim = 0, last = ranges.size() - 1;
+  int64_t align = ranges.size() == 1 && tile > 0 ? tile : 1;
+  if (op.getIteratorTypesArray()[0] != utils::IteratorType::parallel) {
+    dim = last;
+    align = tile > 0 ? tile : 64;
+  }
+  if (ranges[dim] < 2)
+    return sizes;
+  int64_t size = llvm::alignTo(llvm::divideCeil(ranges[dim], chunks), align);
+  if (size < ranges[dim])
+    sizes[dim] = size;
+  return sizes;
 }
 
 /// Elementwise ops, and reductions over all but the innermost dimension
@@ -325,8 +339,12 @@ void elementwiseCalls(ModuleOp module, const Claimed &claimed,
         "schedule_elementwise_par_1", "schedule_elementwise_par_2",
         "schedule_elementwise_par_3", "schedule_elementwise_par_4"};
     int64_t tile = inner <= 64 ? 0 : 64;
-    if (int64_t rows = parallelRows(op, tile))
-      calls.push_back({{op}, kParallelByRank[n - 1], {tile, rows}});
+    SmallVector<int64_t, 4> chunks = parallelChunks(op, tile);
+    if (llvm::any_of(chunks, [](int64_t size) { return size != 0; })) {
+      SmallVector<int64_t, 5> params{tile};
+      params.append(chunks.begin(), chunks.end());
+      calls.push_back({{op}, kParallelByRank[n - 1], params});
+    }
     else if (n == 1 && inner <= 64)
       calls.push_back({{op}, "vectorize", {}});
     else

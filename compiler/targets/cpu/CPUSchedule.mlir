@@ -462,26 +462,27 @@ module attributes {transform.with_named_sequence} {
   }
 
   // Large elementwise ops (an optimizer's update of a 3136x1024 weight
-  // streams 90 MB): chunks of %rows of the outermost dimension are an
+  // streams 90 MB): chunks of one parallel dimension (%d<i>: the chunk size
+  // along loop i, 0 for the loops not split; see parallelChunks) are an
   // scf.forall, so they run on the runtime's threads; each chunk is tiled as
   // above.
-  transform.named_sequence @schedule_elementwise_par_1(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}, %rows: !transform.param<i64> {transform.readonly}) {
-    %c, %f = transform.structured.tile_using_forall %op tile_sizes [%rows] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+  transform.named_sequence @schedule_elementwise_par_1(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}, %d0: !transform.param<i64> {transform.readonly}) {
+    %c, %f = transform.structured.tile_using_forall %op tile_sizes [%d0] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
     transform.include @schedule_elementwise_1 failures(propagate) (%c, %inner) : (!transform.any_op, !transform.param<i64>) -> ()
     transform.yield
   }
-  transform.named_sequence @schedule_elementwise_par_2(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}, %rows: !transform.param<i64> {transform.readonly}) {
-    %c, %f = transform.structured.tile_using_forall %op tile_sizes [%rows, 0] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+  transform.named_sequence @schedule_elementwise_par_2(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}, %d0: !transform.param<i64> {transform.readonly}, %d1: !transform.param<i64> {transform.readonly}) {
+    %c, %f = transform.structured.tile_using_forall %op tile_sizes [%d0, %d1] : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
     transform.include @schedule_elementwise_2 failures(propagate) (%c, %inner) : (!transform.any_op, !transform.param<i64>) -> ()
     transform.yield
   }
-  transform.named_sequence @schedule_elementwise_par_3(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}, %rows: !transform.param<i64> {transform.readonly}) {
-    %c, %f = transform.structured.tile_using_forall %op tile_sizes [%rows, 0, 0] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+  transform.named_sequence @schedule_elementwise_par_3(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}, %d0: !transform.param<i64> {transform.readonly}, %d1: !transform.param<i64> {transform.readonly}, %d2: !transform.param<i64> {transform.readonly}) {
+    %c, %f = transform.structured.tile_using_forall %op tile_sizes [%d0, %d1, %d2] : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
     transform.include @schedule_elementwise_3 failures(propagate) (%c, %inner) : (!transform.any_op, !transform.param<i64>) -> ()
     transform.yield
   }
-  transform.named_sequence @schedule_elementwise_par_4(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}, %rows: !transform.param<i64> {transform.readonly}) {
-    %c, %f = transform.structured.tile_using_forall %op tile_sizes [%rows, 0, 0, 0] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
+  transform.named_sequence @schedule_elementwise_par_4(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}, %d0: !transform.param<i64> {transform.readonly}, %d1: !transform.param<i64> {transform.readonly}, %d2: !transform.param<i64> {transform.readonly}, %d3: !transform.param<i64> {transform.readonly}) {
+    %c, %f = transform.structured.tile_using_forall %op tile_sizes [%d0, %d1, %d2, %d3] : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
     transform.include @schedule_elementwise_4 failures(propagate) (%c, %inner) : (!transform.any_op, !transform.param<i64>) -> ()
     transform.yield
   }
