@@ -186,6 +186,9 @@ inline constexpr char kModelSpecSymbol[] = "dlc_model_spec";
 /// What compiled CPU code calls for its buffers instead of aligned_alloc
 /// (same arguments; freed with free()): runtime/Parallel.h.
 inline constexpr char kAllocFunction[] = "dlc_aligned_alloc";
+/// What compiled CPU code calls instead of free, so that the runtime knows
+/// which of a call's buffers are still live when the call fails.
+inline constexpr char kFreeFunction[] = "dlc_free";
 
 //===----------------------------------------------------------------------===//
 // Model-spec JSON keys (runtime::ModelSpec::toJSON writes, fromJSON reads)

@@ -14,7 +14,9 @@
 // threads of a failed region leave at their next barrier; the thread that
 // forked the region waits for them all, then leaves the call. No C++ frame
 // with a destructor lies between a recovery point and the compiled code, so
-// nothing but the step's own buffers (leaked) is skipped.
+// nothing but the step's own buffers is skipped: each call keeps the set of
+// buffers its compiled code allocated and has not freed (dlc_free is the
+// module's free), and a failed call frees them once every thread is out.
 //
 // The team's shares 1..T-1 are claimed, not assigned: a worker takes the
 // next unclaimed one, and the thread that entered the region, once its own
@@ -43,6 +45,7 @@
 #include <sched.h>
 #include <sys/syscall.h>
 #include <thread>
+#include <unordered_set>
 #include <pthread.h>
 #include <setjmp.h>
 #include <unistd.h>
@@ -53,11 +56,30 @@ namespace {
 using Microtask = void (*)(int32_t *, int32_t *, ...);
 
 /// One call of compiled code (callCompiled): the first error any of its
-/// threads met.
+/// threads met, and the buffers its code allocated and has not freed yet
+/// (freed when the call fails; a call that returns hands them over as its
+/// results).
 struct CallState {
   std::atomic<bool> failed{false};
   std::mutex mutex;
   dlc::runtime::Status error;
+  std::mutex liveMutex;
+  std::unordered_set<void *> live;
+
+  void track(void *p) {
+    std::lock_guard<std::mutex> lock(liveMutex);
+    live.insert(p);
+  }
+  void untrack(void *p) {
+    std::lock_guard<std::mutex> lock(liveMutex);
+    live.erase(p);
+  }
+  /// Frees what the failed call left (every thread of it is out).
+  void freeLive() {
+    for (void *p : live)
+      std::free(p);
+    live.clear();
+  }
 };
 
 /// One parallel region: the outlined body, its captured arguments and the
@@ -464,7 +486,33 @@ __attribute__((visibility("default"))) void *dlc_aligned_alloc(size_t alignment,
                                    injected ? " (DLC_FAIL_ALLOCATION)" : ""));
     leave();
   }
+  if (CallState *call = tlsCall) {
+    // A buffer the call cannot keep track of could not be freed if the call
+    // fails: that is a failed allocation too.
+    bool tracked = true;
+    try {
+      call->track(p);
+    } catch (const std::bad_alloc &) {
+      tracked = false;
+    }
+    if (!tracked) {
+      std::free(p);
+      record(dlc::runtime::makeError("the compiled code cannot allocate ", bytes,
+                                     " bytes for a buffer of the step"));
+      leave();
+    }
+  }
   return p;
+}
+
+/// What the compiled code's memref.dealloc calls (the CPU target renames
+/// free to it): the buffer is no longer the call's to free on failure.
+__attribute__((visibility("default"))) void dlc_free(void *p) {
+  if (!p)
+    return;
+  if (CallState *call = tlsCall)
+    call->untrack(p);
+  std::free(p);
 }
 
 /// Static schedule: thread t of T takes the t-th of T nearly equal blocks of
@@ -543,6 +591,7 @@ dlc::runtime::openMPEntryPoints(size_t &count) {
       {"__kmpc_for_static_fini", reinterpret_cast<void *>(&__kmpc_for_static_fini)},
       {"__kmpc_barrier", reinterpret_cast<void *>(&__kmpc_barrier)},
       {"dlc_aligned_alloc", reinterpret_cast<void *>(&dlc_aligned_alloc)},
+      {"dlc_free", reinterpret_cast<void *>(&dlc_free)},
   };
   count = sizeof(entries) / sizeof(entries[0]);
   return entries;
@@ -557,7 +606,8 @@ dlc::runtime::Status dlc::runtime::callCompiled(void (*fn)(void **), void **args
   }
   recovery.restore();
   if (!call.failed.load())
-    return Status::success();
+    return Status::success(); // what is live is the results, the caller's now
+  call.freeLive();
   std::lock_guard<std::mutex> lock(call.mutex);
   return call.error;
 }

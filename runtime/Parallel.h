@@ -35,14 +35,15 @@ void setNumThreads(int n);
 int availableCores();
 
 /// The OpenMP entry points the compiled code calls, and dlc_aligned_alloc
-/// (its buffers), by name and address, for a JIT to resolve them to (an AOT
+/// and dlc_free (its buffers), by name and address, for a JIT to resolve them to (an AOT
 /// module finds them in the process).
 const std::pair<const char *, void *> *openMPEntryPoints(size_t &count);
 
 /// Calls compiled code, `fn(args)`, on this thread. When the compiled code
 /// cannot allocate a buffer (dlc_aligned_alloc), on this thread or a worker
 /// of one of its parallel regions, the call ends there and returns that
-/// error (the step's buffers allocated before it are not freed); nothing is
+/// error (the buffers the call's code allocated and had not freed are freed
+/// then; those of a call that returns are its results); nothing is
 /// written through a null pointer.
 Status callCompiled(void (*fn)(void **), void **args);
 

@@ -177,7 +177,8 @@ std::unique_ptr<llvm::Module> buildLLVMModule(mlir::Operation *op,
 
 /// Optimizes `module`, then sends its buffers to the runtime, which turns a
 /// failed allocation into an error the call returns (runtime/Parallel.h),
-/// not a null pointer the code would write through. The call is renamed
+/// not a null pointer the code would write through, and frees the buffers a
+/// failed call had allocated (it sees the frees too). The call is renamed
 /// after optimizing: the optimizer knows aligned_alloc (no aliasing, the
 /// alignment), and code optimized without that knowledge computed
 /// different rounding.
@@ -188,6 +189,8 @@ Error optimize(llvm::Module &module, const CompileOptions &options,
     return e;
   if (llvm::Function *alloc = module.getFunction("aligned_alloc"))
     alloc->setName(contract::kAllocFunction);
+  if (llvm::Function *release = module.getFunction("free"))
+    release->setName(contract::kFreeFunction);
   return Error::success();
 }
 
