@@ -18,6 +18,7 @@
 #include "frontend/onnx/TensorProto.h"
 #include "passes/Passes.h"
 #include "runtime/Contracts.h"
+#include "runtime/Dataset.h"
 #include "runtime/Random.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -481,6 +482,19 @@ Status Model::setParam(const std::string &name, Tensor value) {
 
 const std::map<std::string, Tensor> &Model::params() const { return impl->params; }
 
+/// Checks the class ids among `feeds` (inputs of class ids: InputSpec::
+/// classes): a value out of range is an error naming the feed and the
+/// example, not an index past a one-hot row.
+static Status checkFedClassIds(const runtime::ModelSpec &spec,
+                               const std::map<std::string, Tensor> &feeds) {
+  for (const auto &[name, value] : feeds)
+    if (const runtime::InputSpec *in = spec.findInput(name))
+      if (Status s = runtime::checkClassIds(value, in->classes, name, "feed '" + name + "'");
+          !s.ok())
+        return s;
+  return Status::success();
+}
+
 StatusOr<std::vector<NamedTensor>>
 Model::run(const std::map<std::string, Tensor> &feeds) {
   if (impl->params.empty())
@@ -494,6 +508,8 @@ Model::run(const std::map<std::string, Tensor> &feeds) {
       return Status::error("cannot feed '" + name +
                            "': the model has no input or param of that name");
   }
+  if (Status s = checkFedClassIds(impl->spec, feeds); !s.ok())
+    return s;
   std::string key;
   for (const std::string &n : fed)
     key += n + ",";
@@ -543,6 +559,8 @@ Model::gradients(const std::map<std::string, Tensor> &feeds) {
       return s;
   if (!impl->hasLoss())
     return Status::error(impl->spec.file + ": the model has no loss to differentiate");
+  if (Status s = checkFedClassIds(impl->spec, feeds); !s.ok())
+    return s;
   auto &exe = impl->runCache["<grad>"];
   if (!exe) {
     auto compiled = impl->compile({contract::kGraphGradEntry}, nullptr);

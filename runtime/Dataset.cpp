@@ -58,19 +58,16 @@ StatusOr<Tensor> prepareInput(const Tensor &raw,
   if (raw.dtype() == DType::I32 && dtype == DType::F32 && raw.rank() == 1 &&
       exampleShape.size() == 1 && exampleShape[0] >= 2) {
     classes = exampleShape[0];
+    if (Status s = checkClassIds(raw, classes, inputName, source); !s.ok())
+      return s;
     auto allocated = allocate({n, classes});
     if (!allocated.ok())
       return allocated.status();
     Tensor out = std::move(*allocated);
     const int32_t *labels = raw.data<int32_t>();
     float *p = out.data<float>();
-    for (int64_t i = 0; i < n; ++i) {
-      if (labels[i] < 0 || labels[i] >= classes)
-        return makeError(source, ": label ", labels[i], " of example ", i,
-                         " is out of range for input '", inputName,
-                         "': expected a class id in [0, ", classes, ")");
+    for (int64_t i = 0; i < n; ++i)
       p[i * classes + labels[i]] = 1.0f;
-    }
     return out;
   }
 
@@ -125,16 +122,25 @@ StatusOr<Tensor> prepareInput(const Tensor &raw,
       dst[i] = static_cast<int32_t>(v);
     }
   }
-  if (dtype == DType::I32 && classes > 0) {
-    const int32_t *labels = out.data<int32_t>();
-    int64_t perRow = n ? count / n : 0;
-    for (int64_t i = 0; i < count; ++i)
-      if (labels[i] < 0 || labels[i] >= classes)
-        return makeError(source, ": label ", labels[i], " of example ", perRow ? i / perRow : i,
-                         " is out of range for input '", inputName,
-                         "': expected a class id in [0, ", classes, ")");
-  }
+  if (Status s = checkClassIds(out, classes, inputName, source); !s.ok())
+    return s;
   return out;
+}
+
+Status checkClassIds(const Tensor &labels, int64_t classes, const std::string &inputName,
+                     const std::string &source) {
+  if (classes <= 0 || labels.dtype() != DType::I32)
+    return Status::success();
+  const int32_t *values = labels.data<int32_t>();
+  int64_t count = labels.numElements();
+  int64_t n = labels.rank() ? labels.dim(0) : count;
+  int64_t perRow = n ? count / n : 1;
+  for (int64_t i = 0; i < count; ++i)
+    if (values[i] < 0 || values[i] >= classes)
+      return makeError(source, ": label ", values[i], " of example ", perRow ? i / perRow : i,
+                       " is out of range for input '", inputName,
+                       "': expected a class id in [0, ", classes, ")");
+  return Status::success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -44,6 +44,15 @@ StatusOr<Tensor> prepareInput(const Tensor &raw,
                               const std::string &source, MemoryPlan *plan = nullptr,
                               int64_t classes = 0);
 
+/// Checks that every value of `labels` (an i32 tensor whose first dimension
+/// is the example) is a class id in [0, classes): else the error `SOURCE:
+/// label L of example E is out of range for input 'NAME': expected a class
+/// id in [0, C)`. Every way class ids enter (data files, literal data,
+/// --feed, the C API's feeds) goes through it. Nothing to check when
+/// `classes` is 0 or the tensor is not i32.
+Status checkClassIds(const Tensor &labels, int64_t classes, const std::string &inputName,
+                     const std::string &source);
+
 /// Named tensors sharing their first dimension, the example count N.
 class Dataset {
 public:

@@ -21,6 +21,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Checkpoint.h"
+#include "runtime/Dataset.h"
 #include "runtime/Communicator.h"
 #include "runtime/Contracts.h"
 #include "runtime/Executable.h"
@@ -271,10 +272,13 @@ int run(const Flags &flags) {
     auto value = parseTensorLiteral(feed.substr(eq + 1), in ? in->dtype : p->dtype);
     if (!value.ok())
       return fail(value.status().withPrefix("--feed " + name + ": "));
-    if (p)
+    if (p) {
       params[name] = std::move(*value);
-    else
-      fed[name] = std::move(*value);
+      continue;
+    }
+    if (Status s = checkClassIds(*value, in->classes, name, "--feed " + name); !s.ok())
+      return fail(s);
+    fed[name] = std::move(*value);
   }
   const EntrySpec *entry = spec.findEntry(contract::kRunEntry);
   if (!entry)

@@ -9,6 +9,7 @@
 #include "compiler/JIT.h"
 #include "frontend/onnx/TensorProto.h"
 #include "runtime/Checkpoint.h"
+#include "runtime/Dataset.h"
 #include "runtime/Outputs.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -200,6 +201,10 @@ int run(const Flags &flags) {
       return fail(value.status().withPrefix("--feed " + name + ": "));
     if (feeds.count(name))
       return fail(Status::error("--feed " + name + " is given twice"));
+    if (const runtime::InputSpec *in = spec.findInput(name))
+      if (Status s = runtime::checkClassIds(*value, in->classes, name, "--feed " + name);
+          !s.ok())
+        return fail(s);
     feeds.emplace(name, std::move(*value));
   }
   // Param overrides replace the param for this run.
@@ -238,6 +243,8 @@ int run(const Flags &flags) {
         return fail(Status::error(path + ": input '" + in.name + "' is " +
                                   runtime::dtypeName(in.dtype) + ", the file holds " +
                                   runtime::dtypeName(value->dtype()) + " values"));
+      if (Status s = runtime::checkClassIds(*value, in.classes, in.name, path); !s.ok())
+        return fail(s);
       if (!feeds.emplace(in.name, std::move(*value)).second)
         return fail(Status::error(path + ": input '" + in.name +
                                   "' is also fed with --feed"));
