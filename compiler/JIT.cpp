@@ -520,6 +520,9 @@ Model::run(const std::map<std::string, Tensor> &feeds) {
       return compiled.status();
     exe = *compiled;
   }
+  // (The compiled run's description holds its graph after fusion.)
+  if (Status s = runtime::planRun(exe->spec(), feeds); !s.ok())
+    return s;
   return callNamed(*exe, contract::kRunEntry, feeds, impl->params);
 }
 

@@ -313,6 +313,12 @@ Token Lexer::lexString(const char *start, unsigned tokLine, unsigned tokCol) {
   std::string value;
   while (cur != end && *cur != '"' && *cur != '\n') {
     char c = *cur;
+    // Strings are file paths: a control character (a NUL would cut the
+    // path short where the system reads it) is a mistake, not a name.
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t')
+      return makeError(cur, line, col,
+                       "a string may not hold control character " +
+                           std::to_string(static_cast<unsigned char>(c)));
     advance();
     if (c != '\\' || cur == end || *cur == '\n') {
       value.push_back(c);

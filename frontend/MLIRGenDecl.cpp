@@ -281,15 +281,10 @@ bool MLIRGenImpl::genData(const DataDeclAST &d) {
       }
       mlir::FloatAttr scale;
       if (const ExprAST *s = bound->get(1)) {
+        // (constNumber refuses inf and NaN, which would train on NaNs.)
         auto v = constNumber(*s, "'scale'");
         if (!v)
           return false;
-        // Data multiplied by inf or NaN trains on NaNs: refused here.
-        if (!std::isfinite(*v)) {
-          error(s->loc()) << "'scale' must be finite, got "
-                          << (std::isnan(*v) ? "nan" : *v > 0 ? "inf" : "-inf");
-          return false;
-        }
         scale = builder.getF64FloatAttr(*v);
       }
       mlir::dl::DataSourceOp::create(builder, l, builder.getStringAttr(set),

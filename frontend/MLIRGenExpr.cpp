@@ -121,6 +121,13 @@ std::optional<double> MLIRGenImpl::constNumber(const ExprAST &e,
                    << describeExpr(e);
     return std::nullopt;
   }
+  // Every constant argument (an op's alpha or rate, an initializer's, a data
+  // scale) is a finite number: inf or NaN would only come back as NaNs.
+  if (!std::isfinite(*v)) {
+    error(e.loc()) << what << " must be finite, got "
+                   << (std::isnan(*v) ? "nan" : *v > 0 ? "inf" : "-inf");
+    return std::nullopt;
+  }
   return v;
 }
 

@@ -21,6 +21,7 @@
 #include <set>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "safetensors data is little-endian");
@@ -151,16 +152,16 @@ StatusOr<Checkpoint> readCheckpoint(const std::string &path) {
     return makeError(path, ": ", parts...);
   };
 
-  FileCloser closer{std::fopen(path.c_str(), "rb")};
+  uint64_t fileSize = 0;
+  auto fd = openRegularFile(path, &fileSize);
+  if (!fd.ok())
+    return fail(fd.status().message());
+  FileCloser closer{::fdopen(*fd, "rb")};
   std::FILE *file = closer.file;
-  if (!file)
+  if (!file) {
+    ::close(*fd);
     return fail("cannot open: ", std::strerror(errno));
-  struct stat info;
-  if (::fstat(::fileno(file), &info) != 0)
-    return fail("cannot stat: ", std::strerror(errno));
-  if (!S_ISREG(info.st_mode))
-    return fail("not a regular file");
-  uint64_t fileSize = static_cast<uint64_t>(info.st_size);
+  }
   if (fileSize < 8)
     return fail("file of ", fileSize,
                 " bytes is too short for a safetensors header");

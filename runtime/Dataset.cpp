@@ -124,6 +124,17 @@ StatusOr<Tensor> prepareInput(const Tensor &raw,
   }
   if (Status s = checkClassIds(out, classes, inputName, source); !s.ok())
     return s;
+  // Data with an inf or a NaN trains on NaNs from its first batch on (the
+  // loss, then every param): refused here, naming the example.
+  if (dtype == DType::F32) {
+    const float *values = out.data<float>();
+    int64_t perRow = n ? count / n : 1;
+    for (int64_t i = 0; i < count; ++i)
+      if (!std::isfinite(values[i]))
+        return makeError(source, ": value ", values[i], " of example ", perRow ? i / perRow : i,
+                         " (element ", perRow ? i % perRow : 0, ") for input '", inputName,
+                         "' is not a finite number");
+  }
   return out;
 }
 

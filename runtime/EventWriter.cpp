@@ -1,6 +1,7 @@
 //===- EventWriter.cpp - TensorBoard event files ---------------------------===//
 
 #include "runtime/EventWriter.h"
+#include "runtime/Outputs.h"
 
 #include "runtime/Events.pb.h"
 
@@ -84,9 +85,14 @@ std::string dlc::runtime::frameRecord(const std::string &data) {
 }
 
 StatusOr<std::vector<std::string>> dlc::runtime::readRecords(const std::string &path) {
-  std::FILE *f = std::fopen(path.c_str(), "rb");
-  if (!f)
+  auto fd = openRegularFile(path);
+  if (!fd.ok())
+    return makeError("cannot read '", path, "': ", fd.status().message());
+  std::FILE *f = ::fdopen(*fd, "rb");
+  if (!f) {
+    ::close(*fd);
     return makeError("cannot open '", path, "': ", std::strerror(errno));
+  }
   std::string bytes;
   char buffer[1 << 16];
   for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;)

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Executable.h"
+#include "runtime/Outputs.h"
 
 #include "runtime/Parallel.h"
 
@@ -66,19 +67,15 @@ Status dlc::runtime::checkSharedObject(const std::string &path) {
   auto fail = [&](auto &&...parts) -> Status {
     return makeError(path, ": cannot load compiled module: ", parts...);
   };
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return fail(std::strerror(errno));
+  uint64_t fileSize = 0;
+  auto opened = openRegularFile(path, &fileSize);
+  if (!opened.ok())
+    return fail(opened.status().message());
+  int fd = *opened;
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
-  struct stat info;
-  if (::fstat(fd, &info) != 0)
-    return fail(std::strerror(errno));
-  if (!S_ISREG(info.st_mode))
-    return fail("not a regular file");
-  uint64_t fileSize = static_cast<uint64_t>(info.st_size);
   Elf64_Ehdr eh;
   if (!readAt(fd, &eh, sizeof(eh), 0))
     return fail("truncated ELF header (", fileSize, " bytes)");

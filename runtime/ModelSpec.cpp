@@ -12,6 +12,7 @@
 #include "runtime/Memory.h"
 #include "runtime/Random.h"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 #include <nlohmann/json.hpp>
@@ -241,6 +242,58 @@ Status dlc::runtime::countParams(const ModelSpec &spec, MemoryPlan &plan) {
         !s.ok())
       return Status::error(p.loc.diagnostic(s.message()));
   return Status::success();
+}
+
+namespace {
+/// The bytes of one element of a graph value whose type MLIR prints as
+/// "?x14x14x32xf32".
+uint64_t elementBytes(const std::string &type) {
+  size_t x = type.rfind('x');
+  std::string element = x == std::string::npos ? type : type.substr(x + 1);
+  if (element == "i1" || element == "i8")
+    return 1;
+  if (element == "f64" || element == "i64")
+    return 8;
+  return 4;
+}
+} // namespace
+
+Status dlc::runtime::countGraphValues(const ModelSpec &spec, MemoryPlan &plan, int64_t batch,
+                                      bool training, const std::string &what) {
+  plan.kind("activations");
+  for (const GraphNode &node : spec.graph) {
+    if (node.op == "input" || node.op == "param" || node.op == contract::kRoleLoss ||
+        node.op == contract::kRoleMetric || node.op == contract::kRoleOutput)
+      continue;
+    for (size_t k = 0; k < node.shapes.size(); ++k) {
+      std::vector<int64_t> shape = node.shapes[k];
+      for (int64_t &d : shape)
+        if (d < 0)
+          d = batch;
+      std::string type = formatShape(shape);
+      if (Status s = plan.add("the result of " + node.op + " (" + node.name + ") of shape " +
+                                  type + (training ? " with its gradient" : ""),
+                              tensorBytes(shape, k < node.types.size() ? elementBytes(node.types[k]) : 4,
+                                          training ? 2 : 1));
+          !s.ok())
+        return errorAt(node.loc, what, ": ", s.message());
+    }
+  }
+  return Status::success();
+}
+
+Status dlc::runtime::planRun(const ModelSpec &spec, const std::map<std::string, Tensor> &feeds) {
+  int64_t batch = 1;
+  for (const auto &[name, value] : feeds)
+    if (const InputSpec *in = spec.findInput(name))
+      for (size_t d = 0; d < in->shape.size() && d < static_cast<size_t>(value.rank()); ++d)
+        if (in->shape[d] < 0)
+          batch = std::max(batch, value.dim(static_cast<int64_t>(d)));
+  MemoryPlan plan;
+  if (Status s = countParams(spec, plan); !s.ok())
+    return s;
+  return countGraphValues(spec, plan, batch, /*training=*/false,
+                          "the run at batch " + std::to_string(batch));
 }
 
 StatusOr<std::map<std::string, Tensor>>

@@ -169,6 +169,20 @@ struct ModelSpec {
 /// that passes the limit.
 Status countParams(const ModelSpec &spec, MemoryPlan &plan);
 
+/// Counts in `plan` every value of `spec`'s graph at batch size `batch` (a
+/// dynamic dimension is the batch), twice when `training` (its gradient):
+/// what the compiled step's buffers hold at most, as far as the shapes
+/// tell. The error is located at the value that passes the limit and
+/// starts with `what` ("the training step at batch 8").
+Status countGraphValues(const ModelSpec &spec, MemoryPlan &plan, int64_t batch, bool training,
+                        const std::string &what);
+
+/// Counts what a run of `spec`'s compiled `run` entry needs before it runs
+/// (the params, every value of its graph at the batch size `feeds` give):
+/// a run that cannot fit the memory limit is an error located at the value
+/// that passes it, not a failed allocation in the compiled code.
+Status planRun(const ModelSpec &spec, const std::map<std::string, Tensor> &feeds);
+
 /// Every param of `spec` set from its initializer (literal values as given,
 /// random ones drawn in declaration order from a generator seeded with
 /// `seed`).

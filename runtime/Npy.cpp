@@ -10,6 +10,7 @@
 #include "runtime/Npy.h"
 
 #include "runtime/ArrayData.h"
+#include "runtime/Outputs.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace dlc::runtime {
 
@@ -233,9 +235,14 @@ StatusOr<Tensor> readNpy(const std::string &path, DType as, double scale) {
   uint64_t fileSize = 0;
   if (Status s = checkDataFile(path, as, scale, fileSize); !s.ok())
     return s;
-  FileCloser closer{std::fopen(path.c_str(), "rb")};
-  if (!closer.file)
+  auto fd = openRegularFile(path);
+  if (!fd.ok())
+    return fail(fd.status().message());
+  FileCloser closer{::fdopen(*fd, "rb")};
+  if (!closer.file) {
+    ::close(*fd);
     return fail("cannot open: ", std::strerror(errno));
+  }
 
   // Magic, version, header length.
   uint8_t prefix[12];

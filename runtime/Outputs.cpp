@@ -99,6 +99,22 @@ bool sameFile(const std::string &a, const std::string &b) {
   return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 &&
          sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
+/// True when `a` and `b` would be the same file once written: the same
+/// file now, or (when either does not exist yet) the same name in the same
+/// folder, however the paths spell it (`d/x`, `d/./x`, a link to `d`).
+bool sameTarget(const std::string &a, const std::string &b) {
+  if (a == b || sameFile(a, b))
+    return true;
+  auto base = [](const std::string &p) {
+    size_t slash = p.find_last_of('/');
+    return slash == std::string::npos ? p : p.substr(slash + 1);
+  };
+  struct stat st;
+  bool bothExist = ::stat(a.c_str(), &st) == 0 && ::stat(b.c_str(), &st) == 0;
+  return !bothExist && base(a) == base(b) && !base(a).empty() &&
+         sameFile(directoryOf(a), directoryOf(b));
+}
+
 /// Writes all of `size` bytes to `fd`, retrying short writes.
 bool writeAll(int fd, const void *data, size_t size) {
   const char *p = static_cast<const char *>(data);
@@ -177,7 +193,7 @@ Status checkOutputs(const std::string &input, const std::vector<Output> &outputs
     for (size_t j = 0; j < i; ++j) {
       const Output &other = outputs[j];
       if (!other.path.empty() &&
-          (other.path == out.path || sameFile(out.path, other.path)))
+          sameTarget(out.path, other.path))
         return makeError(out.flag, " and ", other.flag, " name the same file ",
                          out.path);
     }
@@ -187,6 +203,27 @@ Status checkOutputs(const std::string &input, const std::vector<Output> &outputs
                        ": is not a regular file; refusing to replace it");
   }
   return Status::success();
+}
+
+StatusOr<int> openRegularFile(const std::string &path, uint64_t *size) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
+    return Status::error(std::string("cannot open: ") + std::strerror(errno));
+  struct stat info;
+  if (::fstat(fd, &info) != 0) {
+    int saved = errno;
+    ::close(fd);
+    return Status::error(std::string("cannot stat: ") + std::strerror(saved));
+  }
+  if (!S_ISREG(info.st_mode)) {
+    ::close(fd);
+    return Status::error("not a regular file");
+  }
+  // Reads of a regular file never block; clear the flag all the same.
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  if (size)
+    *size = static_cast<uint64_t>(info.st_size);
+  return fd;
 }
 
 Status checkWritable(const std::string &path) {

@@ -14,6 +14,7 @@
 #include "runtime/Status.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,15 @@ Status checkOutputs(const std::string &input, const std::vector<Output> &outputs
 /// Checks that the folder `path` would be written into exists and is
 /// writable and that `path` is not a folder ("" passes).
 Status checkWritable(const std::string &path);
+
+/// Opens `path` for reading when it is a regular file: the file descriptor
+/// (the caller closes it) and its size in `size`. Anything else is an error
+/// whose message is the reason (`not a regular file`, or the system's); the
+/// open never blocks, so a FIFO is refused instead of waiting for a writer,
+/// and a device is refused instead of being read forever. Every reader of
+/// a file a user names (models, modules, data, checkpoints, event files)
+/// opens through it.
+StatusOr<int> openRegularFile(const std::string &path, uint64_t *size = nullptr);
 
 /// The folder part of `path`: "." when there is none, "/" for the root.
 std::string directoryOf(const std::string &path);

@@ -44,6 +44,7 @@
 #include <mutex>
 #include <sched.h>
 #include <sys/syscall.h>
+#include <system_error>
 #include <thread>
 #include <unordered_set>
 #include <pthread.h>
@@ -217,8 +218,16 @@ public:
     // A worker waits for the first region after this one, even if it
     // starts running after that region was posted.
     uint64_t seen = generation.load();
-    for (int tid = 1; tid < n; ++tid)
-      workers.emplace_back([this, tid, seen] { work(tid, seen); });
+    for (int tid = 1; tid < n; ++tid) {
+      // A thread the system cannot start (its thread limit, memory) makes
+      // the team smaller, not the process end by an exception.
+      try {
+        workers.emplace_back([this, tid, seen] { work(tid, seen); });
+      } catch (const std::system_error &) {
+        team = tid;
+        break;
+      }
+    }
   }
 
   /// Runs `r` on the whole team and returns when every thread is done. A
@@ -577,7 +586,7 @@ int dlc::runtime::numThreads() {
 }
 
 void dlc::runtime::setNumThreads(int n) {
-  requestedThreads.store(n > 0 ? n : 0);
+  requestedThreads.store(n > 0 ? std::min(n, kMaxThreads) : 0);
   startedPool(); // the first call sizes it; then resize
   Pool::get().resize(numThreads());
 }

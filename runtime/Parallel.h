@@ -27,8 +27,14 @@ namespace dlc::runtime {
 /// cores this process may run on (its affinity mask).
 int numThreads();
 
+/// The most threads a user may ask for (--threads): more than any machine
+/// dlc runs on has cores, far fewer than a process may start.
+inline constexpr int kMaxThreads = 1024;
+
 /// Sets the number of threads (1 runs every loop on the calling thread;
-/// 0 means the cores in the affinity mask). Not while a model runs.
+/// 0 means the cores in the affinity mask; at most kMaxThreads). When the
+/// system cannot start that many, the pool keeps those it started. Not
+/// while a model runs.
 void setNumThreads(int n);
 
 /// The cores in this process's affinity mask.

@@ -231,20 +231,6 @@ Status Trainer::loadData() {
   return Status::success();
 }
 
-namespace {
-/// The bytes of one element of a graph value whose type MLIR prints as
-/// "?x14x14x32xf32".
-uint64_t elementBytes(const std::string &type) {
-  size_t x = type.rfind('x');
-  std::string element = x == std::string::npos ? type : type.substr(x + 1);
-  if (element == "i1" || element == "i8")
-    return 1;
-  if (element == "f64" || element == "i64")
-    return 8;
-  return 4;
-}
-} // namespace
-
 Status Trainer::planStep(const std::string &entry, int64_t batch, bool training) const {
   MemoryPlan plan = plan_;
   auto located = [&](const SourceLoc &loc, const Status &s) {
@@ -263,28 +249,8 @@ Status Trainer::planStep(const std::string &entry, int64_t batch, bool training)
     }
     break; // One set's batch buffers are live at a time.
   }
-  // Every value of the graph at this batch (a dynamic dimension is the
-  // batch), with its gradient when training: what the compiled step's
-  // buffers hold at most, as far as the shapes tell.
-  plan.kind("activations");
-  for (const GraphNode &node : spec_.graph) {
-    if (node.op == "input" || node.op == "param" || node.op == contract::kRoleLoss ||
-        node.op == contract::kRoleMetric || node.op == contract::kRoleOutput)
-      continue;
-    for (size_t k = 0; k < node.shapes.size(); ++k) {
-      std::vector<int64_t> shape = node.shapes[k];
-      for (int64_t &d : shape)
-        if (d < 0)
-          d = batch;
-      std::string type = formatShape(shape);
-      if (Status s = plan.add("the result of " + node.op + " (" + node.name + ") of shape " +
-                                  type + (training ? " with its gradient" : ""),
-                              tensorBytes(shape, k < node.types.size() ? elementBytes(node.types[k]) : 4,
-                                          training ? 2 : 1));
-          !s.ok())
-        return located(node.loc, s);
-    }
-  }
+  return countGraphValues(spec_, plan, batch, training,
+                          "the " + entry + " step at batch " + std::to_string(batch));
   return Status::success();
 }
 
@@ -298,6 +264,21 @@ Status Trainer::restore() {
                                &restoreNote_);
       !s.ok())
     return s;
+  // The step is checked whether it is used (resuming) or not (transfer
+  // learning): a bad one says the file is not what it claims.
+  int64_t step = -1;
+  if (auto it = ckpt->metadata.find("step"); it != ckpt->metadata.end()) {
+    // Resuming replays the generator step by step: a step count is a
+    // decimal number of at most a billion steps, nothing else.
+    const std::string &text = it->second;
+    constexpr int64_t kMaxStep = 1000000000;
+    bool digits = !text.empty() && text.size() <= 10 &&
+                  text.find_first_not_of("0123456789") == std::string::npos;
+    step = digits ? std::strtoll(text.c_str(), nullptr, 10) : -1;
+    if (step < 0 || step > kMaxStep)
+      return makeError(options_.restore, ": the step in the metadata, '", text,
+                       "', is not a step count from 0 to ", kMaxStep);
+  }
   auto model = ckpt->metadata.find("model");
   resumed_ = model != ckpt->metadata.end() && model->second == spec_.name;
   if (!resumed_)
@@ -311,20 +292,8 @@ Status Trainer::restore() {
                        "' has the wrong shape ", it->second.typeString());
     value = it->second;
   }
-  auto step = ckpt->metadata.find("step");
-  if (step != ckpt->metadata.end()) {
-    // Resuming replays the generator step by step: a step count is a
-    // decimal number of at most a billion steps, nothing else.
-    const std::string &text = step->second;
-    constexpr int64_t kMaxStep = 1000000000;
-    bool digits = !text.empty() && text.size() <= 10 &&
-                  text.find_first_not_of("0123456789") == std::string::npos;
-    int64_t value = digits ? std::strtoll(text.c_str(), nullptr, 10) : -1;
-    if (value < 0 || value > kMaxStep)
-      return makeError(options_.restore, ": the step in the metadata, '", text,
-                       "', is not a step count from 0 to ", kMaxStep);
-    step_ = value;
-  }
+  if (step >= 0)
+    step_ = step;
   return Status::success();
 }
 

@@ -8,6 +8,7 @@
 #include "frontend/onnx/TensorProto.h"
 
 #include "runtime/LanguageFacts.h"
+#include "runtime/Outputs.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -17,6 +18,8 @@
 #include <limits>
 #include <set>
 #include <sstream>
+
+#include <unistd.h>
 
 namespace dlc::onnx {
 
@@ -211,6 +214,11 @@ StatusOr<Tensor> tensorFromProto(const TensorProto &proto,
 /// Reads a whole file; `what` describes it in errors.
 static StatusOr<std::string> readFile(const std::string &path,
                                       const std::string &what) {
+  // A regular file only (a FIFO would block, a device read forever).
+  auto fd = runtime::openRegularFile(path);
+  if (!fd.ok())
+    return Status::error(path + ": cannot read the " + what + ": " + fd.status().message());
+  ::close(*fd);
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return Status::error(path + ": cannot read the " + what);

@@ -295,6 +295,8 @@ int run(const Flags &flags) {
       args.push_back(ArgValue::of(params.at(a.name)));
     }
   }
+  if (Status s = planRun(spec, fed); !s.ok())
+    return fail(s);
   auto results = session->exe->call(contract::kRunEntry, args);
   if (!results.ok())
     return fail(results.status());
@@ -347,7 +349,15 @@ int main(int argc, char **argv) {
   for (CLI::App *cmd : {runCmd, trainCmd, evalCmd}) {
     cmd->add_option("--threads", flags.threads, "Worker threads (0: every core this "
                                                 "process may use)")
-        ->check(integerAtLeast(0, "a non-negative number of threads"));
+        ->check(integerAtLeast(0, "a non-negative number of threads"))
+        ->check(CLI::Validator(
+            [](std::string &text) -> std::string {
+              return std::strtoll(text.c_str(), nullptr, 10) > kMaxThreads
+                         ? "expected at most " + std::to_string(kMaxThreads) +
+                               " threads, got '" + text + "'"
+                         : "";
+            },
+            "N<=" + std::to_string(kMaxThreads)));
     cmd->add_option("--memory-limit", flags.memoryLimit,
                     "The memory the model may use: 2G, 512M or a fraction of the "
                     "physical memory such as 0.4");
@@ -395,6 +405,16 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "dlc-rt: error: %s\n", message.c_str());
     return 1;
   }
+  // A value given as an empty string is a mistake (an unset shell
+  // variable), not a request for the default.
+  for (CLI::App *cmd : {&app, runCmd, trainCmd, evalCmd})
+    for (const CLI::Option *option : cmd->get_options())
+      for (const std::string &value : option->results())
+        if (option->get_type_size_min() > 0 && value.empty()) {
+          std::fprintf(stderr, "dlc-rt: error: %s: expected a value, got an empty string\n",
+                       option->get_name().c_str());
+          return 1;
+        }
   flags.threadsGiven = (*trainCmd && trainCmd->count("--threads") > 0);
   if (*trainCmd)
     return train(flags);

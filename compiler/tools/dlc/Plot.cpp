@@ -55,7 +55,13 @@ bool isCurve(const std::string &key) {
 /// Reads one metrics.jsonl into `series` (appending; `run` names it).
 Status readMetrics(const std::string &path, const std::string &run,
                    std::vector<Series> &series) {
-  auto buffer = llvm::MemoryBuffer::getFile(path);
+  // A regular file only: a FIFO or a device would block or never end.
+  uint64_t size = 0;
+  auto fd = runtime::openRegularFile(path, &size);
+  if (!fd.ok())
+    return Status::error("cannot read '" + path + "': " + fd.status().message());
+  auto buffer = llvm::MemoryBuffer::getOpenFile(*fd, path, size);
+  ::close(*fd);
   if (!buffer)
     return Status::error("cannot read '" + path + "': " + buffer.getError().message());
   llvm::StringRef text = (*buffer)->getBuffer();

@@ -9,6 +9,7 @@
 #include "compiler/JIT.h"
 #include "compiler/tools/dlc/Commands.h"
 #include "runtime/Memory.h"
+#include "runtime/Parallel.h"
 
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
@@ -189,6 +190,19 @@ int main(int argc, char **argv) {
       "  dlc graph FILE -o model.dot|svg|png\n");
   if (devicesCmd)
     return dlc::tool::devices();
+  // A path or value given as an empty string is a mistake (an unset shell
+  // variable), not a request for the default.
+  for (auto [opt, name] : {std::pair<cl::opt<std::string> *, const char *>{&outputFile, "-o"},
+                           {&restore, "--restore"}, {&dataDir, "--data"},
+                           {&report, "--report"}, {&logdir, "--logdir"}, {&save, "--save"},
+                           {&feedDir, "--feed-dir"}, {&outputsDir, "--outputs-dir"},
+                           {&device, "--device"}, {&mcpu, "--mcpu"},
+                           {&gpuMemoryLimit, "--gpu-memory-limit"}, {&target, "--target"},
+                           {&gpuArch, "--gpu-arch"}})
+    if (opt->getNumOccurrences() && opt->empty()) {
+      errs() << "dlc: error: " << name << ": expected a value, got an empty string\n";
+      return 1;
+    }
 
   dlc::tool::Flags flags;
   flags.file = inputFile;
@@ -287,6 +301,11 @@ int main(int argc, char **argv) {
         errs() << "dlc: error: " << name << " " << *opt << ": expected " << what << "\n";
         return 1;
       }
+    if (threads > dlc::runtime::kMaxThreads) {
+      errs() << "dlc: error: --threads " << threads << ": expected at most "
+             << dlc::runtime::kMaxThreads << " threads\n";
+      return 1;
+    }
     flags.steps = steps;
     flags.batch = batch;
     flags.validation = validation;
