@@ -36,7 +36,7 @@ GFLOP/s: the CNN step's FLOPs are counted once, here (cnn_step_flops), and compa
 FP32 FMA peak of the same cores measured by `dlc-bench-kernels --fma-peak T`.
 
 --compile-sweep: cold compile of the CNN (dlc: --no-cache; then from dlc's cache) and of a
-generated MLP of 64-wide layers with Adam (8, 32 layers; 128 with --sweep-layers), dlc
+generated MLP of 64-wide layers with Adam (8, 32 and 128 layers; others with --sweep-layers), dlc
 against jax.jit's lower+compile of the same train step. --large: the MLP 784-8192-8192-10
 (batch 64, Adam), dlc against PyTorch 2.x eager, s/step and peak memory.
 
@@ -530,7 +530,7 @@ def main():
                    help="CPU other processes may take during a timed window, in cores (default 0.05)")
     p.add_argument("--timeout", type=int, default=600, help="seconds one process may take")
     p.add_argument("--compile-sweep", action="store_true", help="cold compile times, dlc and JAX")
-    p.add_argument("--sweep-layers", type=csv(int), default=[8, 32], help="MLP depths (add 128: minutes)")
+    p.add_argument("--sweep-layers", type=csv(int), default=[8, 32, 128], help="MLP depths")
     p.add_argument("--sweep-rounds", type=int, default=3)
     p.add_argument("--large", action="store_true", help="MLP 784-8192-8192-10, dlc and PyTorch eager")
     p.add_argument("--large-rounds", type=int, default=2)

@@ -10,9 +10,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/targets/cpu/Passes.h"
+#include "compiler/targets/cpu/ScheduleKernels.h"
 #include "runtime/Contracts.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Transform/IR/TransformDialect.h"
 #include "mlir/Dialect/Transform/Interfaces/TransformInterfaces.h"
@@ -440,15 +442,18 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
 
   /// Calls the schedule's named sequence `call.sequence` on `call.ops` with
   /// `call.params` as its parameters.
-  LogicalResult apply(const ScheduleCall &call) {
+  LogicalResult apply(const ScheduleCall &call) { return apply(call, call.ops); }
+
+  /// The same on `ops` (copies of the call's ops in a kernel).
+  LogicalResult apply(const ScheduleCall &call, ArrayRef<Operation *> ops) {
     auto sequence = dyn_cast_or_null<transform::TransformOpInterface>(
         SymbolTable::lookupSymbolIn(**schedule, call.sequence));
-    Operation *first = call.ops.front();
+    Operation *first = ops.front();
     if (!sequence)
       return first->emitError() << "the CPU schedule has no @" << call.sequence;
     Builder b(first->getContext());
     RaggedArray<transform::MappedValue> bindings;
-    for (Operation *op : call.ops)
+    for (Operation *op : ops)
       bindings.push_back(ArrayRef<transform::MappedValue>{op});
     for (int64_t p : call.params)
       bindings.push_back(ArrayRef<transform::MappedValue>{b.getI64IntegerAttr(p)});
@@ -470,14 +475,56 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     elementwiseCalls(module, claimed, calls);
     markRaggedRows(module);
     calls.append(last);
-    for (const ScheduleCall &call : calls)
-      if (failed(apply(call)))
+    if (!kernels) {
+      for (const ScheduleCall &call : calls)
+        if (failed(apply(call)))
+          return failure();
+      if (failed(transform::applyTransformNamedSequence(module, entry, **schedule,
+                                                        options())))
         return failure();
-    if (failed(transform::applyTransformNamedSequence(module, entry, **schedule,
-                                                      options())))
+    } else if (failed(scheduleKernels(module, calls))) {
       return failure();
+    }
     dropScheduleHints(module);
     (void)foldZeroTiles(module);
+    return success();
+  }
+
+  /// The same calls, each op that a call names alone (not a fused block,
+  /// which spans several ops and the function) scheduled as a kernel (see
+  /// ScheduleKernels.h), then `@__transform_main` on each matmul left in a
+  /// function's body, as a kernel too.
+  LogicalResult scheduleKernels(ModuleOp module, ArrayRef<ScheduleCall> calls) {
+    KernelScheduler scheduler(module.getContext());
+    auto keyOf = [](const ScheduleCall &call) {
+      std::string key = call.sequence.str();
+      for (int64_t p : call.params)
+        key += " " + std::to_string(p);
+      return key;
+    };
+    for (const ScheduleCall &call : calls) {
+      bool alone = call.ops.size() == 1 && !call.sequence.starts_with("schedule_conv_block");
+      if (!alone) {
+        if (failed(apply(call)))
+          return failure();
+        continue;
+      }
+      if (failed(scheduler.schedule(call.ops.front(), keyOf(call),
+                                    [&](Operation *, Operation *op) { return apply(call, {op}); })))
+        return failure();
+    }
+    SmallVector<Operation *> matmuls;
+    for (auto f : module.getOps<func::FuncOp>())
+      if (!f.isExternal())
+        for (Operation &op : f.getBody().getOps())
+          if (op.hasAttr(contract::kMatmulMarker) && isa<linalg::GenericOp>(op))
+            matmuls.push_back(&op);
+    for (Operation *op : matmuls)
+      if (failed(scheduler.schedule(op, "__transform_main", [&](Operation *root, Operation *) {
+            return transform::applyTransformNamedSequence(root, entry, **schedule, options());
+          })))
+        return failure();
+    kernelCount = {scheduler.scheduled() + scheduler.reused(), scheduler.scheduled()};
     return success();
   }
 
@@ -485,7 +532,8 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     ModuleOp module = getOperation();
     if (strict) {
       if (failed(scheduleModule(module)))
-        signalPassFailure();
+        return signalPassFailure();
+      remarkKernels(module);
       return;
     }
     // Schedule a copy; keep it only if the whole schedule succeeded. A
@@ -507,6 +555,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
       }
       if (succeeded(scheduled)) {
         module.getBodyRegion().takeBody(copy->getBodyRegion());
+        remarkKernels(module);
         break;
       }
       ++level;
@@ -518,6 +567,15 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     else if (level == 2)
       emitRemark(module.getLoc())
           << "the CPU schedule failed; the module is compiled unscheduled (slower)";
+  }
+
+  /// Ops scheduled as kernels, and kernels, in the last scheduleKernels.
+  std::pair<unsigned, unsigned> kernelCount;
+  /// The remark of `remarks`.
+  void remarkKernels(ModuleOp module) {
+    if (remarks && kernels)
+      emitRemark(module.getLoc()) << kernelCount.first << " ops scheduled as "
+                                  << kernelCount.second << " kernels";
   }
 
   std::shared_ptr<OwningOpRef<ModuleOp>> schedule;

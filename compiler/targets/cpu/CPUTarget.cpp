@@ -396,10 +396,16 @@ public:
     // The transform-dialect schedule tiles and vectorizes matmuls and
     // convolutions; without it they become plain loops (LLVM still
     // vectorizes their innermost loop).
+    // scf-for-loop-canonicalization: each tensor.dim of a loop's result
+    // becomes the dim it started from, so every dimension of a symbolic
+    // batch is one dim of the argument: the value-bounds queries of
+    // bufferization (are two slices the same?) then stop there instead of
+    // walking back through every layer (0.84 -> 0.35 s for a 32-layer MLP;
+    // the code is the same up to CSE of those dims).
     if (options.vectorize)
       mlir::dlc::addPassPipeline(pm, options.strictSchedule
-                              ? "dl-cpu-schedule{strict=1},canonicalize,cse"
-                              : "dl-cpu-schedule,canonicalize,cse");
+                              ? "dl-cpu-schedule{strict=1},scf-for-loop-canonicalization,canonicalize,cse"
+                              : "dl-cpu-schedule,scf-for-loop-canonicalization,canonicalize,cse");
     mlir::dlc::addPassPipeline(pm, "one-shot-bufferize{bufferize-function-boundaries "
                         "function-boundary-type-conversion=identity-layout-map},"
                         "canonicalize,cse,drop-equivalent-buffer-results,"

@@ -60,12 +60,26 @@ def CPUSchedulePass : Pass<"dl-cpu-schedule", "ModuleOp"> {
     scheduled one by one), and if that fails too the module is left as it
     was (the generic lowering still compiles it, only slower); `strict`
     makes the first failure an error instead, which is how the tests run it.
+
+    With `kernels` (the default) each op that a sequence takes alone, and
+    each matmul for `@__transform_main`, is scheduled in a function of its
+    own (the op, the constants, empty tensors and fills it reads; all else
+    arguments), and ops that make the same such function under the same
+    call share one scheduled copy, inlined in their place: the cost of the
+    schedule grows with the number of distinct ops, not with the square of
+    the model (see ScheduleKernels.h). `kernels=0` schedules the module in
+    place, for comparison; `remarks` says how many ops were scheduled as
+    how many kernels.
   }];
   let options = [
     Option<"scheduleFile", "schedule-file", "std::string", "\"\"",
            "transform library to apply instead of the built-in schedule">,
     Option<"strict", "strict", "bool", "false",
            "fail when the schedule fails instead of keeping the module as it was">,
+    Option<"kernels", "kernels", "bool", "true",
+           "schedule each op in a function of its own, once per distinct one">,
+    Option<"remarks", "remarks", "bool", "false",
+           "say how many ops were scheduled as how many kernels">,
   ];
   let dependentDialects = ["::mlir::transform::TransformDialect",
                            "::mlir::linalg::LinalgDialect",
