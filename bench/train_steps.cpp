@@ -144,7 +144,10 @@ int main(int argc, char **argv) {
   trainOptions.dataDir = dataDir;
   trainOptions.steps = warmup + steps;
   trainOptions.validation = 0;
-  std::map<std::string, Tensor> params = loaded->params();
+  auto taken = loaded->takeParams();
+  if (!taken.ok())
+    return fail(taken.status().message());
+  std::map<std::string, Tensor> params = std::move(*taken);
   runtime::Trainer trainer(*exe, params, trainOptions);
   if (Status s = trainer.loadData(); !s.ok())
     return fail(s.message());

@@ -30,6 +30,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <utility>
 
 using namespace dlc;
 
@@ -493,6 +494,13 @@ static Status checkFedClassIds(const runtime::ModelSpec &spec,
           !s.ok())
         return s;
   return Status::success();
+}
+
+StatusOr<std::map<std::string, Tensor>> Model::takeParams() {
+  if (impl->params.empty())
+    if (Status s = initParams(defaultSeed()); !s.ok())
+      return s;
+  return std::exchange(impl->params, {});
 }
 
 StatusOr<std::vector<NamedTensor>>

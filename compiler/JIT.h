@@ -81,6 +81,10 @@ public:
   StatusOr<Tensor> getParam(const std::string &name) const;
   Status setParam(const std::string &name, Tensor value);
   const std::map<std::string, Tensor> &params() const;
+  /// Moves the params out (initializing them first if they are not): a
+  /// trainer that owns them then holds the only copy. The model has no
+  /// params left (a later use initializes them again, as above).
+  StatusOr<std::map<std::string, Tensor>> takeParams();
 
   /// Evaluates the outputs, and the loss and metrics whose inputs are fed.
   /// Compiles (and caches) one entry point per set of fed inputs.

@@ -93,6 +93,12 @@ inline constexpr char kRaggedRowsMarker[] = "dlc.ragged_m";
 /// A kernel function of dl-outline-kernels: a loop nest of a step moved into
 /// a function of its own, shared by every nest that is the same.
 inline constexpr char kKernelMarker[] = "dlc.kernel";
+/// Function attribute (dense i64 array, one per result): the argument a
+/// result is written into, or -1 (@train_step's and @apply's updated params
+/// and state). Written by convert-dl-to-linalg; read by the CPU target's
+/// dl-update-in-place, dl-drop-in-place-results and dl-restore-in-place-results
+/// (which drops it).
+inline constexpr char kInPlaceResultsAttr[] = "dlc.in_place_results";
 
 //===----------------------------------------------------------------------===//
 // Roles (values of `dl.role`, and of runtime::ValueSpec::role)
@@ -264,6 +270,9 @@ inline constexpr char kRole[] = "role";
 /// the step and loc.
 inline constexpr char kChecks[] = "checks";
 inline constexpr char kPart[] = "part";
+/// An entry that writes its updated params and state into the arguments of
+/// the same name (true; absent: false, a fresh buffer per result).
+inline constexpr char kInPlace[] = "in_place";
 } // namespace modelspec
 
 } // namespace dlc::contract

@@ -220,6 +220,23 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
     return Status::success();
   };
 
+  // An in-place entry overwrites its param and state arguments: those the
+  // caller did not pass for update are copied for the call.
+  std::vector<int> inPlaceArg(entry->results.size(), -1);
+  std::vector<bool> copied(args.size(), false);
+  for (size_t r = 0; r < entry->results.size(); ++r)
+    inPlaceArg[r] = entry->inPlaceArg(r);
+  for (int i : inPlaceArg)
+    if (i >= 0 && !args[i].updated) {
+      auto copy = Tensor::allocate(args[i].tensor->dtype(), args[i].tensor->shape());
+      if (!copy.ok())
+        return copy.status().withPrefix("a copy of argument '" + entry->args[i].name + "': ");
+      if (args[i].tensor->byteSize())
+        std::memcpy(copy->rawData(), args[i].tensor->rawData(), args[i].tensor->byteSize());
+      staged[i] = std::move(*copy);
+      copied[i] = true;
+    }
+
   // Descriptors live in one vector each; args[i] points at descriptor i.
   std::vector<std::vector<int64_t>> descriptors(args.size());
   std::vector<int64_t> seeds(args.size());
@@ -239,7 +256,9 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
       descriptors[i] = {reinterpret_cast<int64_t>(p), reinterpret_cast<int64_t>(p), 0};
     } else {
       const Tensor *t = args[i].tensor;
-      if (onDevice && t->rawData() && !t->releasedWith(cuda::release)) {
+      if (copied[i])
+        t = &staged[i];
+      else if (onDevice && t->rawData() && !t->releasedWith(cuda::release)) {
         if (Status st = deviceCopy(i, t->rawData(), t->byteSize(), t->dtype(), t->shape());
             !st.ok())
           return st;
@@ -268,12 +287,23 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
   std::vector<Tensor> results;
   std::set<void *> seen;
   std::vector<void *> toFree;
+  // The arguments moved into results, given back if the call fails after.
+  std::vector<std::pair<size_t, size_t>> moved;
   size_t at = 0;
   for (const ValueSpec &r : entry->results) {
     const int64_t *w = resultStorage.data() + at;
     size_t rank = r.shape.size();
     at += memRefDescriptorWords(rank);
     void *allocated = reinterpret_cast<void *>(w[0]);
+    // Written into its argument: the argument's tensor is the result.
+    if (int i = inPlaceArg[results.size()];
+        i >= 0 && allocated == reinterpret_cast<void *>(descriptors[i][0])) {
+      seen.insert(allocated);
+      Tensor &from = args[i].updated ? *args[i].updated : staged[i];
+      moved.emplace_back(results.size(), i);
+      results.push_back(std::move(from));
+      continue;
+    }
     char *aligned = reinterpret_cast<char *>(w[1]);
     int64_t offset = w[2];
     std::vector<int64_t> shape(w + 3, w + 3 + rank);
@@ -321,10 +351,14 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
   }
   for (void *p : toFree)
     release(p);
-  if (!failed.ok())
+  if (failed.ok())
+    failed = checkNumerics(*entry, results);
+  if (!failed.ok()) {
+    for (auto [r, i] : moved)
+      if (args[i].updated)
+        *args[i].updated = std::move(results[r]);
     return failed;
-  if (Status s = checkNumerics(*entry, results); !s.ok())
-    return s;
+  }
   return results;
 }
 

@@ -33,8 +33,13 @@ struct SymbolTable {
 struct ArgValue {
   const Tensor *tensor = nullptr;
   int64_t i64 = 0;
+  /// A param or state argument that an in-place entry (EntrySpec::inPlace)
+  /// may update: the call moves the tensor into its result. Without it the
+  /// call updates a copy, and the argument keeps its value.
+  Tensor *updated = nullptr;
   static ArgValue of(const Tensor &t) { return ArgValue{&t, 0}; }
   static ArgValue scalarI64(int64_t v) { return ArgValue{nullptr, v}; }
+  static ArgValue update(Tensor &t) { return ArgValue{&t, 0, &t}; }
 };
 
 /// Checks that `path` is a 64-bit ELF shared object whose headers, segments
@@ -58,7 +63,11 @@ public:
 
   /// Calls entry `name`. Each argument is checked against the entry's spec
   /// (dtype, rank, static dims; inputs sharing a dimension symbol must
-  /// agree). Returns the results, which the caller owns.
+  /// agree). Returns the results, which the caller owns. A result that an
+  /// in-place entry wrote into an argument passed with ArgValue::update is
+  /// that argument's tensor, moved out of it (on success only; after a
+  /// failed call the argument holds its tensor, whatever the compiled code
+  /// wrote into it).
   StatusOr<std::vector<Tensor>> call(const std::string &name,
                                      const std::vector<ArgValue> &args) const;
 

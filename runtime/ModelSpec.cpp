@@ -64,6 +64,16 @@ const EntrySpec *ModelSpec::findEntry(const std::string &n) const {
   return findByName(entries, n);
 }
 
+int EntrySpec::inPlaceArg(size_t r) const {
+  const ValueSpec &result = results.at(r);
+  if (!inPlace || (result.role != dlc::contract::kRoleParam && result.role != dlc::contract::kRoleState))
+    return -1;
+  for (size_t i = 0; i < args.size(); ++i)
+    if (args[i].role == result.role && args[i].name == result.name)
+      return static_cast<int>(i);
+  return -1;
+}
+
 namespace {
 /// An integer field: a JSON integer within T's range. (nlohmann's own
 /// conversion casts a fractional or out-of-range number, which is undefined
@@ -153,6 +163,8 @@ std::string ModelSpec::toJSON() const {
       ej[kResults].push_back(valueJSON(v));
     for (const NumericsCheck &c : e.checks)
       ej[kChecks].push_back({{kOp, c.op}, {kPart, c.part}, {kLoc, locJSON(c.loc)}});
+    if (e.inPlace)
+      ej[kInPlace] = true;
     j[kEntries].push_back(ej);
   }
   for (const GraphNode &n : graph)
@@ -219,6 +231,7 @@ StatusOr<ModelSpec> ModelSpec::fromJSON(const std::string &text) {
         es.results.push_back(valueFrom(v));
       for (const json &c : e.value(kChecks, json::array()))
         es.checks.push_back(NumericsCheck{c.at(kOp), c.at(kPart), locFrom(c.at(kLoc))});
+      es.inPlace = e.value(kInPlace, false);
       s.entries.push_back(std::move(es));
     }
     for (const json &n : j.value(kGraph, json::array()))

@@ -140,6 +140,14 @@ struct EntrySpec {
   std::vector<ValueSpec> args, results;
   /// With --check-numerics: the checks of its `numerics` result, in order.
   std::vector<NumericsCheck> checks;
+  /// The entry writes each result of role `param` or `state` into the
+  /// argument of the same role and name, and returns that argument's
+  /// buffer (docs/ABI.md): Executable::call hands the argument's tensor back
+  /// as the result.
+  bool inPlace = false;
+
+  /// The argument that result `r` is written into (inPlace), or -1.
+  int inPlaceArg(size_t r) const;
 };
 
 struct ModelSpec {

@@ -301,7 +301,7 @@ std::vector<ArgValue> Trainer::argsFor(const EntrySpec &entry,
                                        const std::vector<Tensor> &batch,
                                        const Tensor *stepTensor, int64_t seed,
                                        const std::map<std::string, Tensor> *grads,
-                                       int64_t offset) const {
+                                       int64_t offset) {
   std::vector<ArgValue> args;
   for (const ValueSpec &a : entry.args) {
     if (a.role == contract::kRoleInput) {
@@ -310,9 +310,9 @@ std::vector<ArgValue> Trainer::argsFor(const EntrySpec &entry,
         ++i;
       args.push_back(ArgValue::of(batch[i]));
     } else if (a.role == contract::kRoleParam) {
-      args.push_back(ArgValue::of(params_.at(a.name)));
+      args.push_back(ArgValue::update(params_.at(a.name)));
     } else if (a.role == contract::kRoleState) {
-      args.push_back(ArgValue::of(state_.at(a.name)));
+      args.push_back(ArgValue::update(state_.at(a.name)));
     } else if (a.role == contract::kRoleStep) {
       args.push_back(ArgValue::of(*stepTensor));
     } else if (a.role == contract::kRoleGradArg) {
@@ -407,11 +407,15 @@ StatusOr<TrainResult>
 Trainer::train(const std::function<void(const Progress &)> &onLog,
                const std::function<void(const SetResult &)> &onEval) {
 #ifdef __GLIBC__
-  // Every step allocates its results (params, optimizer state, large
-  // intermediates) afresh. Keep freed memory in the heap instead of
-  // returning it to the kernel, so a step reuses the last step's pages
-  // rather than faulting in zeroed ones.
+  // Every step allocates its intermediates (and, on a GPU or from a module
+  // compiled before in-place updates, its params and optimizer state)
+  // afresh. Keep freed memory in the heap instead of returning it to the
+  // kernel, so a step reuses the last step's pages rather than faulting in
+  // zeroed ones: no buffer is mmap'd, whatever its size (glibc caps
+  // M_MMAP_THRESHOLD at 32 MiB, and a 8192x8192 weight gradient mmap'd
+  // afresh each step spent a third of the step in page faults).
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_TOP_PAD, 256 << 20);
 #endif

@@ -185,12 +185,13 @@ private:
   Status logSet(const SetResult &r);
   StatusOr<Tensor> loadSource(const DataSourceSpec &source, const InputSpec &input);
   /// The arguments of `entry`; gradients (@apply) come from `grads`, the
-  /// batch offset (@grad) is `offset`.
+  /// batch offset (@grad) is `offset`. Params and state go for update
+  /// (ArgValue::update): an in-place entry writes the new values into them.
   std::vector<ArgValue> argsFor(const EntrySpec &entry,
                                 const std::vector<Tensor> &batch,
                                 const Tensor *stepTensor, int64_t seed,
                                 const std::map<std::string, Tensor> *grads = nullptr,
-                                int64_t offset = 0) const;
+                                int64_t offset = 0);
   /// One data-parallel step on this rank's shard of `batch`: @grad, the
   /// allreduce of the gradients, loss and metrics (weighted by the shard's
   /// share of the batch), then @apply. Fills `progress`' loss and metrics.

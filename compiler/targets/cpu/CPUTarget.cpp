@@ -396,6 +396,9 @@ public:
     // The transform-dialect schedule tiles and vectorizes matmuls and
     // convolutions; without it they become plain loops (LLVM still
     // vectorizes their innermost loop).
+    // The optimizer's new params and state go into their arguments'
+    // buffers (docs/ABI.md), not fresh ones each step.
+    mlir::dlc::addPassPipeline(pm, "dl-update-in-place");
     // scf-for-loop-canonicalization: each tensor.dim of a loop's result
     // becomes the dim it started from, so every dimension of a symbolic
     // batch is one dim of the argument: the value-bounds queries of
@@ -408,6 +411,7 @@ public:
                               : "dl-cpu-schedule,scf-for-loop-canonicalization,canonicalize,cse");
     mlir::dlc::addPassPipeline(pm, "one-shot-bufferize{bufferize-function-boundaries "
                         "function-boundary-type-conversion=identity-layout-map},"
+                        "dl-drop-in-place-results,"
                         "canonicalize,cse,drop-equivalent-buffer-results,"
                         // The schedule's scf.forall tiles run on the
                         // runtime's threads (OpenMP, below).
@@ -419,7 +423,7 @@ public:
                         "func.func(buffer-loop-hoisting),"
                         "func.func(promote-buffers-to-stack{max-alloc-size-in-bytes=65536}),"
                         "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
-                        "dl-lower-strided-copies,convert-linalg-to-loops,"
+                        "dl-restore-in-place-results,dl-lower-strided-copies,convert-linalg-to-loops,"
                         // Each distinct loop nest compiled once.
                         "dl-outline-kernels");
   }
@@ -448,7 +452,7 @@ public:
   Error emitBinary(mlir::ModuleOp module, const runtime::ModelSpec &spec,
                    const CompileOptions &options, Stage stage,
                    llvm::StringRef path) const override {
-    return cpu::emitHostBinary(module, spec, options, path, stage == Stage::Module);
+    return cpu::emitHostBinary(module, inPlace(spec), options, path, stage == Stage::Module);
   }
 
   Expected<std::unique_ptr<runtime::Executable>>
@@ -456,7 +460,15 @@ public:
              const CompileOptions &options) const override {
     size_t count = 0;
     const auto *entries = runtime::openMPEntryPoints(count);
-    return cpu::jitCompileHost(module, std::move(spec), options, {{entries, count}});
+    return cpu::jitCompileHost(module, inPlace(std::move(spec)), options, {{entries, count}});
+  }
+
+  /// The loops pipeline writes every entry's new params and state into
+  /// their arguments (dl-update-in-place, dl-drop-in-place-results).
+  static runtime::ModelSpec inPlace(runtime::ModelSpec spec) {
+    for (runtime::EntrySpec &e : spec.entries)
+      e.inPlace = true;
+    return spec;
   }
 
   /// The host CPU and its features: LLVM generates code for exactly these.

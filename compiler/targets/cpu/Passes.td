@@ -91,6 +91,23 @@ def CPUSchedulePass : Pass<"dl-cpu-schedule", "ModuleOp"> {
                            "::mlir::ub::UBDialect"];
 }
 
+def UpdateInPlacePass : Pass<"dl-update-in-place", "ModuleOp"> {
+  let summary = "write the optimizer's new params and state into their arguments";
+  let description = [{
+    In every function whose `dlc.in_place_results` (convert-dl-to-linalg's
+    record of the updated params and optimizer state that @train_step and
+    @apply return, and of the argument holding each one's previous value)
+    names an argument for a result, the elementwise generic that computes
+    the result writes it into that argument (its init, a `tensor.empty`, becomes the argument; an input
+    that reads the same argument element by element reads the init
+    instead), so that one-shot bufferization can update the argument's
+    buffer in place instead of allocating a new one per step.
+    dl-drop-in-place-results and dl-restore-in-place-results finish the job
+    after bufferization.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Buffer-level passes
 //===----------------------------------------------------------------------===//
@@ -110,6 +127,31 @@ def PrefetchPanelsPass : Pass<"dl-prefetch-panels", "ModuleOp"> {
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect"];
+}
+
+def DropInPlaceResultsPass : Pass<"dl-drop-in-place-results", "ModuleOp"> {
+  let summary = "make every result marked by dl-update-in-place its argument's buffer, and drop it";
+  let description = [{
+    Runs right after one-shot bufferization. Each result that
+    `dlc.in_place_results` assigns to an argument is written into that
+    argument's buffer: bufferization already did when it could update the
+    argument in place; otherwise the result is copied into it at the end
+    (through a temporary when the result is itself another argument). The
+    result is then dropped from the function, so that buffer deallocation
+    neither frees nor clones it; dl-restore-in-place-results returns the
+    arguments again after deallocation.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def RestoreInPlaceResultsPass : Pass<"dl-restore-in-place-results", "ModuleOp"> {
+  let summary = "return the arguments that dl-drop-in-place-results dropped";
+  let description = [{
+    Puts back, at their places, the results that dl-drop-in-place-results
+    dropped: each returns the argument it was written into (docs/ABI.md:
+    its descriptor is the argument's, and the caller's buffer now holds the
+    new value). Drops `dlc.in_place_results`.
+  }];
 }
 
 def OmpNoWaitPass : Pass<"dl-omp-nowait", "ModuleOp"> {

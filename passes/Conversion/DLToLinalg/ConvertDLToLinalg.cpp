@@ -1387,6 +1387,42 @@ struct UnpoolLowering : public OpRewritePattern<dl::UnpoolOp> {
 // The pass
 //===----------------------------------------------------------------------===//
 
+/// Records, before the dl attributes go, which argument holds the previous
+/// value of each updated param and optimizer state that `func` returns
+/// (same name, same static type; -1 for other results) as
+/// `dlc.in_place_results`, for targets that update them in place
+/// (dl-update-in-place). Functions without such results get nothing.
+void markInPlaceResults(FunctionOpInterface func) {
+  llvm::StringMap<unsigned> params, states;
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
+    if (auto p = func.getArgAttrOfType<FlatSymbolRefAttr>(i, contract::kParamAttr))
+      params[p.getValue()] = i;
+    else if (auto s = func.getArgAttrOfType<StringAttr>(i, contract::kStateAttr))
+      states[s.getValue()] = i;
+  }
+  SmallVector<int64_t> args(func.getNumResults(), -1);
+  bool any = false;
+  for (unsigned r = 0, e = func.getNumResults(); r < e; ++r) {
+    auto role = func.getResultAttrOfType<StringAttr>(r, contract::kRoleAttr);
+    auto name = func.getResultAttrOfType<StringAttr>(r, contract::kNameAttr);
+    if (!role || !name)
+      continue;
+    const llvm::StringMap<unsigned> *from = role.getValue() == contract::kRoleParam ? &params
+                                            : role.getValue() == contract::kRoleState ? &states
+                                                                                      : nullptr;
+    if (!from || !from->count(name.getValue()))
+      continue;
+    unsigned arg = from->lookup(name.getValue());
+    auto type = dyn_cast<RankedTensorType>(func.getResultTypes()[r]);
+    if (type && type.hasStaticShape() && type == func.getArgumentTypes()[arg]) {
+      args[r] = arg;
+      any = true;
+    }
+  }
+  if (any)
+    func->setAttr(contract::kInPlaceResultsAttr, DenseI64ArrayAttr::get(func.getContext(), args));
+}
+
 struct ConvertDLToLinalgPass
     : public mlir::dlc::impl::ConvertDLToLinalgPassBase<ConvertDLToLinalgPass> {
   void runOnOperation() override {
@@ -1434,6 +1470,7 @@ struct ConvertDLToLinalgPass
       return a.getName().getValue().starts_with(contract::kDialectAttrPrefix);
     };
     for (auto func : module.getOps<FunctionOpInterface>()) {
+      markInPlaceResults(func);
       for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
         for (NamedAttribute a : llvm::to_vector(func.getArgAttrs(i)))
           if (isDL(a))
