@@ -208,7 +208,17 @@ inline constexpr char kFile[] = "file";
 /// Where the compiled code runs ("cpu", "cuda"): which memory its buffers
 /// must be in (absent: "cpu").
 inline constexpr char kDevice[] = "device";
+/// How many shares per thread the module's parallel regions may be cut into
+/// (ModelSpec::regionShares; absent: 1).
+inline constexpr char kRegionShares[] = "region_shares";
 } // namespace modelspec
+
+/// The shares per thread of a CPU module whose parallel regions have no
+/// barrier: a batch of 50 examples in 8 shares on 2 threads runs as 25 + 25
+/// examples whichever thread is late.
+inline constexpr int kRegionSharesPerThread = 4;
+/// The most a model description may ask for.
+inline constexpr int kMaxRegionShares = 64;
 
 /// The devices a module's code runs on (ModelSpec::device).
 inline constexpr char kDeviceCPU[] = "cpu";

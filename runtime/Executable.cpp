@@ -276,7 +276,7 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
     packed.push_back(resultStorage.data());
   // A buffer the compiled code cannot allocate ends the call with an error
   // (nothing was returned: no result to free).
-  if (Status st = callCompiled(fn->second, packed.data()); !st.ok())
+  if (Status st = callCompiled(fn->second, packed.data(), spec_.regionShares); !st.ok())
     return st.withPrefix(name + ": ");
   void (*release)(void *) = onDevice ? cuda::release : std::free;
   Status failed = onDevice ? cuda::takeError() : Status::success();

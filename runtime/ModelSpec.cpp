@@ -129,6 +129,8 @@ std::string ModelSpec::toJSON() const {
   j[kFile] = file;
   if (device != "cpu")
     j[kDevice] = device;
+  if (regionShares != 1)
+    j[kRegionShares] = regionShares;
   for (const InputSpec &i : inputs)
     j[kInputs].push_back({{kName, i.name}, {kDType, dtypeName(i.dtype)},
                            {kShape, i.shape}, {kDims, i.dimNames},
@@ -182,6 +184,10 @@ StatusOr<ModelSpec> ModelSpec::fromJSON(const std::string &text) {
     s.name = j.at(kName);
     s.file = j.value(kFile, "");
     s.device = j.value(kDevice, "cpu");
+    s.regionShares = j.value(kRegionShares, 1);
+    if (s.regionShares < 1 || s.regionShares > dlc::contract::kMaxRegionShares)
+      return makeError("invalid model description in the compiled module: region_shares ",
+                       s.regionShares, " is not between 1 and ", dlc::contract::kMaxRegionShares);
     for (const json &i : j.value(kInputs, json::array())) {
       s.inputs.push_back(InputSpec{i.at(kName), dtypeFrom(i.at(kDType)),
                                    integers(i.at(kShape)),

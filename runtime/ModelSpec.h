@@ -156,6 +156,10 @@ struct ModelSpec {
   /// Where the compiled code runs: "cpu", or "cuda" (its buffers must be in
   /// memory the GPU can address; runtime/Cuda.h).
   std::string device = "cpu";
+  /// How many shares per thread its parallel regions may be cut into
+  /// (runtime::callCompiled): more than 1 only for code with no barrier in
+  /// a region (the CPU target's, contract::kRegionSharesPerThread).
+  int regionShares = 1;
   std::vector<InputSpec> inputs;
   std::vector<ParamSpec> params;
   std::vector<DataSourceSpec> data;

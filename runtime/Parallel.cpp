@@ -61,6 +61,8 @@ using Microtask = void (*)(int32_t *, int32_t *, ...);
 /// (freed when the call fails; a call that returns hands them over as its
 /// results).
 struct CallState {
+  /// How many shares per thread its regions are cut into (callCompiled).
+  int sharesPerThread = 1;
   std::atomic<bool> failed{false};
   std::mutex mutex;
   dlc::runtime::Status error;
@@ -246,7 +248,15 @@ public:
       return;
     }
     region = &r;
-    pending.store(team - 1);
+    // A region of a call whose module allows it is cut into more shares
+    // than threads, claimed one at a time: a share's iterations are a
+    // contiguous block of the static schedule, as with one share a thread,
+    // so every iteration runs once on some thread and the results do not
+    // change; but a thread that finishes early, or a worker that wakes late,
+    // takes the next share instead of leaving the others to wait for it.
+    int sharesPerThread = r.call ? std::max(1, r.call->sharesPerThread) : 1;
+    shares.store(static_cast<int>(std::min<int64_t>(int64_t{team} * sharesPerThread, kShareMask)));
+    pending.store(shares.load() - 1);
     uint64_t gen;
     {
       std::lock_guard<std::mutex> lock(mutex);
@@ -346,7 +356,7 @@ private:
     uint64_t word = claims.load();
     while (true) {
       uint64_t share = word & kShareMask;
-      if ((word >> kShareBits) < gen || share >= static_cast<uint64_t>(team))
+      if ((word >> kShareBits) < gen || share >= static_cast<uint64_t>(shares.load()))
         return nullptr;
       if (claims.compare_exchange_weak(word, word + 1)) {
         claimedShare = static_cast<int>(share);
@@ -359,7 +369,7 @@ private:
   /// other than 0 counts as done after.
   void runShare(const Region &r, int share) {
     if (!(r.call && r.call->failed.load()))
-      guardedInvoke(r, share, team);
+      guardedInvoke(r, share, shares.load());
     if (share != 0 && pending.fetch_sub(1) == 1 && sleeping.load())
       futex(pending, FUTEX_WAKE_PRIVATE, 1);
   }
@@ -411,6 +421,8 @@ private:
   std::condition_variable wake;
   std::vector<std::thread> workers;
   int team = 1;
+  /// The shares of the running region (at least `team`).
+  std::atomic<int> shares{1};
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> generation{0};
   std::atomic<int> pending{0};
@@ -606,8 +618,10 @@ dlc::runtime::openMPEntryPoints(size_t &count) {
   return entries;
 }
 
-dlc::runtime::Status dlc::runtime::callCompiled(void (*fn)(void **), void **args) {
+dlc::runtime::Status dlc::runtime::callCompiled(void (*fn)(void **), void **args,
+                                               int sharesPerThread) {
   CallState call;
+  call.sharesPerThread = sharesPerThread;
   Recovery recovery;
   if (sigsetjmp(recovery.here, 0) == 0) {
     tlsCall = &call, tlsRecovery = &recovery.here;

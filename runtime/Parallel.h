@@ -50,8 +50,11 @@ const std::pair<const char *, void *> *openMPEntryPoints(size_t &count);
 /// of one of its parallel regions, the call ends there and returns that
 /// error (the buffers the call's code allocated and had not freed are freed
 /// then; those of a call that returns are its results); nothing is
-/// written through a null pointer.
-Status callCompiled(void (*fn)(void **), void **args);
+/// written through a null pointer. `sharesPerThread` > 1 cuts each of its
+/// parallel regions into that many shares per thread, which the threads
+/// claim one at a time (ModelSpec::regionShares: only for code without
+/// barriers, where a share never waits for another).
+Status callCompiled(void (*fn)(void **), void **args, int sharesPerThread = 1);
 
 /// Makes the library that holds the runtime (libdlc.so when a host loaded it
 /// with RTLD_LOCAL, as Python's ctypes does) global, so that the shared

@@ -1362,6 +1362,10 @@ struct LoopState {
   std::vector<std::atomic<int>> *hits = nullptr;
   std::atomic<int> *lastIters = nullptr;
   std::atomic<int> *nestedHits = nullptr;
+  /// Calls of the body (one per share), and whether it waits at a barrier
+  /// (compiled code cut into more shares than threads has none).
+  std::atomic<int> *calls = nullptr;
+  bool barrier = true;
 };
 
 void nestedBody(int32_t *, int32_t *, LoopState *s) {
@@ -1387,7 +1391,16 @@ void loopBody(int32_t *, int32_t *, LoopState *s) {
   __kmpc_for_static_fini(nullptr, gtid);
   __kmpc_fork_call(nullptr, 1,
                    reinterpret_cast<void (*)(int32_t *, int32_t *, ...)>(&nestedBody), s);
-  __kmpc_barrier(nullptr, gtid);
+  if (s->calls)
+    s->calls->fetch_add(1);
+  if (s->barrier)
+    __kmpc_barrier(nullptr, gtid);
+}
+
+/// Compiled code whose one region is the loop of `args[0]` (a LoopState).
+void forkLoop(void **args) {
+  __kmpc_fork_call(nullptr, 1, reinterpret_cast<void (*)(int32_t *, int32_t *, ...)>(&loopBody),
+                   args[0]);
 }
 } // namespace
 
@@ -1411,6 +1424,30 @@ TEST(ParallelTest, StaticLoopsCoverEveryIterationOnce) {
   }
   dlc::runtime::setNumThreads(0);
   EXPECT_EQ(dlc::runtime::numThreads(), dlc::runtime::availableCores());
+}
+
+TEST(ParallelTest, RegionsCutIntoSharesCoverEveryIterationOnce) {
+  // A call of code without barriers may cut its regions into 4 shares per
+  // thread, claimed one at a time: still every iteration exactly once, and
+  // one last iteration; on one thread the region runs whole, inline.
+  for (int threads : {1, 2, 3}) {
+    dlc::runtime::setNumThreads(threads);
+    for (uint64_t n : {1, 5, 7, 64, 1001}) {
+      std::vector<std::atomic<int>> hits(n);
+      std::atomic<int> lastIters{0}, nestedHits{0}, calls{0};
+      LoopState s{n, &hits, &lastIters, &nestedHits, &calls, /*barrier=*/false};
+      void *args[] = {&s};
+      ASSERT_TRUE(dlc::runtime::callCompiled(&forkLoop, args, 4).ok());
+      for (uint64_t i = 0; i < n; ++i)
+        ASSERT_EQ(hits[i].load(), 1) << "iteration " << i << " of " << n << ", "
+                                     << threads << " threads";
+      EXPECT_EQ(lastIters.load(), 1) << n << " iterations, " << threads << " threads";
+      int shares = threads == 1 ? 1 : 4 * threads;
+      EXPECT_EQ(calls.load(), shares);
+      EXPECT_EQ(nestedHits.load(), 10 * shares);
+    }
+  }
+  dlc::runtime::setNumThreads(0);
 }
 
 TEST(ParallelTest, EmptyLoopsGiveEveryThreadAnEmptyShare) {

@@ -272,10 +272,25 @@ void panelCalls(ModuleOp module, const Claimed &claimed,
 /// writes its own columns of the output, so no two threads accumulate into
 /// the same elements, and every element's sum keeps its order (the result
 /// is the same for any thread count).
+///
+/// An op over a symbolic batch (only its outermost dimension dynamic, and
+/// parallel) with at least 1K elements per example is split one example a
+/// chunk: the shares of a static schedule are then whole examples, as even
+/// as the batch allows, at no cost beyond the loop.
 SmallVector<int64_t, 4> parallelChunks(linalg::GenericOp op, int64_t tile) {
-  constexpr int64_t kMinChunk = 32 * 1024, kMaxChunks = 64;
+  constexpr int64_t kMinChunk = 32 * 1024, kMaxChunks = 64, kMinExample = 1024;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<int64_t, 4> sizes(ranges.size(), 0);
+  if (ranges.size() > 1 && ShapedType::isDynamic(ranges[0]) &&
+      op.getIteratorTypesArray()[0] == utils::IteratorType::parallel &&
+      llvm::none_of(ArrayRef(ranges).drop_front(), ShapedType::isDynamic)) {
+    int64_t example = 1;
+    for (int64_t r : ArrayRef(ranges).drop_front())
+      example *= r;
+    if (example >= kMinExample)
+      sizes[0] = 1;
+    return sizes;
+  }
   if (llvm::any_of(ranges, ShapedType::isDynamic))
     return sizes;
   int64_t elements = 1;

@@ -165,7 +165,9 @@ std::unique_ptr<llvm::Module> buildLLVMModule(mlir::Operation *op,
   for (const runtime::EntrySpec &entry : spec.entries)
     addPackedWrapper(*module, entry);
   compileGlueCold(*module);
-  llvm::Constant *text = llvm::ConstantDataArray::getString(ctx, spec.toJSON());
+  runtime::ModelSpec described = spec;
+  described.regionShares = mlir::dlc::cpu::regionSharesPerThread(op);
+  llvm::Constant *text = llvm::ConstantDataArray::getString(ctx, described.toJSON());
   auto *textVar = new llvm::GlobalVariable(*module, text->getType(), true,
                                            llvm::GlobalValue::PrivateLinkage, text,
                                            "dlc_model_spec_text");
@@ -216,6 +218,7 @@ cpu::jitCompileHost(mlir::ModuleOp module, runtime::ModelSpec spec,
   auto tm = hostMachine(options);
   if (!tm)
     return tm.takeError();
+  spec.regionShares = mlir::dlc::cpu::regionSharesPerThread(module);
   // The functions the module defines before mlir::ExecutionEngine adds its
   // own packed wrapper (`_mlir_NAME(void **)`) of each of them: dlc calls
   // its entry points through `dlc_NAME`, so those wrappers are dropped before

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/targets/cpu/Passes.h"
+#include "runtime/Contracts.h"
 
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 
@@ -24,4 +25,14 @@ struct OmpNoWaitPass : public impl::OmpNoWaitPassBase<OmpNoWaitPass> {
   }
 };
 } // namespace
+
+int regionSharesPerThread(Operation *module) {
+  bool waits = false;
+  module->walk([&](Operation *op) {
+    if (isa<omp::BarrierOp>(op) || (isa<omp::WsloopOp>(op) && !cast<omp::WsloopOp>(op).getNowait()))
+      waits = true;
+    return waits ? WalkResult::interrupt() : WalkResult::advance();
+  });
+  return waits ? 1 : ::dlc::contract::kRegionSharesPerThread;
+}
 } // namespace mlir::dlc::cpu
