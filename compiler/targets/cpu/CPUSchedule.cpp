@@ -14,6 +14,9 @@
 #include "runtime/Contracts.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Transform/IR/TransformDialect.h"
@@ -127,6 +130,179 @@ void filterGradCalls(ModuleOp module, const Claimed &claimed,
   });
 }
 
+/// The images of a fused block's gradient in groups: a block's filter
+/// gradient sums over the batch, so its image loop was serial, and each image
+/// ran its unpool alone and then one parallel region per op (two regions an
+/// image, 100 a step for the CNN's second block). Here the batch is cut into
+/// kImageGroups groups (the last ones shorter, or empty, when the batch does
+/// not divide), an scf.forall over the groups that the threads share: each
+/// group sums its images' filter gradient, in order, into its own slice of a
+/// [groups, ...] partial sum, computes its images' input gradient (`dx`, with
+/// the padding of its dz), and the partial sums are added in group order
+/// after the loop. The groups do not depend on the thread count, so the
+/// result is the same on any number of threads. Returns the forall and the
+/// ops inside it that replace `dw` and `dx` (null when there is none); none
+/// when the shapes do not allow it (a static batch, dynamic dimensions other
+/// than the batch, or a use of dw or dx before the other).
+constexpr int64_t kImageGroups = 10;
+
+struct GroupedBlock {
+  scf::ForallOp forall;
+  linalg::GenericOp dw;
+  linalg::Conv2DNhwcHwcfOp dx;
+};
+
+std::optional<GroupedBlock> groupImages(linalg::GenericOp dw, linalg::GenericOp dz,
+                                        tensor::PadOp pad, linalg::Conv2DNhwcHwcfOp dx) {
+  // A symbolic batch (the groups' slices keep the ops' types) and static
+  // other dimensions.
+  auto staticButBatch = [](Value v) {
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    return type && type.getRank() > 0 && type.isDynamicDim(0) &&
+           llvm::none_of(type.getShape().drop_front(), ShapedType::isDynamic);
+  };
+  auto dwType = dyn_cast<RankedTensorType>(dw->getResult(0).getType());
+  if (dw.getNumDpsInputs() != 2 || !dwType || !dwType.hasStaticShape() ||
+      !staticButBatch(dw->getOperand(0)) || !staticButBatch(dz->getResult(0)) ||
+      (dx && (!staticButBatch(dx->getResult(0)) || !staticButBatch(pad.getResult()))))
+    return std::nullopt;
+  // The loop goes where the later of dw and dx is: nothing may use the
+  // earlier one before.
+  Operation *at = dw;
+  if (dx && at->isBeforeInBlock(dx))
+    at = dx;
+  if (dx && dx->getBlock() != dw->getBlock())
+    return std::nullopt;
+  for (Operation *op : {static_cast<Operation *>(dw), static_cast<Operation *>(dx)})
+    if (op)
+      for (Operation *user : op->getUsers())
+        if (user->getBlock() == at->getBlock() && !at->isBeforeInBlock(user))
+          return std::nullopt;
+
+  linalg::FillOp dxFill;
+  if (dx) {
+    dxFill = dx.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>();
+    if (!dxFill || !dxFill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>())
+      return std::nullopt;
+  }
+
+  OpBuilder b(at);
+  Location loc = dw.getLoc();
+  MLIRContext *ctx = b.getContext();
+  Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
+  Value batch = tensor::DimOp::create(b, loc, dz->getResult(0), zeroIndex);
+  Value groups = arith::ConstantIndexOp::create(b, loc, kImageGroups);
+  Value perGroup = arith::CeilDivUIOp::create(b, loc, batch, groups);
+
+  // The partial sums, zero, one slice per group.
+  SmallVector<int64_t> partialShape = {kImageGroups};
+  llvm::append_range(partialShape, dwType.getShape());
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(dwType.getElementType()));
+  Value partialInit = tensor::EmptyOp::create(b, loc, partialShape, dwType.getElementType());
+  SmallVector<Value> outputs = {partialInit};
+  // dx's zero fill goes into each group (the schedule fuses it into dx's
+  // tiles, which then start from zero registers); every element of the full
+  // dx is a group's.
+  if (dx)
+    outputs.push_back(dxFill.getOutputs()[0]);
+  auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(kImageGroups)},
+                                      outputs, std::nullopt);
+  Block *body = forall.getBody();
+  b.setInsertionPoint(body->getTerminator());
+  Value g = forall.getInductionVar(0);
+  Value first = arith::MinUIOp::create(b, loc, arith::MulIOp::create(b, loc, g, perGroup), batch);
+  Value count = arith::MinUIOp::create(b, loc, perGroup, arith::SubIOp::create(b, loc, batch, first));
+  // The group's images of a [batch, static...] tensor.
+  auto images = [&](Value t) -> Value {
+    auto type = cast<RankedTensorType>(t.getType());
+    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)), sizes, strides(type.getRank(), b.getIndexAttr(1));
+    offsets[0] = first;
+    sizes.push_back(count);
+    for (int64_t d : type.getShape().drop_front())
+      sizes.push_back(b.getIndexAttr(d));
+    return tensor::ExtractSliceOp::create(b, loc, t, offsets, sizes, strides);
+  };
+  Value dzGroup = images(dz->getResult(0));
+  IRMapping map;
+  map.map(dz->getResult(0), dzGroup);
+  map.map(dw->getOperand(0), images(dw->getOperand(0)));
+  SmallVector<OpFoldResult> partialOffsets(partialShape.size(), b.getIndexAttr(0)), partialSizes,
+      partialStrides(partialShape.size(), b.getIndexAttr(1));
+  partialOffsets[0] = g;
+  partialSizes.push_back(b.getIndexAttr(1));
+  for (int64_t d : dwType.getShape())
+    partialSizes.push_back(b.getIndexAttr(d));
+  Value partialSlot = forall.getRegionIterArgs()[0];
+  // Each group zeroes its own partial sum and dx (fills the schedule fuses
+  // into their tiles), in place in the loop's outputs.
+  map.map(dw.getDpsInitOperand(0)->get(),
+          linalg::FillOp::create(b, loc, zero,
+                                 ValueRange{tensor::ExtractSliceOp::create(
+                                     b, loc, dwType, partialSlot, partialOffsets,
+                                     partialSizes, partialStrides)})
+              .getResult(0));
+  auto innerDw = cast<linalg::GenericOp>(b.clone(*dw, map));
+  linalg::Conv2DNhwcHwcfOp innerDx;
+  Value dxSlot;
+  if (dx) {
+    dxSlot = forall.getRegionIterArgs()[1];
+    auto innerPad = cast<tensor::PadOp>(b.clone(*pad, map));
+    map.map(pad.getResult(), innerPad.getResult());
+    map.map(dx.getDpsInitOperand(0)->get(),
+            linalg::FillOp::create(b, loc, dxFill.getInputs()[0], images(dxSlot)).getResult(0));
+    innerDx = cast<linalg::Conv2DNhwcHwcfOp>(b.clone(*dx, map));
+  }
+  b.setInsertionPointToStart(&forall.getTerminator().getRegion().front());
+  tensor::ParallelInsertSliceOp::create(b, loc, innerDw->getResult(0), partialSlot, partialOffsets,
+                                        partialSizes, partialStrides);
+  if (dx) {
+    auto type = cast<RankedTensorType>(dx->getResult(0).getType());
+    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)), sizes, strides(type.getRank(), b.getIndexAttr(1));
+    offsets[0] = first;
+    sizes.push_back(count);
+    for (int64_t d : type.getShape().drop_front())
+      sizes.push_back(b.getIndexAttr(d));
+    tensor::ParallelInsertSliceOp::create(b, loc, innerDx->getResult(0), dxSlot, offsets, sizes, strides);
+  }
+
+  // dw = the partial sums added in group order, over [groups, elements]
+  // (one 2-D reduction the elementwise schedule shares among the threads).
+  b.setInsertionPointAfter(forall);
+  SmallVector<ReassociationIndices> all = {llvm::to_vector(llvm::seq<int64_t>(0, dwType.getRank()))};
+  SmallVector<ReassociationIndices> tail = {{0}, llvm::to_vector(llvm::seq<int64_t>(1, dwType.getRank() + 1))};
+  Value partial2d = tensor::CollapseShapeOp::create(b, loc, forall->getResult(0), tail);
+  Value init1d = tensor::CollapseShapeOp::create(b, loc, dw.getDpsInitOperand(0)->get(), all);
+  AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
+  auto sum = linalg::GenericOp::create(
+      b, loc, TypeRange{init1d.getType()}, ValueRange{partial2d}, ValueRange{init1d},
+      ArrayRef<AffineMap>{AffineMap::get(2, 0, {d0, d1}, ctx), AffineMap::get(2, 0, {d1}, ctx)},
+      ArrayRef<utils::IteratorType>{utils::IteratorType::reduction, utils::IteratorType::parallel},
+      [](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc, ValueRange{arith::AddFOp::create(nb, nloc, args[1], args[0])});
+      });
+  Value dwValue = tensor::ExpandShapeOp::create(b, loc, dwType, sum->getResult(0), all);
+  dw->getResult(0).replaceAllUsesWith(dwValue);
+  dw->erase();
+  if (dx) {
+    dx->getResult(0).replaceAllUsesWith(forall->getResult(1));
+    dx->erase();
+    // What else read the old padded dz: queries of its batch size, which
+    // is dz's.
+    bool onlyBatch = llvm::all_of(pad->getUsers(), [](Operation *u) {
+      auto dim = dyn_cast<tensor::DimOp>(u);
+      return dim && dim.getConstantIndex() == 0;
+    });
+    if (onlyBatch) {
+      for (Operation *u : llvm::make_early_inc_range(pad->getUsers())) {
+        auto dim = cast<tensor::DimOp>(u);
+        dim.getSourceMutable().assign(dz->getResult(0));
+      }
+      pad->erase();
+    }
+  }
+  return GroupedBlock{forall, innerDw, innerDx};
+}
+
 /// Fused blocks (dl.fused_conv2d, lowered to a convolution, its `dlc.fused_act`
 /// and a `dlc.fused_pool`): @schedule_conv_block_pool on the pool, or
 /// @schedule_conv_block on the activation without a pool, with the
@@ -165,6 +341,13 @@ void blockCalls(ModuleOp module, Claimed &claimed,
     calls.push_back({{act}, "schedule_conv_block", {(*tiles)[0], (*tiles)[1]}});
     claim({act, conv});
   });
+  struct Backward {
+    linalg::GenericOp dw, dz;
+    tensor::PadOp pad;
+    linalg::Conv2DNhwcHwcfOp dx;
+    SmallVector<int64_t, 5> params;
+  };
+  SmallVector<Backward> backward;
   module.walk([&](linalg::GenericOp dw) {
     auto fg = filterGradTiles(dw);
     if (!fg)
@@ -194,18 +377,36 @@ void blockCalls(ModuleOp module, Claimed &claimed,
         return;
     }
     SmallVector<int64_t, 5> params = {(*fg)[0], (*fg)[1], (*fg)[2]};
-    if (!dx) {
-      calls.push_back({{dw}, "schedule_conv_block_backward", params});
-      claim({dw, dz});
-      return;
+    if (dx) {
+      auto tiles = convTiles(dx);
+      if (!tiles)
+        return;
+      params.append({(*tiles)[0], (*tiles)[1]});
     }
-    auto tiles = convTiles(dx);
-    if (!tiles)
-      return;
-    params.append({(*tiles)[0], (*tiles)[1]});
-    last.push_back({{dw, dx}, "schedule_conv_block_backward_dx", params});
-    claim({dw, dz, pad, dx});
+    backward.push_back({dw, dz, pad, dx, params});
   });
+  // Rewritten after the walk (groupImages replaces dw and dx).
+  for (Backward &block : backward) {
+    auto grouped = groupImages(block.dw, block.dz, block.pad, block.dx);
+    if (!grouped) {
+      if (!block.dx) {
+        calls.push_back({{block.dw}, "schedule_conv_block_backward", block.params});
+        claim({block.dw, block.dz});
+      } else {
+        last.push_back({{block.dw, block.dx}, "schedule_conv_block_backward_dx", block.params});
+        claim({block.dw, block.dz, block.pad, block.dx});
+      }
+      continue;
+    }
+    if (!block.dx) {
+      calls.push_back({{grouped->dw, grouped->forall}, "schedule_conv_block_backward_grouped", block.params});
+      claim({grouped->dw, block.dz});
+    } else {
+      last.push_back({{grouped->dw, grouped->dx, grouped->forall},
+                      "schedule_conv_block_backward_dx_grouped", block.params});
+      claim({grouped->dw, block.dz, grouped->dx});
+    }
+  }
 }
 
 /// Marks the matmuls whose rows do not divide into register tiles (8 rows,

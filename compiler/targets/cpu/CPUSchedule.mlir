@@ -631,6 +631,20 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 
+  // The same, the images in groups (dl-cpu-schedule's groupImages): %dw is
+  // one group's filter gradient inside the scf.forall %forall over the
+  // groups, reading a slice of the full dz, whose producer is fused into the
+  // forall first (each group unpools its own images); then the image loop
+  // inside the group as above. The group's tiles are parallel loops inside
+  // a parallel one: they run on the group's thread.
+  transform.named_sequence @schedule_conv_block_backward_grouped(%dw: !transform.any_op {transform.consumed}, %forall: !transform.any_op {transform.readonly}, %j: !transform.param<i64> {transform.readonly}, %c: !transform.param<i64> {transform.readonly}, %f: !transform.param<i64> {transform.readonly}) {
+    %slice = transform.get_producer_of_operand %dw[1] : (!transform.any_op) -> !transform.any_op
+    %dz = transform.get_producer_of_operand %slice[0] : (!transform.any_op) -> !transform.any_op
+    %dzf, %forall2 = transform.structured.fuse_into_containing_op %dz into %forall : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.include @schedule_conv_block_backward failures(propagate) (%dw, %j, %c, %f) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
+    transform.yield
+  }
+
   // The same with the input gradient %dx (a conv of the padded dz with the
   // flipped filter): dx is tiled by image with its zero fill, the padding
   // of dz and dz fused in (structured.fuse: the pad's result is an
@@ -669,6 +683,17 @@ module attributes {transform.with_named_sequence} {
     transform.include @schedule_conv failures(propagate) (%dxt, %ow, %fx) : (!transform.any_op, !transform.param<i64>, !transform.param<i64>) -> ()
     %dwt = transform.structured.match ops{["linalg.generic"]} attributes{dlc.conv_filter_grad} in %loop2 : (!transform.any_op) -> !transform.any_op
     transform.include @filter_grad_tiles failures(propagate) (%dwt, %loop2, %j, %c, %f) : (!transform.any_op, !transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
+    transform.yield
+  }
+
+  // @schedule_conv_block_backward_dx, the images in groups (as
+  // @schedule_conv_block_backward_grouped): %dw and %dx are one group's, in
+  // the scf.forall %forall.
+  transform.named_sequence @schedule_conv_block_backward_dx_grouped(%dw: !transform.any_op {transform.consumed}, %dx: !transform.any_op {transform.consumed}, %forall: !transform.any_op {transform.readonly}, %j: !transform.param<i64> {transform.readonly}, %c: !transform.param<i64> {transform.readonly}, %f: !transform.param<i64> {transform.readonly}, %ow: !transform.param<i64> {transform.readonly}, %fx: !transform.param<i64> {transform.readonly}) {
+    %slice = transform.get_producer_of_operand %dw[1] : (!transform.any_op) -> !transform.any_op
+    %dz = transform.get_producer_of_operand %slice[0] : (!transform.any_op) -> !transform.any_op
+    %dzf, %forall2 = transform.structured.fuse_into_containing_op %dz into %forall : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.include @schedule_conv_block_backward_dx failures(propagate) (%dw, %dx, %j, %c, %f, %ow, %fx) : (!transform.any_op, !transform.any_op, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>, !transform.param<i64>) -> ()
     transform.yield
   }
 
