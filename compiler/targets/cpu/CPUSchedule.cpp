@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -303,6 +304,125 @@ std::optional<GroupedBlock> groupImages(linalg::GenericOp dw, linalg::GenericOp 
   return GroupedBlock{forall, innerDw, innerDx};
 }
 
+/// Marks the adds that a generic with an innermost reduction yields to its
+/// reduced outputs as reassociable: the vectorized row then becomes lanes of
+/// partial sums added as a tree (one row's order is still the same on every
+/// run and thread count, each row being one thread's); without the flag,
+/// LLVM adds a vector's lanes one after another into the running sum.
+void reassociateRowSums(linalg::GenericOp op) {
+  unsigned n = op.getNumLoops();
+  auto yield = cast<linalg::YieldOp>(op.getBody()->getTerminator());
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    if (op.getMatchingIndexingMap(&init).isFunctionOfDim(n - 1))
+      continue;
+    Value v = yield->getOperand(init.getOperandNumber() - op.getNumDpsInputs());
+    if (auto add = v.getDefiningOp<arith::AddFOp>())
+      add.setFastmath(add.getFastmath() | arith::FastMathFlags::reassoc);
+  }
+}
+
+/// A large gradient's sum of squares by rows (the gradient norm's, of a
+/// static matrix: BuildTrainStep sums those by rows first) and the
+/// optimizer's elementwise update of the same param read the same gradient:
+/// one op does both (the update's outputs, then the row sums; iterators
+/// parallel, reduction), so the gradient (12.8 MB for the CNN's 3136x1024
+/// weights) is read once, not twice. Each row is summed in order, as alone.
+void mergeRowSums(ModuleOp module) {
+  auto isIdentity = [](AffineMap map) { return map.isIdentity(); };
+  SmallVector<linalg::GenericOp> sums;
+  module.walk([&](linalg::GenericOp op) {
+    auto iters = op.getIteratorTypesArray();
+    if (op.getNumLoops() == 2 && op.getNumDpsInputs() == 1 && op.getNumDpsInits() == 1 &&
+        iters[0] == utils::IteratorType::parallel && iters[1] == utils::IteratorType::reduction &&
+        op.hasPureTensorSemantics() && llvm::none_of(op.getStaticLoopRanges(), ShapedType::isDynamic) &&
+        op.getIndexingMapsArray()[0].isIdentity() &&
+        op.getIndexingMapsArray()[1] == AffineMap::get(2, 0, {getAffineDimExpr(0, op.getContext())}, op.getContext()))
+      sums.push_back(op);
+  });
+  for (linalg::GenericOp sum : sums) {
+    Value grad = sum.getDpsInputOperand(0)->get();
+    linalg::GenericOp update;
+    for (Operation *user : grad.getUsers()) {
+      auto e = dyn_cast<linalg::GenericOp>(user);
+      if (!e || e == sum || e->getBlock() != sum->getBlock() || e.getNumLoops() != 2 ||
+          !e.hasPureTensorSemantics() || e.getNumReductionLoops() != 0 ||
+          e.getStaticLoopRanges() != sum.getStaticLoopRanges() ||
+          e->hasAttr(contract::kMatmulMarker) ||
+          !llvm::all_of(e.getDpsInitsMutable(), [&](OpOperand &init) {
+            return e.getMatchingIndexingMap(&init).isIdentity();
+          }))
+        continue;
+      bool readsWhole = llvm::any_of(e.getDpsInputOperands(), [&](OpOperand *in) {
+        return in->get() == grad && isIdentity(e.getMatchingIndexingMap(in));
+      });
+      if (readsWhole) {
+        update = e;
+        break;
+      }
+    }
+    if (!update)
+      continue;
+    // The merged op goes where the later of the two is: nothing may use the
+    // earlier one's results before.
+    Operation *later = update->isBeforeInBlock(sum) ? sum.getOperation() : update.getOperation();
+    Operation *earlier = later == sum.getOperation() ? update.getOperation() : sum.getOperation();
+    if (llvm::any_of(earlier->getUsers(), [&](Operation *u) {
+          Operation *at = earlier->getBlock()->findAncestorOpInBlock(*u);
+          return !at || !later->isBeforeInBlock(at);
+        }))
+      continue;
+    if (llvm::any_of(sum->getOperands(), [&](Value v) {
+          Operation *def = v.getDefiningOp();
+          return def && def->getBlock() == later->getBlock() && !def->isBeforeInBlock(later) && def != later;
+        }))
+      continue;
+    OpBuilder b(later);
+    SmallVector<Value> inputs(update.getDpsInputs());
+    SmallVector<Value> inits(update.getDpsInits());
+    inits.push_back(sum.getDpsInitOperand(0)->get());
+    SmallVector<AffineMap> maps;
+    for (OpOperand *in : update.getDpsInputOperands())
+      maps.push_back(update.getMatchingIndexingMap(in));
+    for (OpOperand &init : update.getDpsInitsMutable())
+      maps.push_back(update.getMatchingIndexingMap(&init));
+    maps.push_back(sum.getIndexingMapsArray()[1]);
+    SmallVector<Type> types(update->getResultTypes());
+    types.push_back(sum->getResult(0).getType());
+    unsigned gradArg = 0;
+    for (OpOperand *in : update.getDpsInputOperands())
+      if (in->get() == grad && update.getMatchingIndexingMap(in).isIdentity())
+        gradArg = in->getOperandNumber();
+    auto merged = linalg::GenericOp::create(
+        b, sum.getLoc(), types, inputs, inits, maps, sum.getIteratorTypesArray(),
+        [&](OpBuilder &nb, Location, ValueRange args) {
+          IRMapping map;
+          Block *eb = update.getBody();
+          unsigned ne = eb->getNumArguments();
+          for (unsigned i = 0; i < ne; ++i)
+            map.map(eb->getArgument(i), args[i]);
+          SmallVector<Value> yields;
+          for (Operation &op : eb->without_terminator())
+            nb.clone(op, map);
+          for (Value v : eb->getTerminator()->getOperands())
+            yields.push_back(map.lookupOrDefault(v));
+          Block *sb = sum.getBody();
+          IRMapping smap;
+          smap.map(sb->getArgument(0), args[gradArg]);
+          smap.map(sb->getArgument(1), args[ne]);
+          for (Operation &op : sb->without_terminator())
+            nb.clone(op, smap);
+          yields.push_back(smap.lookupOrDefault(sb->getTerminator()->getOperand(0)));
+          linalg::YieldOp::create(nb, sum.getLoc(), yields);
+        });
+    merged->setDiscardableAttrs(update->getDiscardableAttrDictionary());
+    for (unsigned i = 0; i < update->getNumResults(); ++i)
+      update->getResult(i).replaceAllUsesWith(merged->getResult(i));
+    sum->getResult(0).replaceAllUsesWith(merged->getResults().back());
+    update->erase();
+    sum->erase();
+  }
+}
+
 /// Fused blocks (dl.fused_conv2d, lowered to a convolution, its `dlc.fused_act`
 /// and a `dlc.fused_pool`): @schedule_conv_block_pool on the pool, or
 /// @schedule_conv_block on the activation without a pool, with the
@@ -540,11 +660,17 @@ void elementwiseCalls(ModuleOp module, const Claimed &claimed,
   module.walk([&](linalg::GenericOp op) {
     unsigned n = op.getNumLoops();
     if (claimed.contains(op) || op->hasAttr(contract::kMatmulMarker) || op->hasAttr(contract::kConvFilterGradMarker) ||
-        n == 0 || n > 4 ||
-        op.getIteratorTypesArray()[n - 1] != utils::IteratorType::parallel)
+        n == 0 || n > 4)
       return;
     int64_t inner = op.getStaticLoopRanges()[n - 1];
     if (ShapedType::isDynamic(inner) || (inner > 64 && inner % 64 != 0))
+      return;
+    // Rows summed along the innermost dimension (a large gradient's sum of
+    // squares, alone or inside the optimizer's update: mergeRowSums) too,
+    // 64 elements at a time into each row's sum; short rows (the 10 classes
+    // of a softmax) keep the generic lowering.
+    bool rowSums = op.getIteratorTypesArray()[n - 1] != utils::IteratorType::parallel;
+    if (rowSums && (n != 2 || inner < 64 || op.getIteratorTypesArray()[0] != utils::IteratorType::parallel))
       return;
     for (AffineMap map : op.getIndexingMapsArray()) {
       if (!map.isProjectedPermutation())
@@ -559,6 +685,8 @@ void elementwiseCalls(ModuleOp module, const Claimed &claimed,
           !isa<linalg::IndexOp, tensor::ExtractOp>(inside))
         return;
     }
+    if (rowSums)
+      reassociateRowSums(op);
     // The innermost tile: all of it (0), or 64 elements at a time.
     static constexpr StringLiteral kByRank[] = {
         "schedule_elementwise_1", "schedule_elementwise_2",
@@ -628,9 +756,61 @@ struct ReadOfSplatTile : public OpRewritePattern<vector::TransferReadOp> {
 };
 
 /// Runs after the schedule: see ReadOfSplatTile.
+/// A vectorized row sum (reassociateRowSums' ops) carries a scalar
+/// through the loop over the row's tiles, adding each tile's lanes into it
+/// (`vector.reduction <add> %tile, %sum`): LLVM adds those lanes one after
+/// another. This carries a vector of lanes instead, adds each tile to it
+/// elementwise, and reduces the lanes once after the loop, as a tree.
+struct LanesOfRowSum : public OpRewritePattern<scf::ForOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(scf::ForOp loop, PatternRewriter &rewriter) const override {
+    auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+    for (auto [i, arg] : llvm::enumerate(loop.getRegionIterArgs())) {
+      auto type = dyn_cast<VectorType>(arg.getType());
+      if (!type || type.getRank() != 1 || type.getNumElements() != 1 || !arg.hasOneUse())
+        continue;
+      auto extract = dyn_cast<vector::ExtractOp>(*arg.getUsers().begin());
+      if (!extract || !extract->hasOneUse())
+        continue;
+      auto reduce = dyn_cast<vector::ReductionOp>(*extract->getUsers().begin());
+      if (!reduce || reduce.getKind() != vector::CombiningKind::ADD || reduce.getAcc() != extract.getResult() ||
+          !reduce->hasOneUse())
+        continue;
+      auto broadcast = dyn_cast<vector::BroadcastOp>(*reduce->getUsers().begin());
+      if (!broadcast || !broadcast->hasOneUse() || *broadcast->getUsers().begin() != yield.getOperation() ||
+          yield.getOperand(i) != broadcast.getResult())
+        continue;
+      Value tile = reduce.getVector();
+      auto lanesType = cast<VectorType>(tile.getType());
+      Location loc = loop.getLoc();
+      rewriter.setInsertionPoint(loop);
+      Value zero = arith::ConstantOp::create(rewriter, loc, lanesType, rewriter.getZeroAttr(lanesType));
+      Value init = loop.getInitArgs()[i];
+      auto grown = cast<scf::ForOp>(*cast<LoopLikeOpInterface>(loop.getOperation())
+          .replaceWithAdditionalYields(rewriter, ValueRange{zero}, false,
+                                       [&](OpBuilder &b, Location l, ArrayRef<BlockArgument> lanes) {
+                                         return SmallVector<Value>{arith::AddFOp::create(b, l, lanes[0], tile)};
+                                       }));
+      auto newYield = cast<scf::YieldOp>(grown.getBody()->getTerminator());
+      // The old sum passes through unchanged; its users read the lanes' sum.
+      rewriter.modifyOpInPlace(newYield, [&] { newYield.setOperand(i, grown.getRegionIterArgs()[i]); });
+      rewriter.setInsertionPointAfter(grown);
+      Value start = vector::ExtractOp::create(rewriter, loc, init, ArrayRef<int64_t>{0});
+      // The lanes as a tree (the same tree on every run).
+      Value total = vector::ReductionOp::create(rewriter, loc, vector::CombiningKind::ADD,
+                                                grown.getResults().back(), start,
+                                                arith::FastMathFlags::reassoc);
+      Value result = vector::BroadcastOp::create(rewriter, loc, type, total);
+      rewriter.replaceAllUsesWith(grown.getResult(i), result);
+      return success();
+    }
+    return failure();
+  }
+};
+
 LogicalResult foldZeroTiles(ModuleOp module) {
   RewritePatternSet patterns(module.getContext());
-  patterns.add<ReadOfSplatTile>(module.getContext());
+  patterns.add<ReadOfSplatTile, LanesOfRowSum>(module.getContext());
   return applyPatternsGreedily(module, std::move(patterns));
 }
 
@@ -700,6 +880,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
   LogicalResult scheduleModule(ModuleOp module, bool fuseBlocks = true) {
     SmallVector<ScheduleCall> calls, last;
     Claimed claimed;
+    mergeRowSums(module);
     if (fuseBlocks)
       blockCalls(module, claimed, calls, last);
     convCalls(module, claimed, calls);
