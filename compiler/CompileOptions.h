@@ -60,6 +60,10 @@ struct CompileOptions {
 
   /// Print the time spent in each pass.
   bool timePasses = false;
+  /// Threads that generate machine code (0: the runtime's threads, which
+  /// --threads sets, else the cores). Each function's code is the same
+  /// whatever the number.
+  unsigned compileThreads = 0;
   /// Use and fill the on-disk compile cache ($XDG_CACHE_HOME/dlc).
   bool useCache = true;
   /// Report the decisions of a pass family as remarks ("fusion": what fused

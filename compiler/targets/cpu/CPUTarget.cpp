@@ -15,10 +15,13 @@
 #include "runtime/Contracts.h"
 #include "runtime/Parallel.h"
 
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -31,11 +34,13 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Signals.h"
-#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/SmallVectorMemoryBuffer.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/X86TargetParser.h"
 
+#include <thread>
 #include <unistd.h>
 
 using namespace dlc;
@@ -211,69 +216,6 @@ prepare(mlir::ModuleOp module, const runtime::ModelSpec &spec,
 
 } // namespace
 
-Expected<std::unique_ptr<runtime::Executable>>
-cpu::jitCompileHost(mlir::ModuleOp module, runtime::ModelSpec spec,
-                    const CompileOptions &options,
-                    llvm::ArrayRef<runtime::SymbolTable> symbolTables) {
-  auto tm = hostMachine(options);
-  if (!tm)
-    return tm.takeError();
-  spec.regionShares = mlir::dlc::cpu::regionSharesPerThread(module);
-  // The functions the module defines before mlir::ExecutionEngine adds its
-  // own packed wrapper (`_mlir_NAME(void **)`) of each of them: dlc calls
-  // its entry points through `dlc_NAME`, so those wrappers are dropped before
-  // they are compiled (each unpacks every argument and result of its
-  // function, one basic block whose codegen costs its size squared: 4 of
-  // the 32-layer MLP's 9 s of codegen).
-  llvm::StringSet<> defined;
-  auto builder = [&](mlir::Operation *op, llvm::LLVMContext &ctx)
-      -> std::unique_ptr<llvm::Module> {
-    auto llvmModule = buildLLVMModule(op, ctx, spec, **tm);
-    if (llvmModule)
-      for (const llvm::Function &f : *llvmModule)
-        if (!f.isDeclaration())
-          defined.insert(f.getName());
-    return llvmModule;
-  };
-  auto transformer = [&](llvm::Module *m) {
-    for (llvm::Function &f : llvm::make_early_inc_range(*m))
-      if (!f.isDeclaration() && !defined.contains(f.getName()) && f.use_empty())
-        f.eraseFromParent();
-    return optimize(*m, options, **tm);
-  };
-  mlir::ExecutionEngineOptions engineOptions;
-  engineOptions.llvmModuleBuilder = builder;
-  engineOptions.transformer = transformer;
-  engineOptions.jitCodeGenOptLevel = codeGenLevel(options.optLevel);
-  auto engine = mlir::ExecutionEngine::create(module, engineOptions);
-  if (!engine)
-    return engine.takeError();
-  // The generated code calls into the runtime (the parallel loops' OpenMP
-  // entry points; a GPU target's driver calls).
-  (*engine)->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
-    llvm::orc::SymbolMap symbols;
-    for (const runtime::SymbolTable &table : symbolTables)
-      for (size_t i = 0; i < table.count; ++i)
-        symbols[interner(table.entries[i].first)] = {
-            llvm::orc::ExecutorAddr::fromPtr(table.entries[i].second),
-            llvm::JITSymbolFlags::Exported};
-    return symbols;
-  });
-  // Run the module's constructors now (a GPU module loads its kernels in
-  // them), with the runtime's symbols resolvable.
-  (*engine)->initialize();
-  std::shared_ptr<mlir::ExecutionEngine> owned(std::move(*engine));
-  std::map<std::string, runtime::PackedFunction> functions;
-  for (const runtime::EntrySpec &entry : spec.entries) {
-    auto fn = owned->lookup(std::string(contract::kEntryWrapperPrefix) + entry.name);
-    if (!fn)
-      return fn.takeError();
-    functions[entry.name] = reinterpret_cast<runtime::PackedFunction>(*fn);
-  }
-  return std::make_unique<runtime::Executable>(std::move(spec), std::move(functions),
-                                               std::static_pointer_cast<void>(owned));
-}
-
 namespace {
 /// An optimized LLVM module for this host, with the machine that compiles it.
 struct HostModule {
@@ -309,27 +251,228 @@ Error cpu::emitHostLLVMIR(mlir::ModuleOp module, const runtime::ModelSpec &spec,
 }
 
 namespace {
-Error writeObject(llvm::Module &module, llvm::TargetMachine &tm,
-                  llvm::StringRef path) {
-  std::error_code ec;
-  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
-  if (ec)
-    return llvm::createStringError(ec, ec.message());
+/// Writes the object code of `module` to `os`.
+Error emitObject(llvm::Module &module, llvm::TargetMachine &tm, llvm::raw_pwrite_stream &os) {
   llvm::legacy::PassManager pm;
-  if (tm.addPassesToEmitFile(pm, out.os(), nullptr, llvm::CodeGenFileType::ObjectFile))
+  if (tm.addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile))
     return llvm::createStringError("the target cannot emit object files");
   pm.run(module);
-  out.os().flush();
-  if (out.os().has_error()) {
-    std::error_code error = out.os().error();
-    out.os().clear_error(); // Reported here, not as an LLVM fatal error.
-    return llvm::createStringError(error, error.message());
-  }
-  out.keep();
   return Error::success();
 }
 
+/// The threads that generate machine code: CompileOptions::compileThreads,
+/// else the runtime's (--threads, or the cores this process may use).
+unsigned codegenThreads(const CompileOptions &options) {
+  int threads = options.compileThreads > 0 ? static_cast<int>(options.compileThreads)
+                                           : runtime::numThreads();
+  return static_cast<unsigned>(std::max(1, threads));
+}
+
+/// Below this many instructions a part, a module is not split further: a
+/// part costs a bitcode round trip, a target machine and (AOT) an object
+/// file to link, a few milliseconds.
+constexpr size_t kMinPartInstructions = 4000;
+
+/// How many parts `module` is compiled in with `threads` threads.
+unsigned partCount(const llvm::Module &module, unsigned threads) {
+  size_t instructions = 0, functions = 0;
+  for (const llvm::Function &f : module)
+    if (!f.isDeclaration()) {
+      instructions += f.getInstructionCount();
+      ++functions;
+    }
+  size_t parts = std::min<size_t>({threads, functions, instructions / kMinPartInstructions});
+  return static_cast<unsigned>(std::max<size_t>(parts, 1));
+}
+
+/// The object code of the optimized `module`, in one object file or, with
+/// several threads (and enough code), in one object file a part: the
+/// module is split by function into parts of about equal size
+/// (llvm::SplitModule; a function or global that another part uses becomes
+/// a hidden symbol), each part goes through bitcode into a context of its
+/// own, and each is compiled on a thread of its own with a target machine
+/// of its own. Machine code is generated function by function, so every
+/// function's code is the same whatever the number of parts (the lit test
+/// Targets/CPU/parallel-codegen.test compares them).
+Expected<std::vector<llvm::SmallVector<char, 0>>>
+compileObjects(llvm::Module &module, llvm::TargetMachine &tm, const CompileOptions &options) {
+  unsigned parts = partCount(module, codegenThreads(options));
+  std::vector<llvm::SmallVector<char, 0>> objects(parts);
+  if (parts == 1) {
+    llvm::raw_svector_ostream os(objects[0]);
+    if (Error e = emitObject(module, tm, os))
+      return std::move(e);
+    return objects;
+  }
+  std::vector<llvm::SmallVector<char, 0>> bitcode;
+  llvm::SplitModule(module, parts, [&](std::unique_ptr<llvm::Module> part) {
+    llvm::raw_svector_ostream os(bitcode.emplace_back());
+    llvm::WriteBitcodeToFile(*part, os);
+  });
+  std::vector<std::unique_ptr<llvm::TargetMachine>> machines;
+  for (unsigned i = 0; i < parts; ++i) {
+    auto machine = hostMachine(options);
+    if (!machine)
+      return machine.takeError();
+    machines.push_back(std::move(*machine));
+  }
+  std::vector<std::string> errors(parts);
+  auto compilePart = [&](unsigned i) {
+    llvm::LLVMContext ctx;
+    auto part = llvm::parseBitcodeFile(
+        llvm::MemoryBufferRef(llvm::StringRef(bitcode[i].data(), bitcode[i].size()), "part"), ctx);
+    if (!part) {
+      errors[i] = llvm::toString(part.takeError());
+      return;
+    }
+    llvm::raw_svector_ostream os(objects[i]);
+    if (Error e = emitObject(**part, *machines[i], os))
+      errors[i] = llvm::toString(std::move(e));
+  };
+  // Part 0 on this thread, the others on threads of their own.
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < parts; ++i)
+    workers.emplace_back(compilePart, i);
+  compilePart(0);
+  for (std::thread &worker : workers)
+    worker.join();
+  for (const std::string &error : errors)
+    if (!error.empty())
+      return llvm::createStringError(error);
+  return objects;
+}
+
+/// Writes `bytes` to `path`.
+Error writeFile(llvm::StringRef path, llvm::ArrayRef<char> bytes) {
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return llvm::createStringError(ec, ec.message());
+  out.write(bytes.data(), bytes.size());
+  out.close();
+  if (out.has_error()) {
+    std::error_code error = out.error();
+    out.clear_error(); // Reported here, not as an LLVM fatal error.
+    return llvm::createStringError(error, error.message());
+  }
+  return Error::success();
+}
+
+/// The JIT-compiled code of a module, and the destructors it runs when the
+/// executable goes.
+struct JITCode {
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  std::vector<void (*)()> destructors;
+  ~JITCode() {
+    for (void (*dtor)() : destructors)
+      dtor();
+  }
+};
+
+/// The module's constructors or destructors by name, in the order of their
+/// priorities; their list is removed (the JIT runs them itself) and each
+/// becomes a symbol the JIT can look up.
+std::vector<std::string> takeCtorsDtors(llvm::Module &module, bool ctors) {
+  std::vector<std::pair<unsigned, std::string>> found;
+  for (const auto &element : ctors ? llvm::orc::getConstructors(module)
+                                   : llvm::orc::getDestructors(module)) {
+    llvm::Function *fn = element.Func;
+    if (!fn)
+      continue;
+    if (!fn->hasName())
+      fn->setName(ctors ? "dlc_jit_ctor" : "dlc_jit_dtor");
+    if (fn->hasLocalLinkage()) {
+      fn->setLinkage(llvm::GlobalValue::ExternalLinkage);
+      fn->setVisibility(llvm::GlobalValue::HiddenVisibility);
+    }
+    found.emplace_back(element.Priority, fn->getName().str());
+  }
+  if (llvm::GlobalVariable *list =
+          module.getGlobalVariable(ctors ? "llvm.global_ctors" : "llvm.global_dtors"))
+    list->eraseFromParent();
+  std::stable_sort(found.begin(), found.end(),
+                   [](const auto &a, const auto &b) { return a.first < b.first; });
+  std::vector<std::string> names;
+  for (auto &entry : found)
+    names.push_back(std::move(entry.second));
+  return names;
+}
 } // namespace
+
+Expected<std::unique_ptr<runtime::Executable>>
+cpu::jitCompileHost(mlir::ModuleOp module, runtime::ModelSpec spec,
+                    const CompileOptions &options,
+                    llvm::ArrayRef<runtime::SymbolTable> symbolTables) {
+  spec.regionShares = mlir::dlc::cpu::regionSharesPerThread(module);
+  auto host = buildHostModule(module, spec, options);
+  if (!host)
+    return host.takeError();
+  llvm::Module &llvmModule = *(*host)->module;
+  // The object files are linked by ORC, which does not run the
+  // constructors of objects (a GPU module loads its kernels in them): they
+  // are called here, once the code is linked.
+  std::vector<std::string> ctors = takeCtorsDtors(llvmModule, true);
+  std::vector<std::string> dtors = takeCtorsDtors(llvmModule, false);
+  auto objects = compileObjects(llvmModule, *(*host)->tm, options);
+  if (!objects)
+    return objects.takeError();
+  auto jit = llvm::orc::LLJITBuilder()
+                 .setPlatformSetUp(llvm::orc::setUpInactivePlatform)
+                 .create();
+  if (!jit)
+    return jit.takeError();
+  auto code = std::make_shared<JITCode>();
+  code->jit = std::move(*jit);
+  llvm::orc::LLJIT &lljit = *code->jit;
+  llvm::orc::JITDylib &lib = lljit.getMainJITDylib();
+  // libc and libm from the process; the runtime's entry points (the
+  // parallel loops' OpenMP calls, a GPU target's driver calls) from the
+  // tables.
+  auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      lljit.getDataLayout().getGlobalPrefix());
+  if (!process)
+    return process.takeError();
+  lib.addGenerator(std::move(*process));
+  llvm::orc::SymbolMap symbols;
+  for (const runtime::SymbolTable &table : symbolTables)
+    for (size_t i = 0; i < table.count; ++i)
+      symbols[lljit.mangleAndIntern(table.entries[i].first)] = {
+          llvm::orc::ExecutorAddr::fromPtr(table.entries[i].second),
+          llvm::JITSymbolFlags::Exported};
+  if (Error e = lib.define(llvm::orc::absoluteSymbols(std::move(symbols))))
+    return std::move(e);
+  for (llvm::SmallVector<char, 0> &object : *objects)
+    if (Error e = lljit.addObjectFile(std::make_unique<llvm::SmallVectorMemoryBuffer>(
+            std::move(object), spec.name, /*RequiresNullTerminator=*/false)))
+      return std::move(e);
+  auto function = [&](llvm::StringRef name) -> Expected<void *> {
+    auto address = lljit.lookup(name);
+    if (!address)
+      return address.takeError();
+    return address->toPtr<void *>();
+  };
+  for (const std::string &name : ctors) {
+    auto fn = function(name);
+    if (!fn)
+      return fn.takeError();
+    reinterpret_cast<void (*)()>(*fn)();
+  }
+  for (const std::string &name : dtors) {
+    auto fn = function(name);
+    if (!fn)
+      return fn.takeError();
+    code->destructors.push_back(reinterpret_cast<void (*)()>(*fn));
+  }
+  std::map<std::string, runtime::PackedFunction> functions;
+  for (const runtime::EntrySpec &entry : spec.entries) {
+    auto fn = function(std::string(contract::kEntryWrapperPrefix) + entry.name);
+    if (!fn)
+      return fn.takeError();
+    functions[entry.name] = reinterpret_cast<runtime::PackedFunction>(*fn);
+  }
+  return std::make_unique<runtime::Executable>(std::move(spec), std::move(functions),
+                                               std::static_pointer_cast<void>(code));
+}
 
 Error cpu::emitHostBinary(mlir::ModuleOp module, const runtime::ModelSpec &spec,
                           const CompileOptions &options, llvm::StringRef path,
@@ -337,17 +480,41 @@ Error cpu::emitHostBinary(mlir::ModuleOp module, const runtime::ModelSpec &spec,
   auto host = buildHostModule(module, spec, options);
   if (!host)
     return host.takeError();
+  auto objects = compileObjects(*(*host)->module, *(*host)->tm, options);
+  if (!objects)
+    return objects.takeError();
   // Write next to the destination, then rename: never a half-written file.
   std::string tmp = (path + ".tmp" + llvm::Twine(::getpid())).str();
-  std::string obj = shared ? tmp + ".o" : tmp;
+  // One object file is the output or the shared module's input; several
+  // (a part each) are linked into the shared module, or into one object
+  // file (a relocatable link).
+  bool link = shared || objects->size() > 1;
+  std::vector<std::string> inputs;
+  for (size_t i = 0; i < objects->size(); ++i)
+    inputs.push_back(link ? tmp + "." + std::to_string(i) + ".o" : tmp);
   // Interrupted (SIGINT, SIGTERM), dlc leaves no temporary file behind.
   llvm::sys::RemoveFileOnSignal(tmp);
-  llvm::scope_exit forget([&] { llvm::sys::DontRemoveFileOnSignal(tmp); });
+  for (const std::string &input : inputs)
+    llvm::sys::RemoveFileOnSignal(input);
+  auto removeInputs = [&] {
+    if (link)
+      for (const std::string &input : inputs)
+        llvm::sys::fs::remove(input);
+  };
+  llvm::scope_exit forget([&] {
+    removeInputs();
+    for (const std::string &input : inputs)
+      llvm::sys::DontRemoveFileOnSignal(input);
+    llvm::sys::DontRemoveFileOnSignal(tmp);
+  });
   // Errors name the output the user asked for, not the temporary file.
-  if (Error e = writeObject(*(*host)->module, *(*host)->tm, obj))
-    return llvm::createStringError("cannot write '" + path + "': " +
-                                   llvm::toString(std::move(e)));
-  if (shared) {
+  for (size_t i = 0; i < objects->size(); ++i)
+    if (Error e = writeFile(inputs[i], (*objects)[i])) {
+      llvm::sys::fs::remove(tmp);
+      return llvm::createStringError("cannot write '" + path + "': " +
+                                     llvm::toString(std::move(e)));
+    }
+  if (link) {
     // Any C compiler driver links a shared object; LLVM 22's clang is there
     // whenever dlc was built with it.
     llvm::ErrorOr<std::string> cc = std::make_error_code(std::errc::no_such_file_or_directory);
@@ -356,18 +523,27 @@ Error cpu::emitHostBinary(mlir::ModuleOp module, const runtime::ModelSpec &spec,
         break;
     if (!cc)
       cc = llvm::sys::findProgramByName("clang", {"/usr/lib/llvm-22/bin"});
-    if (!cc) {
-      llvm::sys::fs::remove(obj);
+    if (!cc)
       return llvm::createStringError(
-          "cannot find a C compiler (cc, gcc or clang) to link the shared module");
-    }
+          "cannot find a C compiler (cc, gcc or clang) to link the " +
+          llvm::Twine(shared ? "shared module" : "object file"));
     std::string err;
-    llvm::SmallVector<llvm::StringRef> argv = {*cc, "-shared", "-o", tmp, obj, "-lm"};
+    llvm::SmallVector<llvm::StringRef> argv = {*cc};
+    if (shared)
+      argv.push_back("-shared");
+    else
+      argv.append({"-r", "-nostdlib"});
+    argv.append({"-o", tmp});
+    for (const std::string &input : inputs)
+      argv.push_back(input);
+    if (shared)
+      argv.push_back("-lm");
     int rc = llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, {}, 0, 0, &err);
-    llvm::sys::fs::remove(obj);
     if (rc != 0) {
       llvm::sys::fs::remove(tmp);
-      return llvm::createStringError("linking the shared module failed: " + err);
+      return llvm::createStringError("linking the " +
+                                     llvm::Twine(shared ? "shared module" : "object file") +
+                                     " failed: " + err);
     }
   }
   if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {

@@ -107,8 +107,15 @@ cl::opt<std::string> device("device", cl::desc("Where the compiled code runs: cp
                                                "or cuda:N"),
                             cl::init("cpu"), cl::sub(runCmd), cl::sub(trainCmd),
                             cl::sub(evalCmd), cl::cat(dlcCategory));
-cl::opt<int64_t> threads("threads", cl::desc("Worker threads (0: all cores)"),
-                         cl::init(0), cl::sub(trainCmd), cl::cat(dlcCategory));
+cl::opt<int64_t> threads("threads",
+                         cl::desc("Worker threads (0: all cores); dlc compile: the threads "
+                                  "that generate machine code"),
+                         cl::init(0), cl::sub(trainCmd), cl::sub(compileCmd), cl::cat(dlcCategory));
+cl::opt<int64_t> compileThreads("compile-threads",
+                                cl::desc("Threads that generate machine code (0: --threads "
+                                         "or all cores); the code is the same for any number"),
+                                cl::init(0), cl::sub(compileCmd), cl::sub(runCmd),
+                                cl::sub(trainCmd), cl::sub(evalCmd), cl::cat(dlcCategory));
 cl::opt<int64_t> seed("seed", cl::desc("Seed of the random generator "
                                        "(overrides the model)"),
                       cl::init(-1), cl::sub(trainCmd), cl::cat(dlcCategory));
@@ -177,7 +184,7 @@ int main(int argc, char **argv) {
       argc, argv,
       "dlc: compile and train neural networks written in the dl language\n\n"
       "  dlc compile FILE [--emit=ast|dl|fused|grad|linalg|loops|llvm|ptx|obj|module] "
-      "[--target=cpu|cuda] [-o OUT]\n"
+      "[--target=cpu|cuda] [--threads N] [-o OUT]\n"
       "  dlc run FILE [--feed NAME=VALUE]... [--feed-dir DIR] [--outputs-dir DIR] "
       "[--restore CKPT]\n"
       "  dlc train FILE [--data DIR] [--steps N] [--batch N] [--validation N] [--device "
@@ -204,9 +211,23 @@ int main(int argc, char **argv) {
       return 1;
     }
 
+  // (train checks its --threads itself.)
+  for (auto [opt, name] : {std::pair<cl::opt<int64_t> *, const char *>{&threads, "--threads"},
+                           {&compileThreads, "--compile-threads"}})
+    if ((opt != &threads || compileCmd) && (*opt < 0 || *opt > dlc::runtime::kMaxThreads)) {
+      errs() << "dlc: error: " << name << " " << *opt << ": expected 0 to "
+             << dlc::runtime::kMaxThreads << " threads\n";
+      return 1;
+    }
+
   dlc::tool::Flags flags;
   flags.file = inputFile;
   flags.options.timePasses = timePasses;
+  // Code generation runs on --compile-threads threads, else on --threads
+  // (which for train also sets the runtime's threads, whose number the
+  // compiler takes by default).
+  flags.options.compileThreads =
+      static_cast<unsigned>(compileThreads ? compileThreads : compileCmd ? threads : 0);
   flags.options.useCache = !noCache;
   flags.options.fusion = !noFusion;
   flags.options.checkNumerics = checkNumerics;
