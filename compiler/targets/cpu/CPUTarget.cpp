@@ -27,6 +27,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
@@ -40,6 +41,7 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/X86TargetParser.h"
 
+#include <atomic>
 #include <thread>
 #include <unistd.h>
 
@@ -50,11 +52,32 @@ using llvm::Expected;
 
 namespace {
 
+/// The machine schedulers' dependence graph of a block relates every memory
+/// access to the block's earlier ones until it holds `dag-maps-huge-region`
+/// of them (1000 by default): a block of N stores costs N times that. The
+/// step's return block stores every result descriptor (7 words a 2-D
+/// memref: 1400 stores for a 32-layer MLP with Adam, 5600 for 128 layers),
+/// and the scheduling of that one block cost half of the 32-layer step's
+/// code generation. At 400 the CNN's code is the same byte for byte (its
+/// largest blocks are smaller); the 32-layer step compiles in 0.66 s
+/// instead of 1.05 s. A value the user gave LLVM (-dag-maps-huge-region)
+/// stays.
+void boundSchedulerRegions() {
+  constexpr unsigned kHugeRegion = 400;
+  auto &options = llvm::cl::getRegisteredOptions();
+  auto it = options.find("dag-maps-huge-region");
+  if (it == options.end() || it->second->getNumOccurrences())
+    return;
+  if (auto *huge = static_cast<llvm::cl::opt<unsigned> *>(it->second); huge->getValue() > kHugeRegion)
+    huge->setValue(kHugeRegion);
+}
+
 void initializeNativeTarget() {
   static bool done = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     llvm::InitializeNativeTargetAsmParser();
+    boundSchedulerRegions();
     return true;
   }();
   (void)done;
@@ -201,41 +224,34 @@ Error optimize(llvm::Module &module, const CompileOptions &options,
   return Error::success();
 }
 
-/// Builds and optimizes the LLVM module of `module`.
-Expected<std::unique_ptr<llvm::Module>>
-prepare(mlir::ModuleOp module, const runtime::ModelSpec &spec,
-        const CompileOptions &options, llvm::LLVMContext &ctx,
-        llvm::TargetMachine &tm) {
-  auto llvmModule = buildLLVMModule(module, ctx, spec, tm);
-  if (!llvmModule)
-    return llvm::createStringError("cannot translate the module to LLVM IR");
-  if (Error e = optimize(*llvmModule, options, tm))
-    return std::move(e);
-  return llvmModule;
-}
-
 } // namespace
 
 namespace {
-/// An optimized LLVM module for this host, with the machine that compiles it.
+/// The LLVM module of a module for this host, with the machine that
+/// compiles it.
 struct HostModule {
   std::unique_ptr<llvm::TargetMachine> tm;
   llvm::LLVMContext ctx;
   std::unique_ptr<llvm::Module> module;
 };
 
+/// Translates `module` to LLVM IR, optimized unless `optimized` is false
+/// (compileObjects optimizes it in parts).
 Expected<std::unique_ptr<HostModule>> buildHostModule(mlir::ModuleOp module,
                                                       const runtime::ModelSpec &spec,
-                                                      const CompileOptions &options) {
+                                                      const CompileOptions &options,
+                                                      bool optimized = true) {
   auto host = std::make_unique<HostModule>();
   auto tm = hostMachine(options);
   if (!tm)
     return tm.takeError();
   host->tm = std::move(*tm);
-  auto llvmModule = prepare(module, spec, options, host->ctx, *host->tm);
-  if (!llvmModule)
-    return llvmModule.takeError();
-  host->module = std::move(*llvmModule);
+  host->module = buildLLVMModule(module, host->ctx, spec, *host->tm);
+  if (!host->module)
+    return llvm::createStringError("cannot translate the module to LLVM IR");
+  if (optimized)
+    if (Error e = optimize(*host->module, options, *host->tm))
+      return std::move(e);
   return host;
 }
 
@@ -273,7 +289,13 @@ unsigned codegenThreads(const CompileOptions &options) {
 /// file to link, a few milliseconds.
 constexpr size_t kMinPartInstructions = 4000;
 
-/// How many parts `module` is compiled in with `threads` threads.
+/// Parts a thread: the threads take them one at a time, so that a thread
+/// whose parts compile faster (machine code costs more for some functions
+/// than their size says) takes more of them.
+constexpr size_t kPartsPerThread = 2;
+
+/// How many parts `module` is compiled in with `threads` threads (one
+/// thread compiles it whole).
 unsigned partCount(const llvm::Module &module, unsigned threads) {
   size_t instructions = 0, functions = 0;
   for (const llvm::Function &f : module)
@@ -281,46 +303,160 @@ unsigned partCount(const llvm::Module &module, unsigned threads) {
       instructions += f.getInstructionCount();
       ++functions;
     }
-  size_t parts = std::min<size_t>({threads, functions, instructions / kMinPartInstructions});
+  size_t parts = threads == 1 ? 1
+                              : std::min<size_t>({threads * kPartsPerThread, functions,
+                                                  instructions / kMinPartInstructions});
   return static_cast<unsigned>(std::max<size_t>(parts, 1));
 }
 
-/// The object code of the optimized `module`, in one object file or, with
-/// several threads (and enough code), in one object file a part: the
-/// module is split by function into parts of about equal size
-/// (llvm::SplitModule; a function or global that another part uses becomes
-/// a hidden symbol), each part goes through bitcode into a context of its
-/// own, and each is compiled on a thread of its own with a target machine
-/// of its own. Machine code is generated function by function, so every
-/// function's code is the same whatever the number of parts (the lit test
-/// Targets/CPU/parallel-codegen.test compares them).
+/// Runs `work(i)` for i in [0, count) on `threads` threads (this one among
+/// them), each taking the next i when done with one.
+void parallelFor(unsigned count, unsigned threads, llvm::function_ref<void(unsigned)> work) {
+  std::atomic<unsigned> next{0};
+  auto run = [&] {
+    for (unsigned i; (i = next++) < count;)
+      work(i);
+  };
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < std::min(threads, count); ++i)
+    workers.emplace_back(run);
+  run();
+  for (std::thread &worker : workers)
+    worker.join();
+}
+
+/// Splits `module` into `count` parts of about equal size, each as bitcode.
+/// With `keepLocals`, a function stays with the local functions and globals
+/// it uses (an entry point with its kernels and parallel regions); without,
+/// those become hidden symbols that another part may use.
+std::vector<llvm::SmallVector<char, 0>> splitToBitcode(llvm::Module &module, unsigned count,
+                                                       bool keepLocals) {
+  std::vector<llvm::SmallVector<char, 0>> parts;
+  llvm::SplitModule(module, count, [&](std::unique_ptr<llvm::Module> part) {
+    bool empty = llvm::all_of(*part, [](const llvm::Function &f) { return f.isDeclaration(); });
+    if (empty && part->global_empty())
+      return;
+    llvm::raw_svector_ostream os(parts.emplace_back());
+    llvm::WriteBitcodeToFile(*part, os, /*ShouldPreserveUseListOrder=*/true);
+  }, /*PreserveLocals=*/keepLocals);
+  return parts;
+}
+
+/// Makes hidden symbols of the local constants that the code only passes
+/// to calls (the OpenMP source location every parallel region passes to
+/// the runtime), and of those only such constants point to: as local
+/// symbols they would hold every function that uses them in one group of
+/// compileObjects (train_step with eval and run). The optimizer reads
+/// nothing of them, so their linkage does not change the code.
+void shareCallConstants(llvm::Module &module) {
+  auto onlyPassed = [](llvm::GlobalVariable &global) {
+    return llvm::all_of(global.uses(), [](const llvm::Use &use) {
+      const llvm::User *user = use.getUser();
+      if (const auto *call = llvm::dyn_cast<llvm::CallBase>(user))
+        return call->isArgOperand(&use);
+      return llvm::isa<llvm::Constant>(user) && !llvm::isa<llvm::GlobalValue>(user) &&
+             llvm::all_of(user->users(),
+                          [](const llvm::User *u) { return llvm::isa<llvm::GlobalVariable>(u); });
+    });
+  };
+  for (llvm::GlobalVariable &global : module.globals())
+    if (global.hasLocalLinkage() && global.isConstant() && onlyPassed(global)) {
+      global.setLinkage(llvm::GlobalValue::ExternalLinkage);
+      global.setVisibility(llvm::GlobalValue::HiddenVisibility);
+    }
+}
+
+/// The object code of the (not yet optimized) `module`, in one object file
+/// or, with several threads (and enough code), in several, in two rounds
+/// on those threads, each part in an LLVM context of its own (they travel
+/// as bitcode) with a target machine of its own:
+/// 1. Optimization: the module is split into groups of functions that share
+///    no local symbol (an entry point with its kernels and parallel regions;
+///    the entry glue): the optimizer sees each function with everything it
+///    could see in the whole module. On the CNN (opt -O3 on llvm-split's
+///    groups against the whole module) every function comes out the same
+///    but the glue, whose calls of an entry point pass the arguments the
+///    entry point does not use, where the whole module passed poison.
+/// 2. Machine code: each optimized group is split by function into parts of
+///    about equal size (a function or global that another part uses becomes
+///    a hidden symbol); machine code is generated function by function.
+/// Registers may come out assigned differently than in one piece (the
+/// functions went through bitcode), never the arithmetic: the lit test
+/// Targets/CPU/parallel-codegen.test checks that the params trained by
+/// code compiled on 1 and on 2 threads are the same bit for bit.
 Expected<std::vector<llvm::SmallVector<char, 0>>>
-compileObjects(llvm::Module &module, llvm::TargetMachine &tm, const CompileOptions &options) {
-  unsigned parts = partCount(module, codegenThreads(options));
-  std::vector<llvm::SmallVector<char, 0>> objects(parts);
-  if (parts == 1) {
+compileObjects(HostModule &host, const CompileOptions &options) {
+  llvm::Module &module = *host.module;
+  unsigned threads = codegenThreads(options);
+  if (partCount(module, threads) == 1) {
+    std::vector<llvm::SmallVector<char, 0>> objects(1);
+    if (Error e = optimize(module, options, *host.tm))
+      return std::move(e);
     llvm::raw_svector_ostream os(objects[0]);
-    if (Error e = emitObject(module, tm, os))
+    if (Error e = emitObject(module, *host.tm, os))
       return std::move(e);
     return objects;
   }
-  std::vector<llvm::SmallVector<char, 0>> bitcode;
-  llvm::SplitModule(module, parts, [&](std::unique_ptr<llvm::Module> part) {
-    llvm::raw_svector_ostream os(bitcode.emplace_back());
-    llvm::WriteBitcodeToFile(*part, os);
-  });
+  // Every local symbol gets a name of its own in the whole module, so that
+  // the hidden symbols of round 2 never collide; a local one the optimizer
+  // of a group makes is renamed after its group.
+  llvm::StringSet<> original;
+  unsigned unnamed = 0;
+  for (llvm::GlobalValue &value : module.global_values()) {
+    if (!value.hasName())
+      value.setName("dlc.anon." + llvm::Twine(unnamed++));
+    original.insert(value.getName());
+  }
+  shareCallConstants(module);
+  std::vector<llvm::SmallVector<char, 0>> groups =
+      splitToBitcode(module, threads, /*keepLocals=*/true);
+  std::vector<std::vector<llvm::SmallVector<char, 0>>> partsOfGroup(groups.size());
+  std::vector<std::string> errors(groups.size());
+  auto parse = [](llvm::ArrayRef<char> bitcode, llvm::LLVMContext &ctx) {
+    return llvm::parseBitcodeFile(
+        llvm::MemoryBufferRef(llvm::StringRef(bitcode.data(), bitcode.size()), "part"), ctx);
+  };
   std::vector<std::unique_ptr<llvm::TargetMachine>> machines;
-  for (unsigned i = 0; i < parts; ++i) {
+  for (unsigned i = 0; i < std::max<size_t>(groups.size(), threads * kPartsPerThread); ++i) {
     auto machine = hostMachine(options);
     if (!machine)
       return machine.takeError();
     machines.push_back(std::move(*machine));
   }
-  std::vector<std::string> errors(parts);
-  auto compilePart = [&](unsigned i) {
+  parallelFor(groups.size(), threads, [&](unsigned i) {
     llvm::LLVMContext ctx;
-    auto part = llvm::parseBitcodeFile(
-        llvm::MemoryBufferRef(llvm::StringRef(bitcode[i].data(), bitcode[i].size()), "part"), ctx);
+    auto group = parse(groups[i], ctx);
+    if (!group) {
+      errors[i] = llvm::toString(group.takeError());
+      return;
+    }
+    if (Error e = optimize(**group, options, *machines[i])) {
+      errors[i] = llvm::toString(std::move(e));
+      return;
+    }
+    for (llvm::GlobalValue &value : (*group)->global_values())
+      if (value.hasLocalLinkage() && !original.contains(value.getName()))
+        value.setName("dlc.part" + llvm::Twine(i) + "." + value.getName());
+    partsOfGroup[i] = splitToBitcode(**group, partCount(**group, threads), /*keepLocals=*/false);
+    });
+  for (const std::string &error : errors)
+    if (!error.empty())
+      return llvm::createStringError(error);
+  std::vector<llvm::SmallVector<char, 0>> parts;
+  for (auto &groupParts : partsOfGroup)
+    for (auto &part : groupParts)
+      parts.push_back(std::move(part));
+  while (machines.size() < parts.size()) {
+    auto machine = hostMachine(options);
+    if (!machine)
+      return machine.takeError();
+    machines.push_back(std::move(*machine));
+  }
+  std::vector<llvm::SmallVector<char, 0>> objects(parts.size());
+  errors.assign(parts.size(), "");
+  parallelFor(parts.size(), threads, [&](unsigned i) {
+    llvm::LLVMContext ctx;
+    auto part = parse(parts[i], ctx);
     if (!part) {
       errors[i] = llvm::toString(part.takeError());
       return;
@@ -328,14 +464,7 @@ compileObjects(llvm::Module &module, llvm::TargetMachine &tm, const CompileOptio
     llvm::raw_svector_ostream os(objects[i]);
     if (Error e = emitObject(**part, *machines[i], os))
       errors[i] = llvm::toString(std::move(e));
-  };
-  // Part 0 on this thread, the others on threads of their own.
-  std::vector<std::thread> workers;
-  for (unsigned i = 1; i < parts; ++i)
-    workers.emplace_back(compilePart, i);
-  compilePart(0);
-  for (std::thread &worker : workers)
-    worker.join();
+    });
   for (const std::string &error : errors)
     if (!error.empty())
       return llvm::createStringError(error);
@@ -404,7 +533,7 @@ cpu::jitCompileHost(mlir::ModuleOp module, runtime::ModelSpec spec,
                     const CompileOptions &options,
                     llvm::ArrayRef<runtime::SymbolTable> symbolTables) {
   spec.regionShares = mlir::dlc::cpu::regionSharesPerThread(module);
-  auto host = buildHostModule(module, spec, options);
+  auto host = buildHostModule(module, spec, options, /*optimized=*/false);
   if (!host)
     return host.takeError();
   llvm::Module &llvmModule = *(*host)->module;
@@ -413,7 +542,7 @@ cpu::jitCompileHost(mlir::ModuleOp module, runtime::ModelSpec spec,
   // are called here, once the code is linked.
   std::vector<std::string> ctors = takeCtorsDtors(llvmModule, true);
   std::vector<std::string> dtors = takeCtorsDtors(llvmModule, false);
-  auto objects = compileObjects(llvmModule, *(*host)->tm, options);
+  auto objects = compileObjects(**host, options);
   if (!objects)
     return objects.takeError();
   auto jit = llvm::orc::LLJITBuilder()
@@ -477,10 +606,10 @@ cpu::jitCompileHost(mlir::ModuleOp module, runtime::ModelSpec spec,
 Error cpu::emitHostBinary(mlir::ModuleOp module, const runtime::ModelSpec &spec,
                           const CompileOptions &options, llvm::StringRef path,
                           bool shared) {
-  auto host = buildHostModule(module, spec, options);
+  auto host = buildHostModule(module, spec, options, /*optimized=*/false);
   if (!host)
     return host.takeError();
-  auto objects = compileObjects(*(*host)->module, *(*host)->tm, options);
+  auto objects = compileObjects(**host, options);
   if (!objects)
     return objects.takeError();
   // Write next to the destination, then rename: never a half-written file.
