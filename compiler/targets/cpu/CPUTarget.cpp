@@ -417,12 +417,18 @@ compileObjects(HostModule &host, const CompileOptions &options) {
         llvm::MemoryBufferRef(llvm::StringRef(bitcode.data(), bitcode.size()), "part"), ctx);
   };
   std::vector<std::unique_ptr<llvm::TargetMachine>> machines;
-  for (unsigned i = 0; i < std::max<size_t>(groups.size(), threads * kPartsPerThread); ++i) {
-    auto machine = hostMachine(options);
-    if (!machine)
-      return machine.takeError();
-    machines.push_back(std::move(*machine));
-  }
+  // A target machine for each group, then for each part.
+  auto addMachines = [&](size_t count) -> Error {
+    while (machines.size() < count) {
+      auto machine = hostMachine(options);
+      if (!machine)
+        return machine.takeError();
+      machines.push_back(std::move(*machine));
+    }
+    return Error::success();
+  };
+  if (Error e = addMachines(groups.size()))
+    return std::move(e);
   parallelFor(groups.size(), threads, [&](unsigned i) {
     llvm::LLVMContext ctx;
     auto group = parse(groups[i], ctx);
@@ -438,7 +444,7 @@ compileObjects(HostModule &host, const CompileOptions &options) {
       if (value.hasLocalLinkage() && !original.contains(value.getName()))
         value.setName("dlc.part" + llvm::Twine(i) + "." + value.getName());
     partsOfGroup[i] = splitToBitcode(**group, partCount(**group, threads), /*keepLocals=*/false);
-    });
+  });
   for (const std::string &error : errors)
     if (!error.empty())
       return llvm::createStringError(error);
@@ -446,12 +452,8 @@ compileObjects(HostModule &host, const CompileOptions &options) {
   for (auto &groupParts : partsOfGroup)
     for (auto &part : groupParts)
       parts.push_back(std::move(part));
-  while (machines.size() < parts.size()) {
-    auto machine = hostMachine(options);
-    if (!machine)
-      return machine.takeError();
-    machines.push_back(std::move(*machine));
-  }
+  if (Error e = addMachines(parts.size()))
+    return std::move(e);
   std::vector<llvm::SmallVector<char, 0>> objects(parts.size());
   errors.assign(parts.size(), "");
   parallelFor(parts.size(), threads, [&](unsigned i) {
