@@ -719,7 +719,8 @@ public:
       mlir::dlc::addPassPipeline(pm, options.strictSchedule
                               ? "dl-cpu-schedule{strict=1},scf-for-loop-canonicalization,canonicalize,cse"
                               : "dl-cpu-schedule,scf-for-loop-canonicalization,canonicalize,cse");
-    mlir::dlc::addPassPipeline(pm, "one-shot-bufferize{bufferize-function-boundaries "
+    mlir::dlc::addPassPipeline(pm, "dl-split-empty-tensors,"
+                        "one-shot-bufferize{bufferize-function-boundaries "
                         "function-boundary-type-conversion=identity-layout-map},"
                         "dl-drop-in-place-results,"
                         "canonicalize,cse,drop-equivalent-buffer-results,"

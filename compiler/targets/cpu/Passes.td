@@ -154,6 +154,25 @@ def RestoreInPlaceResultsPass : Pass<"dl-restore-in-place-results", "ModuleOp"> 
   }];
 }
 
+def SplitEmptyTensorsPass : Pass<"dl-split-empty-tensors", "ModuleOp"> {
+  let summary = "give every use of a widely shared tensor.empty a tensor.empty of its own";
+  let description = [{
+    CSE merges equal `tensor.empty` ops: in a deep model one of them is the
+    init of hundreds of ops (every 64-wide layer's output and gradient).
+    One-Shot Bufferize then analyzes every pair of those uses for conflicts
+    (all are writes into aliases of one tensor), each pair asking for the
+    loops around both: at 128 layers 7 of the 14 s of MLIR passes. An empty
+    tensor has no contents, so a copy per use means the same program; each
+    use then has an alias set of its own, and bufferization allocates a
+    buffer for each, as it did for the conflicting uses. A tensor.empty of
+    more than 16 uses gets a copy for each use, right before the op of its
+    block that holds the use; one with fewer stays shared (cheap to analyze,
+    and uses that do not conflict share its buffer). Runs right before
+    one-shot-bufferize (a CSE after would merge them again).
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 def OmpNoWaitPass : Pass<"dl-omp-nowait", "ModuleOp"> {
   let summary = "drop the barrier after a parallel region's only workshare loop";
   let description = [{

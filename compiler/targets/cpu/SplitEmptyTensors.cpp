@@ -1,0 +1,47 @@
+//===- SplitEmptyTensors.cpp - a tensor.empty for every use -----------------===//
+//
+// See dl-split-empty-tensors in Passes.td.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/targets/cpu/Passes.h"
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::dlc::cpu {
+#define GEN_PASS_DEF_SPLITEMPTYTENSORSPASS
+#include "compiler/targets/cpu/Passes.h.inc"
+
+namespace {
+/// Up to this many uses, a tensor.empty stays shared: the analysis of its
+/// uses is cheap, and a use whose buffer the next one may overwrite shares
+/// it (the CNN's code is the same as without the pass).
+constexpr unsigned kMaxSharedUses = 16;
+
+struct SplitEmptyTensorsPass : public impl::SplitEmptyTensorsPassBase<SplitEmptyTensorsPass> {
+  void runOnOperation() override {
+    SmallVector<tensor::EmptyOp> shared;
+    getOperation().walk([&](tensor::EmptyOp empty) {
+      if (!empty.getResult().hasNUsesOrMore(kMaxSharedUses + 1))
+        return;
+      shared.push_back(empty);
+    });
+    OpBuilder builder(&getContext());
+    for (tensor::EmptyOp empty : shared) {
+      // The first use keeps the op; each other use gets a clone right
+      // before the op of the empty's block that holds the use (never
+      // inside a loop: one buffer a step, as bufferization allocated for a
+      // conflicting use), where the empty's dynamic sizes are defined.
+      SmallVector<OpOperand *> uses;
+      for (OpOperand &use : empty->getUses())
+        uses.push_back(&use);
+      for (OpOperand *use : llvm::drop_begin(uses)) {
+        builder.setInsertionPoint(empty->getBlock()->findAncestorOpInBlock(*use->getOwner()));
+        use->set(builder.clone(*empty)->getResult(0));
+      }
+    }
+  }
+};
+} // namespace
+} // namespace mlir::dlc::cpu
