@@ -410,6 +410,9 @@ compileObjects(HostModule &host, const CompileOptions &options) {
   shareCallConstants(module);
   std::vector<llvm::SmallVector<char, 0>> groups =
       splitToBitcode(module, threads, /*keepLocals=*/true);
+  // The groups are all there is of the module from here on, and each
+  // group's bitcode goes once it is parsed (peak memory).
+  host.module.reset();
   std::vector<std::vector<llvm::SmallVector<char, 0>>> partsOfGroup(groups.size());
   std::vector<std::string> errors(groups.size());
   auto parse = [](llvm::ArrayRef<char> bitcode, llvm::LLVMContext &ctx) {
@@ -432,6 +435,7 @@ compileObjects(HostModule &host, const CompileOptions &options) {
   parallelFor(groups.size(), threads, [&](unsigned i) {
     llvm::LLVMContext ctx;
     auto group = parse(groups[i], ctx);
+    groups[i] = {};
     if (!group) {
       errors[i] = llvm::toString(group.takeError());
       return;
@@ -459,6 +463,7 @@ compileObjects(HostModule &host, const CompileOptions &options) {
   parallelFor(parts.size(), threads, [&](unsigned i) {
     llvm::LLVMContext ctx;
     auto part = parse(parts[i], ctx);
+    parts[i] = {};
     if (!part) {
       errors[i] = llvm::toString(part.takeError());
       return;
