@@ -730,8 +730,9 @@ public:
                         "dl-drop-in-place-results,"
                         "canonicalize,cse,drop-equivalent-buffer-results,"
                         // The schedule's scf.forall tiles run on the
-                        // runtime's threads (OpenMP, below).
-                        "scf-forall-to-parallel,dl-prefetch-panels,"
+                        // runtime's threads (OpenMP, below); one inside
+                        // another runs serially.
+                        "scf-forall-to-parallel,dl-prefetch-panels,dl-serial-nested-parallel,"
                         // Buffers leave serial loops (not parallel ones: a
                         // fused block's tile buffer is allocated in each
                         // iteration of its parallel loop, so every thread

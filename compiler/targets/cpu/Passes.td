@@ -52,7 +52,16 @@ def CPUSchedulePass : Pass<"dl-cpu-schedule", "ModuleOp"> {
     and the convolution into its tiles, @schedule_conv_block does the same
     without a pool, @schedule_conv_block_backward[_dx] computes the unpooled
     gradient an image at a time inside the filter (and input) gradient's
-    image loop. No other call names their ops.
+    image loop. With a symbolic batch the images first go into 10 groups,
+    an scf.forall (groupImages, the `_grouped` sequences): each group sums
+    its images' filter gradient into its own slice of a partial sum, the
+    slices added in group order after the loop. No other call names their
+    ops.
+
+    Before the calls, a large gradient's sum of squares by rows (the
+    gradient norm) merges into the optimizer's elementwise update that reads
+    the same gradient (mergeRowSums); after them, a vectorized row sum
+    carries 64 lanes of partial sums through its row (LanesOfRowSum).
 
     `schedule-file` replaces the built-in schedule, for experiments; it
     must define `@__transform_main` and the sequences above. A schedule that
@@ -171,6 +180,23 @@ def SplitEmptyTensorsPass : Pass<"dl-split-empty-tensors", "ModuleOp"> {
     one-shot-bufferize (a CSE after would merge them again).
   }];
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
+def SerialNestedParallelPass : Pass<"dl-serial-nested-parallel", "ModuleOp"> {
+  let summary = "make parallel loops inside parallel loops serial loops";
+  let description = [{
+    A parallel loop inside another runs on the calling thread (the runtime's
+    pool runs a nested region inline), so as an OpenMP region of its own it
+    only costs: an outlined function to compile, and a call into the
+    runtime on every iteration of the loop around it (the fused blocks'
+    gradients, whose groups of images are a parallel loop, run the tiles of
+    each image as one: 150 nested regions a step for the MNIST CNN). This
+    pass turns each `scf.parallel` (without reductions) nested in another
+    into `scf.for` loops, before buffers leave loops and go on the stack: a
+    buffer of the inner loop's body then moves out to the outer parallel
+    loop's body, one per thread, as before.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
 def OmpNoWaitPass : Pass<"dl-omp-nowait", "ModuleOp"> {
