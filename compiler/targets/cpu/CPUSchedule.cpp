@@ -35,6 +35,7 @@
 #include <array>
 #include <cstdlib>
 #include <optional>
+#include <tuple>
 
 namespace contract = ::dlc::contract;
 
@@ -213,14 +214,20 @@ std::optional<GroupedBlock> groupImages(linalg::GenericOp dw, linalg::GenericOp 
   Value g = forall.getInductionVar(0);
   Value first = arith::MinUIOp::create(b, loc, arith::MulIOp::create(b, loc, g, perGroup), batch);
   Value count = arith::MinUIOp::create(b, loc, perGroup, arith::SubIOp::create(b, loc, batch, first));
-  // The group's images of a [batch, static...] tensor.
-  auto images = [&](Value t) -> Value {
+  // The group's images of a [batch, static...] tensor: offsets, sizes and
+  // strides of its slice.
+  auto imageSlice = [&](Value t) {
     auto type = cast<RankedTensorType>(t.getType());
-    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)), sizes, strides(type.getRank(), b.getIndexAttr(1));
+    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)), sizes,
+        strides(type.getRank(), b.getIndexAttr(1));
     offsets[0] = first;
     sizes.push_back(count);
     for (int64_t d : type.getShape().drop_front())
       sizes.push_back(b.getIndexAttr(d));
+    return std::make_tuple(offsets, sizes, strides);
+  };
+  auto images = [&](Value t) -> Value {
+    auto [offsets, sizes, strides] = imageSlice(t);
     return tensor::ExtractSliceOp::create(b, loc, t, offsets, sizes, strides);
   };
   Value dzGroup = images(dz->getResult(0));
@@ -257,12 +264,7 @@ std::optional<GroupedBlock> groupImages(linalg::GenericOp dw, linalg::GenericOp 
   tensor::ParallelInsertSliceOp::create(b, loc, innerDw->getResult(0), partialSlot, partialOffsets,
                                         partialSizes, partialStrides);
   if (dx) {
-    auto type = cast<RankedTensorType>(dx->getResult(0).getType());
-    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)), sizes, strides(type.getRank(), b.getIndexAttr(1));
-    offsets[0] = first;
-    sizes.push_back(count);
-    for (int64_t d : type.getShape().drop_front())
-      sizes.push_back(b.getIndexAttr(d));
+    auto [offsets, sizes, strides] = imageSlice(dxSlot);
     tensor::ParallelInsertSliceOp::create(b, loc, innerDx->getResult(0), dxSlot, offsets, sizes, strides);
   }
 
@@ -695,13 +697,6 @@ void elementwiseCalls(ModuleOp module, const Claimed &claimed,
         "schedule_elementwise_par_1", "schedule_elementwise_par_2",
         "schedule_elementwise_par_3", "schedule_elementwise_par_4"};
     int64_t tile = inner <= 64 ? 0 : 64;
-    // A large reduction over the outer dimensions (the gradient norm's sum
-    // of squares of a 3136x1024 weight gradient) walks every row of its
-    // columns: 256 of them a row (1 KiB, 16 vector registers of sums) rather
-    // than 64, each row a 4 KiB page away from the last (0.31 -> 0.1 ms on
-    // 2 threads for the CNN's, dlc-rt's region profile).
-    if (op.getIteratorTypesArray()[0] != utils::IteratorType::parallel && inner % 256 == 0)
-      tile = 256;
     SmallVector<int64_t, 4> chunks = parallelChunks(op, tile);
     if (llvm::any_of(chunks, [](int64_t size) { return size != 0; })) {
       SmallVector<int64_t, 5> params{tile};
@@ -765,7 +760,8 @@ struct LanesOfRowSum : public OpRewritePattern<scf::ForOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(scf::ForOp loop, PatternRewriter &rewriter) const override {
     auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
-    for (auto [i, arg] : llvm::enumerate(loop.getRegionIterArgs())) {
+    for (unsigned i = 0, e = loop.getNumRegionIterArgs(); i < e; ++i) {
+      BlockArgument arg = loop.getRegionIterArgs()[i];
       auto type = dyn_cast<VectorType>(arg.getType());
       if (!type || type.getRank() != 1 || type.getNumElements() != 1 || !arg.hasOneUse())
         continue;

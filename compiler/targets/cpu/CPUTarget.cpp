@@ -41,8 +41,11 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/X86TargetParser.h"
 
+#include <algorithm>
 #include <atomic>
+#include <numeric>
 #include <thread>
+#include <tuple>
 #include <unistd.h>
 
 using namespace dlc;
@@ -415,9 +418,18 @@ compileObjects(HostModule &host, const CompileOptions &options) {
   host.module.reset();
   std::vector<std::vector<llvm::SmallVector<char, 0>>> partsOfGroup(groups.size());
   std::vector<std::string> errors(groups.size());
-  auto parse = [](llvm::ArrayRef<char> bitcode, llvm::LLVMContext &ctx) {
-    return llvm::parseBitcodeFile(
-        llvm::MemoryBufferRef(llvm::StringRef(bitcode.data(), bitcode.size()), "part"), ctx);
+  // Parses piece `i` of `pieces` into `ctx` and frees its bitcode; null
+  // (with the reason in errors[i]) when it does not parse.
+  auto parse = [&](std::vector<llvm::SmallVector<char, 0>> &pieces, unsigned i,
+                   llvm::LLVMContext &ctx) -> std::unique_ptr<llvm::Module> {
+    auto parsed = llvm::parseBitcodeFile(
+        llvm::MemoryBufferRef(llvm::StringRef(pieces[i].data(), pieces[i].size()), "part"), ctx);
+    pieces[i] = {};
+    if (!parsed) {
+      errors[i] = llvm::toString(parsed.takeError());
+      return nullptr;
+    }
+    return std::move(*parsed);
   };
   std::vector<std::unique_ptr<llvm::TargetMachine>> machines;
   // A target machine for each group, then for each part.
@@ -434,20 +446,17 @@ compileObjects(HostModule &host, const CompileOptions &options) {
     return std::move(e);
   parallelFor(groups.size(), threads, [&](unsigned i) {
     llvm::LLVMContext ctx;
-    auto group = parse(groups[i], ctx);
-    groups[i] = {};
-    if (!group) {
-      errors[i] = llvm::toString(group.takeError());
+    std::unique_ptr<llvm::Module> group = parse(groups, i, ctx);
+    if (!group)
       return;
-    }
-    if (Error e = optimize(**group, options, *machines[i])) {
+    if (Error e = optimize(*group, options, *machines[i])) {
       errors[i] = llvm::toString(std::move(e));
       return;
     }
-    for (llvm::GlobalValue &value : (*group)->global_values())
+    for (llvm::GlobalValue &value : group->global_values())
       if (value.hasLocalLinkage() && !original.contains(value.getName()))
         value.setName("dlc.part" + llvm::Twine(i) + "." + value.getName());
-    partsOfGroup[i] = splitToBitcode(**group, partCount(**group, threads), /*keepLocals=*/false);
+    partsOfGroup[i] = splitToBitcode(*group, partCount(*group, threads), /*keepLocals=*/false);
   });
   for (const std::string &error : errors)
     if (!error.empty())
@@ -462,16 +471,13 @@ compileObjects(HostModule &host, const CompileOptions &options) {
   errors.assign(parts.size(), "");
   parallelFor(parts.size(), threads, [&](unsigned i) {
     llvm::LLVMContext ctx;
-    auto part = parse(parts[i], ctx);
-    parts[i] = {};
-    if (!part) {
-      errors[i] = llvm::toString(part.takeError());
+    std::unique_ptr<llvm::Module> part = parse(parts, i, ctx);
+    if (!part)
       return;
-    }
     llvm::raw_svector_ostream os(objects[i]);
-    if (Error e = emitObject(**part, *machines[i], os))
+    if (Error e = emitObject(*part, *machines[i], os))
       errors[i] = llvm::toString(std::move(e));
-    });
+  });
   for (const std::string &error : errors)
     if (!error.empty())
       return llvm::createStringError(error);
@@ -526,11 +532,15 @@ std::vector<std::string> takeCtorsDtors(llvm::Module &module, bool ctors) {
   if (llvm::GlobalVariable *list =
           module.getGlobalVariable(ctors ? "llvm.global_ctors" : "llvm.global_dtors"))
     list->eraseFromParent();
-  std::stable_sort(found.begin(), found.end(),
-                   [](const auto &a, const auto &b) { return a.first < b.first; });
+  // By priority, the list's order among equals (as stable_sort).
+  std::vector<size_t> order(found.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return std::tie(found[a].first, a) < std::tie(found[b].first, b);
+  });
   std::vector<std::string> names;
-  for (auto &entry : found)
-    names.push_back(std::move(entry.second));
+  for (size_t i : order)
+    names.push_back(std::move(found[i].second));
   return names;
 }
 } // namespace
