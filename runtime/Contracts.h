@@ -96,8 +96,7 @@ inline constexpr char kKernelMarker[] = "dlc.kernel";
 /// Function attribute (dense i64 array, one per result): the argument a
 /// result is written into, or -1 (@train_step's and @apply's updated params
 /// and state). Written by convert-dl-to-linalg; read by the CPU target's
-/// dl-update-in-place, dl-drop-in-place-results and dl-restore-in-place-results
-/// (which drops it).
+/// dl-update-in-place and dl-drop-in-place-results (which drops it).
 inline constexpr char kInPlaceResultsAttr[] = "dlc.in_place_results";
 
 //===----------------------------------------------------------------------===//

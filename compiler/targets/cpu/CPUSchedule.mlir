@@ -173,9 +173,9 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 
-  // Vectorizes every static linalg op under %loop, hoists accumulators out of
-  // the reduction loops and lowers contractions to FMAs.
-  transform.named_sequence @vectorize_tiles(%loop: !transform.any_op {transform.readonly}) {
+  // Vectorizes every static linalg op under %loop (the first half of
+  // @vectorize_tiles).
+  transform.named_sequence @vectorize_ops(%loop: !transform.any_op {transform.readonly}) {
     transform.apply_patterns to %loop {
       transform.apply_patterns.linalg.tiling_canonicalization
       transform.apply_patterns.canonicalization
@@ -195,6 +195,32 @@ module attributes {transform.with_named_sequence} {
         transform.include @vectorize failures(propagate) (%y) : (!transform.any_op) -> ()
       }
     }
+    transform.yield
+  }
+
+  // Vectorizes every static linalg op under %loop, hoists accumulators out of
+  // the reduction loops and lowers contractions to FMAs.
+  transform.named_sequence @vectorize_tiles(%loop: !transform.any_op {transform.readonly}) {
+    transform.include @vectorize_ops failures(propagate) (%loop) : (!transform.any_op) -> ()
+    transform.include @lower_tiles failures(propagate) (%loop) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
+  // The same for elementwise ops and their outer reductions: a reduction
+  // over the unit dimension of a row tile becomes elementwise first; as a
+  // contraction (a sum of squares) it was lowered one lane at a time, 64
+  // scalar multiply-adds for a row of 64. (Not for matmuls: their k-by-one
+  // tiles become FMAs as contractions.)
+  transform.named_sequence @vectorize_elementwise_tiles(%loop: !transform.any_op {transform.readonly}) {
+    transform.include @vectorize_ops failures(propagate) (%loop) : (!transform.any_op) -> ()
+    transform.apply_patterns to %loop {
+      transform.apply_patterns.canonicalization
+    } : !transform.any_op
+    transform.include @lower_tiles failures(propagate) (%loop) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
+  transform.named_sequence @lower_tiles(%loop: !transform.any_op {transform.readonly}) {
     transform.apply_patterns to %loop {
       transform.apply_patterns.vector.reduction_to_contract
       transform.apply_patterns.vector.transfer_permutation_patterns
@@ -442,22 +468,22 @@ module attributes {transform.with_named_sequence} {
   // and the pixels) carry the row of sums in registers.
   transform.named_sequence @schedule_elementwise_1(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}) {
     %t, %l0 = transform.structured.tile_using_for %op tile_sizes [%inner] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op)
-    transform.include @vectorize_tiles failures(propagate) (%l0) : (!transform.any_op) -> ()
+    transform.include @vectorize_elementwise_tiles failures(propagate) (%l0) : (!transform.any_op) -> ()
     transform.yield
   }
   transform.named_sequence @schedule_elementwise_2(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}) {
     %t, %l0, %l1 = transform.structured.tile_using_for %op tile_sizes [1, %inner] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op, !transform.any_op)
-    transform.include @vectorize_tiles failures(propagate) (%l0) : (!transform.any_op) -> ()
+    transform.include @vectorize_elementwise_tiles failures(propagate) (%l0) : (!transform.any_op) -> ()
     transform.yield
   }
   transform.named_sequence @schedule_elementwise_3(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}) {
     %t, %l0, %l1, %l2 = transform.structured.tile_using_for %op tile_sizes [1, 1, %inner] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
-    transform.include @vectorize_tiles failures(propagate) (%l0) : (!transform.any_op) -> ()
+    transform.include @vectorize_elementwise_tiles failures(propagate) (%l0) : (!transform.any_op) -> ()
     transform.yield
   }
   transform.named_sequence @schedule_elementwise_4(%op: !transform.any_op {transform.consumed}, %inner: !transform.param<i64> {transform.readonly}) {
     %t, %l0, %l1, %l2, %l3 = transform.structured.tile_using_for %op tile_sizes [1, 1, 1, %inner] : (!transform.any_op, !transform.param<i64>) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
-    transform.include @vectorize_tiles failures(propagate) (%l0) : (!transform.any_op) -> ()
+    transform.include @vectorize_elementwise_tiles failures(propagate) (%l0) : (!transform.any_op) -> ()
     transform.yield
   }
 

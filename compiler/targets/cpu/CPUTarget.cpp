@@ -14,6 +14,7 @@
 #include "compiler/targets/cpu/Passes.h"
 #include "runtime/Contracts.h"
 #include "runtime/Parallel.h"
+#include "runtime/Tensor.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -139,11 +140,21 @@ Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine(const CompileOptions 
 
 /// `void dlc_NAME(void **args)` calling `_mlir_ciface_NAME`: args[i] is the
 /// i-th argument's descriptor; the last element is the result storage.
-void addPackedWrapper(llvm::Module &module, const runtime::EntrySpec &entry) {
+///
+/// A result that the entry writes into an argument (EntrySpec::inPlaceArg)
+/// is not returned by NAME (dl-drop-in-place-results dropped it): the
+/// wrapper writes the argument's descriptor at its place in the storage,
+/// and the other results go there from NAME's (shorter) result struct.
+/// Returning them cost a 512-field struct for a 128-layer MLP with Adam,
+/// built and stored in one basic block that instruction selection and
+/// scheduling took seconds over.
+Error addPackedWrapper(llvm::Module &module, const runtime::EntrySpec &entry) {
   llvm::Function *ciface = module.getFunction("_mlir_ciface_" + entry.name);
-  assert(ciface && "entry points are compiled with llvm.emit_c_interface");
+  llvm::Function *callee = module.getFunction(entry.name);
+  assert(ciface && callee && "entry points are compiled with llvm.emit_c_interface");
   llvm::LLVMContext &ctx = module.getContext();
   auto *ptrTy = llvm::PointerType::get(ctx, 0);
+  auto *i64Ty = llvm::Type::getInt64Ty(ctx);
   auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy}, false);
   auto *wrapper = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
                                          std::string(contract::kEntryWrapperPrefix) + entry.name, module);
@@ -153,14 +164,56 @@ void addPackedWrapper(llvm::Module &module, const runtime::EntrySpec &entry) {
     llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, args, i);
     return b.CreateLoad(ptrTy, slot);
   };
-  llvm::SmallVector<llvm::Value *> callArgs;
   unsigned nargs = entry.args.size();
-  if (!entry.results.empty())
-    callArgs.push_back(load(nargs));
+  // Where each result's descriptor is in the storage and in NAME's struct.
+  size_t returned = 0, returnedWords = 0;
+  bool anyInPlace = false;
+  for (size_t r = 0; r < entry.results.size(); ++r) {
+    if (entry.inPlaceArg(r) >= 0) {
+      anyInPlace = true;
+      continue;
+    }
+    ++returned;
+    returnedWords += runtime::memRefDescriptorWords(entry.results[r].shape.size());
+  }
+  // NAME returns nothing, one descriptor, or a struct of descriptors.
+  llvm::Type *ret = callee->getReturnType();
+  size_t compiled = ret->isVoidTy() ? 0
+                    : ret->getStructNumElements() && ret->getStructElementType(0)->isStructTy()
+                        ? ret->getStructNumElements()
+                        : 1;
+  if (compiled != returned)
+    return llvm::createStringError("internal error: entry '" + entry.name + "' returns " +
+                                   std::to_string(compiled) + " results, its description " +
+                                   std::to_string(returned) + " (besides those updated in place)");
+  llvm::Value *storage = entry.results.empty() ? nullptr : load(nargs);
+  llvm::Value *own = storage;
+  if (anyInPlace && returned)
+    own = b.CreateAlloca(i64Ty, b.getInt64(returnedWords));
+  llvm::SmallVector<llvm::Value *> callArgs;
+  if (returned)
+    callArgs.push_back(own);
   for (unsigned i = 0; i < nargs; ++i)
     callArgs.push_back(load(i));
   b.CreateCall(ciface, callArgs);
+  if (anyInPlace) {
+    size_t at = 0, from = 0;
+    for (size_t r = 0; r < entry.results.size(); ++r) {
+      size_t words = runtime::memRefDescriptorWords(entry.results[r].shape.size());
+      llvm::Value *source;
+      if (int a = entry.inPlaceArg(r); a >= 0) {
+        source = load(static_cast<unsigned>(a));
+      } else {
+        source = b.CreateConstGEP1_64(i64Ty, own, from);
+        from += words;
+      }
+      b.CreateMemCpy(b.CreateConstGEP1_64(i64Ty, storage, at), llvm::Align(8), source,
+                     llvm::Align(8), words * 8);
+      at += words;
+    }
+  }
   b.CreateRetVoid();
+  return Error::success();
 }
 
 /// The glue around an entry point (`_mlir_ciface_NAME`, which unpacks the
@@ -184,17 +237,18 @@ void compileGlueCold(llvm::Module &module) {
 }
 
 /// Translates to LLVM IR, adds the wrappers and `dlc_model_spec`.
-std::unique_ptr<llvm::Module> buildLLVMModule(mlir::Operation *op,
-                                              llvm::LLVMContext &ctx,
-                                              const runtime::ModelSpec &spec,
-                                              llvm::TargetMachine &tm) {
+Expected<std::unique_ptr<llvm::Module>> buildLLVMModule(mlir::Operation *op,
+                                                        llvm::LLVMContext &ctx,
+                                                        const runtime::ModelSpec &spec,
+                                                        llvm::TargetMachine &tm) {
   auto module = mlir::translateModuleToLLVMIR(op, ctx, spec.name);
   if (!module)
-    return nullptr;
+    return llvm::createStringError("cannot translate the module to LLVM IR");
   module->setDataLayout(tm.createDataLayout());
   module->setTargetTriple(tm.getTargetTriple());
   for (const runtime::EntrySpec &entry : spec.entries)
-    addPackedWrapper(*module, entry);
+    if (Error e = addPackedWrapper(*module, entry))
+      return std::move(e);
   compileGlueCold(*module);
   runtime::ModelSpec described = spec;
   described.regionShares = mlir::dlc::cpu::regionSharesPerThread(op);
@@ -249,9 +303,10 @@ Expected<std::unique_ptr<HostModule>> buildHostModule(mlir::ModuleOp module,
   if (!tm)
     return tm.takeError();
   host->tm = std::move(*tm);
-  host->module = buildLLVMModule(module, host->ctx, spec, *host->tm);
-  if (!host->module)
-    return llvm::createStringError("cannot translate the module to LLVM IR");
+  auto built = buildLLVMModule(module, host->ctx, spec, *host->tm);
+  if (!built)
+    return built.takeError();
+  host->module = std::move(*built);
   if (optimized)
     if (Error e = optimize(*host->module, options, *host->tm))
       return std::move(e);
@@ -732,8 +787,11 @@ public:
     // the code is the same up to CSE of those dims).
     if (options.vectorize)
       mlir::dlc::addPassPipeline(pm, options.strictSchedule
-                              ? "dl-cpu-schedule{strict=1},scf-for-loop-canonicalization,canonicalize,cse"
-                              : "dl-cpu-schedule,scf-for-loop-canonicalization,canonicalize,cse");
+                              ? "dl-cpu-schedule{strict=1}"
+                              : "dl-cpu-schedule");
+    // Repeated layers: each distinct op compiled once from here on.
+    mlir::dlc::addPassPipeline(pm, "dl-outline-kernels{tensors=1},"
+                        "scf-for-loop-canonicalization,canonicalize,cse");
     mlir::dlc::addPassPipeline(pm, "dl-split-empty-tensors,"
                         "one-shot-bufferize{bufferize-function-boundaries "
                         "function-boundary-type-conversion=identity-layout-map},"
@@ -750,7 +808,7 @@ public:
                         "func.func(buffer-loop-hoisting),"
                         "func.func(promote-buffers-to-stack{max-alloc-size-in-bytes=65536}),"
                         "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
-                        "dl-restore-in-place-results,dl-lower-strided-copies,convert-linalg-to-loops,"
+                        "dl-lower-strided-copies,convert-linalg-to-loops,"
                         // Each distinct loop nest compiled once.
                         "dl-outline-kernels");
   }
@@ -773,7 +831,7 @@ public:
                  const CompileOptions &options, Stage stage,
                  llvm::raw_ostream &os) const override {
     assert(stage == Stage::LLVM && "the CPU target writes no other text stage");
-    return cpu::emitHostLLVMIR(module, spec, options, os);
+    return cpu::emitHostLLVMIR(module, inPlace(spec), options, os);
   }
 
   Error emitBinary(mlir::ModuleOp module, const runtime::ModelSpec &spec,

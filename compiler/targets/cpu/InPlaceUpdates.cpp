@@ -5,8 +5,8 @@
 // 74M-param model with Adam, 900 MB allocated (and page-faulted in) every
 // step while the old values are still alive. These passes make the step
 // write them into the buffers of its arguments instead (docs/ABI.md): see
-// dl-update-in-place, dl-drop-in-place-results and
-// dl-restore-in-place-results in Passes.td.
+// dl-update-in-place and dl-drop-in-place-results in Passes.td, and the
+// entry wrapper (addPackedWrapper in CPUTarget.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,7 +24,6 @@ namespace contract = ::dlc::contract;
 namespace mlir::dlc::cpu {
 #define GEN_PASS_DEF_UPDATEINPLACEPASS
 #define GEN_PASS_DEF_DROPINPLACERESULTSPASS
-#define GEN_PASS_DEF_RESTOREINPLACERESULTSPASS
 #include "compiler/targets/cpu/Passes.h.inc"
 
 namespace {
@@ -109,6 +108,7 @@ struct DropInPlaceResultsPass
   void runOnOperation() override {
     for (auto f : getOperation().getOps<func::FuncOp>()) {
       ArrayRef<int64_t> args = inPlaceResults(f);
+      f->removeAttr(contract::kInPlaceResultsAttr);
       if (args.empty() || f.isExternal())
         continue;
       auto ret = cast<func::ReturnOp>(f.getBody().back().getTerminator());
@@ -142,27 +142,5 @@ struct DropInPlaceResultsPass
   }
 };
 
-struct RestoreInPlaceResultsPass
-    : public impl::RestoreInPlaceResultsPassBase<RestoreInPlaceResultsPass> {
-  void runOnOperation() override {
-    for (auto f : getOperation().getOps<func::FuncOp>()) {
-      auto attr = f->getAttrOfType<DenseI64ArrayAttr>(contract::kInPlaceResultsAttr);
-      if (!attr)
-        continue;
-      f->removeAttr(contract::kInPlaceResultsAttr);
-      if (f.isExternal())
-        continue;
-      auto ret = cast<func::ReturnOp>(f.getBody().back().getTerminator());
-      for (auto [r, a] : llvm::enumerate(attr.asArrayRef())) {
-        if (a < 0)
-          continue;
-        Value arg = f.getArgument(a);
-        if (failed(f.insertResult(r, arg.getType(), DictionaryAttr())))
-          return signalPassFailure();
-        ret->insertOperands(r, arg);
-      }
-    }
-  }
-};
 } // namespace
 } // namespace mlir::dlc::cpu

@@ -17,6 +17,7 @@
 #include "runtime/Contracts.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/LLVMIR/LLVMAttrs.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -70,10 +71,19 @@ bool clonedIntoKernel(Value v, Operation *nest) {
          movedIntoKernel(v, nest);
 }
 
-/// A top-level loop nest that becomes a kernel: a loop with no results
-/// (after bufferization, loops write buffers).
-bool isKernelNest(Operation &op) {
-  return isa<scf::ForOp, scf::ParallelOp>(op) && op.getNumResults() == 0;
+/// A top-level loop nest that becomes a kernel. After bufferization
+/// (buffers): a loop with no results, which writes buffers. Before it
+/// (tensors): a loop or a linalg op (not a fill, which stays next to the
+/// op it initializes) whose results are all tensors or vectors (a loop
+/// that sums rows into a vector).
+bool isKernelNest(Operation &op, bool tensors) {
+  if (!tensors)
+    return isa<scf::ForOp, scf::ParallelOp>(op) && op.getNumResults() == 0;
+  if (op.getNumResults() == 0 ||
+      !llvm::all_of(op.getResultTypes(), llvm::IsaPred<RankedTensorType, VectorType>))
+    return false;
+  return isa<scf::ForOp, scf::ForallOp>(op) ||
+         (isa<linalg::LinalgOp>(op) && !isa<linalg::FillOp>(op));
 }
 
 /// A nest and the kernel it would become (detached until it is kept).
@@ -98,7 +108,7 @@ Candidate makeCandidate(Operation *nest) {
       c.moved.push_back(v.getDefiningOp());
   }
   OpBuilder b(nest->getContext());
-  auto type = b.getFunctionType(ValueRange(c.args).getTypes(), {});
+  auto type = b.getFunctionType(ValueRange(c.args).getTypes(), nest->getResultTypes());
   c.kernel = func::FuncOp::create(nest->getLoc(), "dlc_kernel", type);
   Block *body = c.kernel.addEntryBlock();
   b.setInsertionPointToStart(body);
@@ -108,8 +118,8 @@ Candidate makeCandidate(Operation *nest) {
   for (Value v : used)
     if (clonedIntoKernel(v, nest) && !map.contains(v))
       b.clone(*v.getDefiningOp(), map);
-  b.clone(*nest, map);
-  func::ReturnOp::create(b, nest->getLoc());
+  Operation *clone = b.clone(*nest, map);
+  func::ReturnOp::create(b, nest->getLoc(), clone->getResults());
   llvm::raw_string_ostream os(c.key);
   c.kernel->print(os, OpPrintingFlags().printGenericOpForm().useLocalScope());
   return c;
@@ -117,6 +127,8 @@ Candidate makeCandidate(Operation *nest) {
 
 struct OutlineKernelsPass
     : public impl::OutlineKernelsPassBase<OutlineKernelsPass> {
+  using OutlineKernelsPassBase::OutlineKernelsPassBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
@@ -133,7 +145,7 @@ struct OutlineKernelsPass
         continue;
       llvm::StringMap<unsigned> count;
       for (Operation &op : function.getBody().front()) {
-        if (!isKernelNest(op))
+        if (!isKernelNest(op, tensors))
           continue;
         candidates.push_back(makeCandidate(&op));
         if (++count[candidates.back().key] == 2)
@@ -142,6 +154,7 @@ struct OutlineKernelsPass
     }
     SymbolTable symbols(module);
     llvm::StringMap<func::FuncOp> kernels;
+    IRMapping replaced;
     OpBuilder b(ctx);
     for (Candidate &c : candidates) {
       if (!repeated.contains(c.key)) {
@@ -162,7 +175,13 @@ struct OutlineKernelsPass
         c.kernel.erase();
       }
       b.setInsertionPoint(c.nest);
-      func::CallOp::create(b, c.nest->getLoc(), it->second, c.args);
+      // Tensor nests: an argument may be the result of a nest already
+      // replaced by a call (candidates are in program order).
+      for (Value &arg : c.args)
+        arg = replaced.lookupOrDefault(arg);
+      auto call = func::CallOp::create(b, c.nest->getLoc(), it->second, c.args);
+      replaced.map(c.nest->getResults(), call.getResults());
+      c.nest->replaceAllUsesWith(call.getResults());
       c.nest->erase();
       for (Operation *buffer : c.moved)
         buffer->erase();

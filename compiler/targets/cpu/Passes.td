@@ -111,8 +111,7 @@ def UpdateInPlacePass : Pass<"dl-update-in-place", "ModuleOp"> {
     that reads the same argument element by element reads the init
     instead), so that one-shot bufferization can update the argument's
     buffer in place instead of allocating a new one per step.
-    dl-drop-in-place-results and dl-restore-in-place-results finish the job
-    after bufferization.
+    dl-drop-in-place-results finishes the job after bufferization.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
@@ -147,20 +146,11 @@ def DropInPlaceResultsPass : Pass<"dl-drop-in-place-results", "ModuleOp"> {
     argument in place; otherwise the result is copied into it at the end
     (through a temporary when the result is itself another argument). The
     result is then dropped from the function, so that buffer deallocation
-    neither frees nor clones it; dl-restore-in-place-results returns the
-    arguments again after deallocation.
+    neither frees nor clones it, and `dlc.in_place_results` is removed. The
+    function does not return it: the entry's packed wrapper (docs/ABI.md)
+    gives the caller the argument's descriptor in its place.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
-}
-
-def RestoreInPlaceResultsPass : Pass<"dl-restore-in-place-results", "ModuleOp"> {
-  let summary = "return the arguments that dl-drop-in-place-results dropped";
-  let description = [{
-    Puts back, at their places, the results that dl-drop-in-place-results
-    dropped: each returns the argument it was written into (docs/ABI.md:
-    its descriptor is the argument's, and the caller's buffer now holds the
-    new value). Drops `dlc.in_place_results`.
-  }];
 }
 
 def SplitEmptyTensorsPass : Pass<"dl-split-empty-tensors", "ModuleOp"> {
@@ -232,6 +222,11 @@ def OutlineKernelsPass : Pass<"dl-outline-kernels", "ModuleOp"> {
     and LLVM compiles small functions, not one function whose size grows
     with the model.
   }];
+  let options = [
+    Option<"tensors", "tensors", "bool", "false",
+           "Outline before bufferization: loops and linalg ops (not fills) "
+           "whose results are tensors become kernels that return them">,
+  ];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::LLVM::LLVMDialect"];
 }

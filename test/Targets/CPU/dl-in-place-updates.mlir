@@ -1,6 +1,8 @@
 // RUN: dlc-opt --dl-update-in-place %s | FileCheck %s --check-prefix=UPDATE
 // RUN: dlc-opt --dl-update-in-place --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --dl-drop-in-place-results --canonicalize %s | FileCheck %s --check-prefix=DROP
-// RUN: dlc-opt --dl-update-in-place --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --dl-drop-in-place-results --canonicalize --buffer-deallocation-pipeline --dl-restore-in-place-results %s | FileCheck %s --check-prefix=RESTORE
+// RUN: dlc-opt --dl-update-in-place --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --dl-drop-in-place-results --canonicalize --buffer-deallocation-pipeline %s | FileCheck %s --check-prefix=DEALLOC
+// RUN: dlc-opt --dl-update-in-place --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --dl-drop-in-place-results %s | FileCheck %s --check-prefix=NOATTR
+// NOATTR-NOT: dlc.in_place_results
 
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #scalar = affine_map<(d0, d1) -> ()>
@@ -13,18 +15,19 @@
 // UPDATE-NEXT: arith.mulf %[[LR]], %[[G]]
 // UPDATE-NEXT: arith.subf %[[P]],
 // Bufferized, the update writes the argument's buffer and the step returns
-// only the loss; after deallocation the param is returned again: the
-// argument itself, never a new buffer or a clone.
+// only the loss (the entry's wrapper gives the caller the argument's
+// descriptor for the param: docs/ABI.md); deallocation neither frees nor
+// clones the argument.
 // DROP-LABEL: func.func @step
 // DROP-SAME: -> memref<f32>
 // DROP: linalg.generic {{.*}} outs(%arg0 : memref<4x64xf32>)
 // DROP-NOT: memref.copy
 // DROP: return %{{.+}} : memref<f32>
-// RESTORE-LABEL: func.func @step
-// RESTORE-SAME: -> (memref<4x64xf32>, memref<f32>)
-// RESTORE-NOT: dlc.in_place_results
-// RESTORE-NOT: bufferization.clone
-// RESTORE: return %arg0, %{{.+}} : memref<4x64xf32>, memref<f32>
+// DEALLOC-LABEL: func.func @step
+// DEALLOC-SAME: -> memref<f32>
+// DEALLOC-NOT: bufferization.clone
+// DEALLOC-NOT: memref.dealloc %arg0
+// DEALLOC: return %{{.+}} : memref<f32>
 func.func @step(%p: tensor<4x64xf32>, %g: tensor<4x64xf32>, %lr: tensor<f32>) -> (tensor<4x64xf32>, tensor<f32>)
     attributes {dlc.in_place_results = array<i64: 0, -1>} {
   %e = tensor.empty() : tensor<4x64xf32>
