@@ -1,8 +1,8 @@
 //===- ExportEntries.cpp - keep only the entry points to compile ------------===//
 //
 // The dl-export-entries pass ends the entry-point stage: the functions a
-// request compiles stay, marked for the C interface that the targets wrap
-// (docs/ABI.md); the others (@graph, and entry points not asked for) go.
+// request compiles stay (the targets wrap them as `dlc_NAME`, docs/ABI.md);
+// the others (@graph, and entry points not asked for) go.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,12 +26,9 @@ struct ExportEntriesPass
         return signalPassFailure();
       }
     SmallVector<func::FuncOp> drop;
-    for (auto f : module.getOps<func::FuncOp>()) {
-      if (llvm::is_contained(entries, f.getSymName().str()))
-        f->setAttr("llvm.emit_c_interface", UnitAttr::get(module.getContext()));
-      else
+    for (auto f : module.getOps<func::FuncOp>())
+      if (!llvm::is_contained(entries, f.getSymName().str()))
         drop.push_back(f);
-    }
     for (auto f : drop)
       f.erase();
   }

@@ -197,9 +197,9 @@ def DeriveGradientsPass : Pass<"dl-derive-gradients", "ModuleOp"> {
 def ExportEntriesPass : Pass<"dl-export-entries", "ModuleOp"> {
   let summary = "keep only the entry points to compile";
   let description = [{
-    Erases every function but those named in `entries` and marks those with
-    `llvm.emit_c_interface`, which the targets wrap as `dlc_NAME`
-    (docs/ABI.md). Naming a function the module lacks is an error.
+    Erases every function but those named in `entries`, which the targets
+    wrap as `dlc_NAME` (docs/ABI.md). Naming a function the module lacks is
+    an error.
 
     Postcondition: the module's functions are exactly `entries`.
   }];

@@ -1,7 +1,6 @@
 // RUN: dlc-opt %s -split-input-file -verify-diagnostics '-dl-export-entries=entries=run,eval' | FileCheck %s
 
-// The entry points asked for stay, marked for the C interface the targets
-// wrap; every other function goes.
+// The entry points asked for stay; every other function goes.
 
 module {
   func.func @graph() { return }
@@ -11,8 +10,8 @@ module {
 }
 // CHECK-NOT: @graph
 // CHECK-NOT: @train_step
-// CHECK-DAG: func.func @run() attributes {llvm.emit_c_interface}
-// CHECK-DAG: func.func @eval() attributes {llvm.emit_c_interface}
+// CHECK-DAG: func.func @run() {
+// CHECK-DAG: func.func @eval() {
 
 // -----
 

@@ -38,6 +38,7 @@
 #include "llvm/Support/Signals.h"
 #include "llvm/Support/SmallVectorMemoryBuffer.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/Transforms/Utils/Cloning.h"
 #include "llvm/Transforms/Utils/SplitModule.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/X86TargetParser.h"
@@ -138,33 +139,46 @@ Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine(const CompileOptions 
   return builder->createTargetMachine();
 }
 
-/// `void dlc_NAME(void **args)` calling `_mlir_ciface_NAME`: args[i] is the
-/// i-th argument's descriptor; the last element is the result storage.
+/// The entry point as the runtime calls it, `void dlc_NAME(void **args)`:
+/// args[i] points to the i-th argument's descriptor; the last element to
+/// the storage of the results' descriptors (docs/ABI.md).
+///
+/// It loads every field of every descriptor, calls NAME (whose parameters
+/// are those fields, MLIR's memref calling convention) and stores NAME's
+/// results; then NAME is inlined into it and goes. A deep model's step has thousands of fields (7 a
+/// 2-D memref: 5400 for a 128-layer MLP with Adam), and LLVM handled a call
+/// with that many arguments badly: called-value propagation alone took 0.9
+/// s of a 128-layer MLP's compile, instruction selection and register
+/// allocation of the step's arguments more. Inlined, the fields of static
+/// descriptors that the step never reads are never loaded.
 ///
 /// A result that the entry writes into an argument (EntrySpec::inPlaceArg)
-/// is not returned by NAME (dl-drop-in-place-results dropped it): the
-/// wrapper writes the argument's descriptor at its place in the storage,
-/// and the other results go there from NAME's (shorter) result struct.
-/// Returning them cost a 512-field struct for a 128-layer MLP with Adam,
-/// built and stored in one basic block that instruction selection and
-/// scheduling took seconds over.
+/// is not returned by NAME (dl-drop-in-place-results dropped it):
+/// `dlc_NAME.results` writes the argument's descriptor at its place in the
+/// storage, and the other results go there from NAME's (shorter) result
+/// struct. Returning them cost a 512-field struct for a 128-layer MLP with
+/// Adam, built and stored in one basic block that instruction selection and
+/// scheduling took seconds over. That copy is compiled without optimization
+/// (fast instruction selection, no scheduling): its one basic block grows
+/// with the number of tensors, and instruction selection and scheduling of
+/// a block cost its size squared; it costs nanoseconds a step.
 Error addPackedWrapper(llvm::Module &module, const runtime::EntrySpec &entry) {
-  llvm::Function *ciface = module.getFunction("_mlir_ciface_" + entry.name);
   llvm::Function *callee = module.getFunction(entry.name);
-  assert(ciface && callee && "entry points are compiled with llvm.emit_c_interface");
+  assert(callee && "the entry point is in the module");
   llvm::LLVMContext &ctx = module.getContext();
   auto *ptrTy = llvm::PointerType::get(ctx, 0);
   auto *i64Ty = llvm::Type::getInt64Ty(ctx);
-  auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy}, false);
-  auto *wrapper = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
-                                         std::string(contract::kEntryWrapperPrefix) + entry.name, module);
-  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", wrapper));
-  llvm::Value *args = wrapper->getArg(0);
-  auto load = [&](unsigned i) -> llvm::Value * {
-    llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, args, i);
-    return b.CreateLoad(ptrTy, slot);
+  auto *voidTy = llvm::Type::getVoidTy(ctx);
+  auto internalError = [&](const llvm::Twine &what) {
+    return llvm::createStringError("internal error: entry '" + entry.name + "': " + what.str());
   };
   unsigned nargs = entry.args.size();
+  size_t fields = 0;
+  for (const runtime::ValueSpec &arg : entry.args)
+    fields += runtime::memRefDescriptorWords(arg.shape.size());
+  if (callee->arg_size() != fields)
+    return internalError("takes " + llvm::Twine(callee->arg_size()) + " descriptor fields, its description " +
+                         llvm::Twine(fields));
   // Where each result's descriptor is in the storage and in NAME's struct.
   size_t returned = 0, returnedWords = 0;
   bool anyInPlace = false;
@@ -183,57 +197,70 @@ Error addPackedWrapper(llvm::Module &module, const runtime::EntrySpec &entry) {
                         ? ret->getStructNumElements()
                         : 1;
   if (compiled != returned)
-    return llvm::createStringError("internal error: entry '" + entry.name + "' returns " +
-                                   std::to_string(compiled) + " results, its description " +
-                                   std::to_string(returned) + " (besides those updated in place)");
-  llvm::Value *storage = entry.results.empty() ? nullptr : load(nargs);
+    return internalError("returns " + llvm::Twine(compiled) + " results, its description " +
+                         llvm::Twine(returned) + " (besides those updated in place)");
+
+  auto *type = llvm::FunctionType::get(voidTy, {ptrTy}, false);
+  auto *wrapper = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                                         std::string(contract::kEntryWrapperPrefix) + entry.name, module);
+  wrapper->setAttributes(llvm::AttributeList::get(ctx, llvm::AttributeList::FunctionIndex,
+                                                  llvm::AttrBuilder(ctx, callee->getAttributes().getFnAttrs())));
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", wrapper));
+  llvm::Value *args = wrapper->getArg(0);
+  // The i-th pointer of the array at `base`.
+  auto load = [&](llvm::IRBuilder<> &b, llvm::Value *base, unsigned i, llvm::Type *type) -> llvm::Value * {
+    return b.CreateLoad(type, b.CreateConstGEP1_64(ptrTy, base, i));
+  };
+  llvm::SmallVector<llvm::Value *> callArgs;
+  for (unsigned i = 0; i < nargs; ++i) {
+    llvm::Value *descriptor = load(b, args, i, ptrTy);
+    size_t words = runtime::memRefDescriptorWords(entry.args[i].shape.size());
+    for (size_t w = 0; w < words; ++w) {
+      llvm::Type *fieldTy = callee->getArg(callArgs.size())->getType();
+      if (fieldTy != ptrTy && fieldTy != i64Ty)
+        return internalError("a descriptor field of argument '" + entry.args[i].name + "' is not 64-bit");
+      callArgs.push_back(b.CreateLoad(fieldTy, b.CreateConstGEP1_64(i64Ty, descriptor, w)));
+    }
+  }
+  llvm::CallInst *call = b.CreateCall(callee, callArgs);
+  llvm::Value *storage = entry.results.empty() ? nullptr : load(b, args, nargs, ptrTy);
   llvm::Value *own = storage;
   if (anyInPlace && returned)
     own = b.CreateAlloca(i64Ty, b.getInt64(returnedWords));
-  llvm::SmallVector<llvm::Value *> callArgs;
   if (returned)
-    callArgs.push_back(own);
-  for (unsigned i = 0; i < nargs; ++i)
-    callArgs.push_back(load(i));
-  b.CreateCall(ciface, callArgs);
+    b.CreateStore(call, own);
   if (anyInPlace) {
+    auto *copyType = llvm::FunctionType::get(voidTy, {ptrTy, ptrTy, ptrTy}, false);
+    auto *copy = llvm::Function::Create(copyType, llvm::GlobalValue::InternalLinkage,
+                                        wrapper->getName() + ".results", module);
+    copy->addFnAttr(llvm::Attribute::NoInline);
+    copy->addFnAttr(llvm::Attribute::OptimizeNone);
+    llvm::IRBuilder<> c(llvm::BasicBlock::Create(ctx, "entry", copy));
     size_t at = 0, from = 0;
     for (size_t r = 0; r < entry.results.size(); ++r) {
       size_t words = runtime::memRefDescriptorWords(entry.results[r].shape.size());
       llvm::Value *source;
       if (int a = entry.inPlaceArg(r); a >= 0) {
-        source = load(static_cast<unsigned>(a));
+        source = load(c, copy->getArg(0), static_cast<unsigned>(a), ptrTy);
       } else {
-        source = b.CreateConstGEP1_64(i64Ty, own, from);
+        source = c.CreateConstGEP1_64(i64Ty, copy->getArg(2), from);
         from += words;
       }
-      b.CreateMemCpy(b.CreateConstGEP1_64(i64Ty, storage, at), llvm::Align(8), source,
+      c.CreateMemCpy(c.CreateConstGEP1_64(i64Ty, copy->getArg(1), at), llvm::Align(8), source,
                      llvm::Align(8), words * 8);
       at += words;
     }
+    c.CreateRetVoid();
+    b.CreateCall(copy, {args, storage, own ? own : llvm::ConstantPointerNull::get(ptrTy)});
   }
   b.CreateRetVoid();
+  // NAME's body into the wrapper; NAME goes.
+  llvm::InlineFunctionInfo info;
+  if (llvm::InlineResult inlined = llvm::InlineFunction(*call, info); !inlined.isSuccess())
+    return internalError(llvm::Twine("cannot be inlined into its wrapper: ") + inlined.getFailureReason());
+  if (callee->use_empty())
+    callee->eraseFromParent();
   return Error::success();
-}
-
-/// The glue around an entry point (`_mlir_ciface_NAME`, which unpacks the
-/// descriptors of every argument and result into the call of NAME, and the
-/// packed `dlc_NAME`) runs once per call of the entry point, but its one
-/// basic block grows with the number of tensors (7 fields a 2-D memref: 4600
-/// instructions for a 32-layer MLP with Adam), and instruction selection and
-/// scheduling of a block cost its size squared: 3.3 s of the 32-layer MLP's
-/// codegen went there. Compiled without optimization (fast instruction
-/// selection, no scheduling) it takes 0.25 s and costs nanoseconds a step.
-void compileGlueCold(llvm::Module &module) {
-  for (llvm::Function &f : module) {
-    if (f.isDeclaration() ||
-        !(f.getName().starts_with("_mlir_ciface_") ||
-          f.getName().starts_with(contract::kEntryWrapperPrefix)))
-      continue;
-    f.removeFnAttr(llvm::Attribute::AlwaysInline);
-    f.addFnAttr(llvm::Attribute::NoInline);
-    f.addFnAttr(llvm::Attribute::OptimizeNone);
-  }
 }
 
 /// Translates to LLVM IR, adds the wrappers and `dlc_model_spec`.
@@ -249,7 +276,6 @@ Expected<std::unique_ptr<llvm::Module>> buildLLVMModule(mlir::Operation *op,
   for (const runtime::EntrySpec &entry : spec.entries)
     if (Error e = addPackedWrapper(*module, entry))
       return std::move(e);
-  compileGlueCold(*module);
   runtime::ModelSpec described = spec;
   described.regionShares = mlir::dlc::cpu::regionSharesPerThread(op);
   llvm::Constant *text = llvm::ConstantDataArray::getString(ctx, described.toJSON());
