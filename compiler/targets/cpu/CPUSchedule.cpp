@@ -925,7 +925,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
     }
     SmallVector<Operation *> matmuls;
     for (auto f : module.getOps<func::FuncOp>())
-      if (!f.isExternal())
+      if (!f.isExternal() && !scheduler.isKernel(f))
         for (Operation &op : f.getBody().getOps())
           if (op.hasAttr(contract::kMatmulMarker) && isa<linalg::GenericOp>(op))
             matmuls.push_back(&op);
@@ -934,6 +934,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
             return transform::applyTransformNamedSequence(root, entry, **schedule, options());
           })))
         return failure();
+    scheduler.finish();
     kernelCount = {scheduler.scheduled() + scheduler.reused(), scheduler.scheduled()};
     return success();
   }

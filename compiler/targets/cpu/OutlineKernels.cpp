@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/targets/cpu/Passes.h"
+#include "compiler/targets/cpu/ScheduleKernels.h"
 #include "runtime/Contracts.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -237,13 +238,7 @@ struct OutlineKernelsPass
       }
       auto [it, fresh] = kernels.try_emplace(c.key, c.kernel);
       if (fresh) {
-        c.kernel.setPrivate();
-        c.kernel->setAttr(contract::kKernelMarker, UnitAttr::get(ctx));
-        // Internal, so LLVM sees every call; never inlined back into the
-        // step (that is what this pass undoes).
-        c.kernel->setAttr("llvm.linkage",
-                          LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
-        c.kernel->setAttr("passthrough", b.getArrayAttr({b.getStringAttr("noinline")}));
+        markKernel(c.kernel);
         symbols.insert(c.kernel);
       } else {
         c.kernel.erase();
