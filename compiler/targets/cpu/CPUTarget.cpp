@@ -18,12 +18,18 @@
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/Analysis/AssumptionCache.h"
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/Analysis/ScalarEvolution.h"
+#include "llvm/Analysis/TargetLibraryInfo.h"
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/IR/Dominators.h"
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -263,6 +269,72 @@ Error addPackedWrapper(llvm::Module &module, const runtime::EntrySpec &entry) {
   return Error::success();
 }
 
+/// Whether `loop` (its inner loops included) has an op whose result
+/// depends on how LLVM unrolls and vectorizes the loop: a reassociable
+/// floating-point op (the contractions' multiply-adds, the vectorized row
+/// sums: the order of their sums), or a floating-point max or min. LLVM
+/// 22's loop vectorizer skips the remainder of a `maxnum` reduction whose
+/// iterations are not a multiple of its vector width when no element is a
+/// NaN (a max over 5 elements read 4); -O3 unrolled the short ones
+/// completely before it could.
+bool orderMatters(const llvm::Loop &loop) {
+  for (llvm::BasicBlock *block : loop.blocks())
+    for (llvm::Instruction &inst : *block) {
+      if (llvm::isa<llvm::FPMathOperator>(inst) && inst.hasAllowReassoc())
+        return true;
+      if (auto *intrinsic = llvm::dyn_cast<llvm::IntrinsicInst>(&inst))
+        switch (intrinsic->getIntrinsicID()) {
+        case llvm::Intrinsic::maxnum:
+        case llvm::Intrinsic::minnum:
+        case llvm::Intrinsic::maximum:
+        case llvm::Intrinsic::minimum:
+        case llvm::Intrinsic::maximumnum:
+        case llvm::Intrinsic::minimumnum:
+          return true;
+        default:
+          break;
+        }
+    }
+  return false;
+}
+
+} // namespace
+
+void cpu::keepColdLoopsRolled(llvm::Module &module) {
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::MDNode *disable =
+      llvm::MDNode::get(ctx, llvm::MDString::get(ctx, "llvm.loop.unroll.disable"));
+  llvm::TargetLibraryInfoImpl libraryInfo(module.getTargetTriple());
+  for (llvm::Function &f : module) {
+    if (f.isDeclaration())
+      continue;
+    llvm::DominatorTree dominators(f);
+    llvm::LoopInfo loops(dominators);
+    if (loops.empty())
+      continue;
+    llvm::TargetLibraryInfo library(libraryInfo, &f);
+    llvm::AssumptionCache assumptions(f);
+    llvm::ScalarEvolution scev(f, library, assumptions, dominators, loops);
+    for (llvm::Loop *loop : loops.getLoopsInPreorder()) {
+      // The trip count counts the exit tests: one more than the body's runs
+      // where the test is at the top, as MLIR's loops have it.
+      unsigned tests = scev.getSmallConstantTripCount(loop);
+      unsigned iterations = loop->isRotatedForm() || tests == 0 ? tests : tests - 1;
+      if (iterations <= kMaxUnrolledTrips || orderMatters(*loop))
+        continue;
+      llvm::SmallVector<llvm::Metadata *> operands = {nullptr};
+      if (llvm::MDNode *id = loop->getLoopID())
+        operands.append(id->op_begin() + 1, id->op_end());
+      operands.push_back(disable);
+      llvm::MDNode *id = llvm::MDNode::getDistinct(ctx, operands);
+      id->replaceOperandWith(0, id);
+      loop->setLoopID(id);
+    }
+  }
+}
+
+namespace {
+
 /// Translates to LLVM IR, adds the wrappers and `dlc_model_spec`.
 Expected<std::unique_ptr<llvm::Module>> buildLLVMModule(mlir::Operation *op,
                                                         llvm::LLVMContext &ctx,
@@ -273,6 +345,7 @@ Expected<std::unique_ptr<llvm::Module>> buildLLVMModule(mlir::Operation *op,
     return llvm::createStringError("cannot translate the module to LLVM IR");
   module->setDataLayout(tm.createDataLayout());
   module->setTargetTriple(tm.getTargetTriple());
+  cpu::keepColdLoopsRolled(*module);
   for (const runtime::EntrySpec &entry : spec.entries)
     if (Error e = addPackedWrapper(*module, entry))
       return std::move(e);

@@ -18,6 +18,10 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
 
+namespace llvm {
+class Module;
+} // namespace llvm
+
 namespace dlc::cpu {
 
 /// Writes the optimized LLVM IR of `module` for this host.
@@ -36,6 +40,25 @@ llvm::Expected<std::unique_ptr<runtime::Executable>>
 jitCompileHost(mlir::ModuleOp module, runtime::ModelSpec spec,
                const CompileOptions &options,
                llvm::ArrayRef<runtime::SymbolTable> symbolTables);
+
+/// Loops of more iterations than this that LLVM may not unroll
+/// (keepColdLoopsRolled).
+constexpr unsigned kMaxUnrolledTrips = 4;
+
+/// Marks `llvm.loop.unroll.disable` on every loop of `module` that runs a
+/// known number of iterations above kMaxUnrolledTrips and has no
+/// reassociable floating-point op and no floating-point max or min. The
+/// schedule has already tiled, vectorized and unrolled the hot loops
+/// (matmuls and convolutions reach LLVM as straight-line vector code in
+/// loops whose multiply-adds reassociate); what LLVM's -O3 still unrolled
+/// completely were the cold loops around them: the sum of a gradient's
+/// partial sums, copies, a softmax over 10 classes. Their blocks then cost
+/// instruction selection and the schedulers their size squared: one such
+/// block of the CNN's step had 3000 instructions. The loops left to LLVM
+/// are those whose results depend on how it unrolls and vectorizes them
+/// (the order of reassociated sums; a vectorizer bug in max reductions), so
+/// the change costs no bits there.
+void keepColdLoopsRolled(llvm::Module &module);
 
 /// The host CPU and its enabled features (what LLVM generates code for).
 std::string hostCacheKey();
