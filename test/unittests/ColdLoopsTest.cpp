@@ -71,9 +71,52 @@ std::string moduleIR() {
          loopFunction("dynamic", "%n", "0.0", "fadd float %acc, %x");
 }
 
-std::unique_ptr<llvm::Module> parse(llvm::LLVMContext &ctx) {
+/// `@NAME(ptr %p)`: three nested loops (8, 8 and 800 iterations) that add
+/// up p[k], in scf.for's form; `void` so the sums only go to memory.
+std::string nestFunction(const std::string &name) {
+  return "define void @\"" + name + R"("(ptr %p) {
+entry:
+  br label %h1
+h1:
+  %i = phi i64 [ 0, %entry ], [ %i2, %l1 ]
+  %c1 = icmp slt i64 %i, 8
+  br i1 %c1, label %b1, label %exit
+b1:
+  br label %h2
+h2:
+  %j = phi i64 [ 0, %b1 ], [ %j2, %l2 ]
+  %c2 = icmp slt i64 %j, 8
+  br i1 %c2, label %b2, label %l1
+b2:
+  br label %h3
+h3:
+  %k = phi i64 [ 0, %b2 ], [ %k2, %b3 ]
+  %acc = phi float [ 0.0, %b2 ], [ %acc2, %b3 ]
+  %c3 = icmp slt i64 %k, 800
+  br i1 %c3, label %b3, label %l2
+b3:
+  %a = getelementptr float, ptr %p, i64 %k
+  %x = load float, ptr %a
+  %acc2 = fadd float %acc, %x
+  %k2 = add i64 %k, 1
+  br label %h3
+l2:
+  %o = getelementptr float, ptr %p, i64 %j
+  store float %acc, ptr %o
+  %j2 = add i64 %j, 1
+  br label %h2
+l1:
+  %i2 = add i64 %i, 1
+  br label %h1
+exit:
+  ret void
+}
+)";
+}
+
+std::unique_ptr<llvm::Module> parse(llvm::LLVMContext &ctx, const std::string &ir = moduleIR()) {
   llvm::SMDiagnostic error;
-  auto module = llvm::parseAssemblyString(moduleIR(), error, ctx);
+  auto module = llvm::parseAssemblyString(ir, error, ctx);
   EXPECT_TRUE(module) << error.getMessage().str();
   return module;
 }
@@ -109,6 +152,30 @@ TEST(ColdLoopsTest, MarksLongLoopsThatDoNotReassociate) {
   EXPECT_FALSE(markedRolled(*module->getFunction("largest")));
   EXPECT_FALSE(markedRolled(*module->getFunction("short")));
   EXPECT_FALSE(markedRolled(*module->getFunction("dynamic")));
+}
+
+/// The loop ids of `f`'s branches that carry `llvm.loop.unroll.disable`.
+size_t markedLoops(const llvm::Function &f) {
+  size_t n = 0;
+  for (const llvm::BasicBlock &block : f)
+    if (const llvm::MDNode *id = block.getTerminator()->getMetadata(llvm::LLVMContext::MD_loop))
+      for (const llvm::MDOperand &op : id->operands())
+        if (const auto *node = llvm::dyn_cast<llvm::MDNode>(op.get()))
+          if (const auto *name = llvm::dyn_cast<llvm::MDString>(node->getOperand(0).get()))
+            n += name->getString() == "llvm.loop.unroll.disable";
+  return n;
+}
+
+// In a parallel region's body the loops deeper than kMaxRegionDepth (the
+// kernels' hot copies) stay LLVM's to unroll; elsewhere every level is cold.
+TEST(ColdLoopsTest, RegionsKeepTheirInnerLoops) {
+  llvm::LLVMContext ctx;
+  auto module = parse(ctx, nestFunction("step") + nestFunction("step..omp_par.3"));
+  ASSERT_TRUE(module);
+  static_assert(cpu::kMaxRegionDepth == 2, "the nest is one level deeper");
+  cpu::keepColdLoopsRolled(*module);
+  EXPECT_EQ(markedLoops(*module->getFunction("step")), 3u);
+  EXPECT_EQ(markedLoops(*module->getFunction("step..omp_par.3")), 2u);
 }
 
 TEST(ColdLoopsTest, OptimizerKeepsMarkedLoopsRolled) {

@@ -308,6 +308,10 @@ void cpu::keepColdLoopsRolled(llvm::Module &module) {
   for (llvm::Function &f : module) {
     if (f.isDeclaration())
       continue;
+    // A parallel region's body (OpenMP's outlined `..omp_par` function):
+    // its outer loops (tiles, groups of images) are cold, its inner ones the
+    // hot copies and packs of the kernels.
+    bool region = f.getName().contains("..omp_par");
     llvm::DominatorTree dominators(f);
     llvm::LoopInfo loops(dominators);
     if (loops.empty())
@@ -320,7 +324,8 @@ void cpu::keepColdLoopsRolled(llvm::Module &module) {
       // where the test is at the top, as MLIR's loops have it.
       unsigned tests = scev.getSmallConstantTripCount(loop);
       unsigned iterations = loop->isRotatedForm() || tests == 0 ? tests : tests - 1;
-      if (iterations <= kMaxUnrolledTrips || orderMatters(*loop))
+      if (iterations <= kMaxUnrolledTrips || (region && loop->getLoopDepth() > kMaxRegionDepth) ||
+          orderMatters(*loop))
         continue;
       llvm::SmallVector<llvm::Metadata *> operands = {nullptr};
       if (llvm::MDNode *id = loop->getLoopID())

@@ -44,9 +44,15 @@ jitCompileHost(mlir::ModuleOp module, runtime::ModelSpec spec,
 /// Loops of more iterations than this that LLVM may not unroll
 /// (keepColdLoopsRolled).
 constexpr unsigned kMaxUnrolledTrips = 4;
+/// In a parallel region, only loops at most this deep (keepColdLoopsRolled).
+constexpr unsigned kMaxRegionDepth = 2;
 
 /// Marks `llvm.loop.unroll.disable` on every loop of `module` that runs a
-/// known number of iterations above kMaxUnrolledTrips and has no
+/// known number of iterations above kMaxUnrolledTrips (in a parallel
+/// region's body, only its loops at most kMaxRegionDepth deep: the deeper
+/// ones are the hot packing and copy loops of the FC layer's panels and
+/// the convolutions' tiles, whose unrolling the CNN's step lost 3% without)
+/// and has no
 /// reassociable floating-point op and no floating-point max or min. The
 /// schedule has already tiled, vectorized and unrolled the hot loops
 /// (matmuls and convolutions reach LLVM as straight-line vector code in
