@@ -121,17 +121,20 @@ std::unique_ptr<llvm::Module> parse(llvm::LLVMContext &ctx, const std::string &i
   return module;
 }
 
-/// Whether a branch of `f` carries loop metadata with `llvm.loop.unroll.disable`.
-bool markedRolled(const llvm::Function &f) {
+/// The branches of `f` whose loop metadata has `llvm.loop.unroll.disable`.
+size_t markedLoops(const llvm::Function &f) {
+  size_t n = 0;
   for (const llvm::BasicBlock &block : f)
     if (const llvm::MDNode *id = block.getTerminator()->getMetadata(llvm::LLVMContext::MD_loop))
       for (const llvm::MDOperand &op : id->operands())
         if (const auto *node = llvm::dyn_cast<llvm::MDNode>(op.get()))
           if (const auto *name = llvm::dyn_cast<llvm::MDString>(node->getOperand(0).get()))
-            if (name->getString() == "llvm.loop.unroll.disable")
-              return true;
-  return false;
+            n += name->getString() == "llvm.loop.unroll.disable";
+  return n;
 }
+
+/// Whether a branch of `f` carries loop metadata with `llvm.loop.unroll.disable`.
+bool markedRolled(const llvm::Function &f) { return markedLoops(f) != 0; }
 
 size_t countOps(const llvm::Function &f, unsigned opcode) {
   size_t n = 0;
@@ -152,18 +155,6 @@ TEST(ColdLoopsTest, MarksLongLoopsThatDoNotReassociate) {
   EXPECT_FALSE(markedRolled(*module->getFunction("largest")));
   EXPECT_FALSE(markedRolled(*module->getFunction("short")));
   EXPECT_FALSE(markedRolled(*module->getFunction("dynamic")));
-}
-
-/// The loop ids of `f`'s branches that carry `llvm.loop.unroll.disable`.
-size_t markedLoops(const llvm::Function &f) {
-  size_t n = 0;
-  for (const llvm::BasicBlock &block : f)
-    if (const llvm::MDNode *id = block.getTerminator()->getMetadata(llvm::LLVMContext::MD_loop))
-      for (const llvm::MDOperand &op : id->operands())
-        if (const auto *node = llvm::dyn_cast<llvm::MDNode>(op.get()))
-          if (const auto *name = llvm::dyn_cast<llvm::MDString>(node->getOperand(0).get()))
-            n += name->getString() == "llvm.loop.unroll.disable";
-  return n;
 }
 
 // In a parallel region's body the loops deeper than kMaxRegionDepth (the
