@@ -893,9 +893,7 @@ public:
       mlir::dlc::addPassPipeline(pm, options.strictSchedule
                               ? "dl-cpu-schedule{strict=1}"
                               : "dl-cpu-schedule");
-    // Repeated layers: each distinct op compiled once from here on.
-    mlir::dlc::addPassPipeline(pm, "dl-outline-kernels{tensors=1},"
-                        "scf-for-loop-canonicalization,canonicalize,cse");
+    mlir::dlc::addPassPipeline(pm, "scf-for-loop-canonicalization,canonicalize,cse");
     mlir::dlc::addPassPipeline(pm, "dl-split-empty-tensors,"
                         "one-shot-bufferize{bufferize-function-boundaries "
                         "function-boundary-type-conversion=identity-layout-map},"

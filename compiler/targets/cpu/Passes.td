@@ -221,20 +221,7 @@ def OutlineKernelsPass : Pass<"dl-outline-kernels", "ModuleOp"> {
     one kernel: a model of N equal layers compiles each distinct nest once,
     and LLVM compiles small functions, not one function whose size grows
     with the model.
-
-    With `tensors`, it runs before bufferization (right after the schedule)
-    on loops and linalg ops whose results are tensors or vectors, and on runs
-    of straight-line vector, arith and math code that write a tensor (an
-    elementwise op the schedule vectorized whole): the kernel returns the
-    values used after the span. From there on, every pass (bufferization,
-    deallocation, the lowering to LLVM) and LLVM itself handle each distinct
-    layer once.
   }];
-  let options = [
-    Option<"tensors", "tensors", "bool", "false",
-           "Outline before bufferization: loops and linalg ops (not fills) "
-           "whose results are tensors become kernels that return them">,
-  ];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::LLVM::LLVMDialect"];
 }

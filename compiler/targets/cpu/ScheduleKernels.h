@@ -1,8 +1,8 @@
 //===- ScheduleKernels.h - schedule ops one at a time, once per kind --------===//
 //
 // dl-cpu-schedule's way of keeping its cost linear in the model: an op is
-// scheduled in a function of its own (the op, the constants, empty tensors
-// and fills it reads; everything else an argument), and ops that make the
+// scheduled in a function of its own (the op, the constants and fills it
+// reads; everything else an argument, its empty outputs too), and ops that make the
 // same such function share one scheduled copy. A function that calls one
 // several times (the layers of a deep model) keeps calling it; the other
 // kernels are inlined in their place.
