@@ -151,9 +151,9 @@ Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine(const CompileOptions 
 ///
 /// It loads every field of every descriptor, calls NAME (whose parameters
 /// are those fields, MLIR's memref calling convention) and stores NAME's
-/// results; then NAME is inlined into it and goes. A deep model's step has thousands of fields (7 a
-/// 2-D memref: 5400 for a 128-layer MLP with Adam), and LLVM handled a call
-/// with that many arguments badly: called-value propagation alone took 0.9
+/// results; then NAME is inlined into it and goes. A deep model's step has
+/// thousands of fields (7 a 2-D memref: 5400 for a 128-layer MLP with Adam),
+/// and LLVM handled a call with that many arguments badly: called-value propagation alone took 0.9
 /// s of a 128-layer MLP's compile, instruction selection and register
 /// allocation of the step's arguments more. Inlined, the fields of static
 /// descriptors that the step never reads are never loaded.
