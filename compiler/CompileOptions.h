@@ -44,6 +44,11 @@
   X(bool, checkNumerics, false,                                                \
     "make every entry point say which op first yielded a NaN or an infinity " \
     "(dl-check-numerics); the runtime stops there with the op's line")       \
+  X(bool, fastGlue, true,                                                      \
+    "compile the glue of a deep model's entry points (at least "               \
+    "cpu::kGlueInstructions instructions outside loops: kernel calls, "        \
+    "allocations) without optimizing it, its loops moved out and optimized "   \
+    "(cpu target)")                                                            \
   X(bool, strictSchedule, false,                                               \
     "fail to compile when the schedule cannot handle the module, instead of "  \
     "compiling it unscheduled (same results, slower); the tests use it to "    \

@@ -16,7 +16,6 @@
 #include "runtime/Parallel.h"
 #include "runtime/Tensor.h"
 
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/Analysis/AssumptionCache.h"
 #include "llvm/Analysis/LoopInfo.h"
@@ -32,6 +31,8 @@
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Passes/StandardInstrumentations.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/CommandLine.h"
@@ -103,13 +104,16 @@ llvm::CodeGenOptLevel codeGenLevel(unsigned opt) {
   }
 }
 
-/// A TargetMachine for this host, with its CPU name and features.
-Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine(const CompileOptions &options) {
+/// A TargetMachine for this host, with its CPU name and features; for the
+/// glue (cpu::splitGlue), one that does not optimize.
+Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine(const CompileOptions &options,
+                                                           bool forGlue = false) {
   initializeNativeTarget();
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder)
     return builder.takeError();
-  builder->setCodeGenOptLevel(codeGenLevel(options.optLevel));
+  builder->setCodeGenOptLevel(forGlue ? llvm::CodeGenOptLevel::None
+                                      : codeGenLevel(options.optLevel));
   builder->setRelocationModel(llvm::Reloc::PIC_);
   if (!options.mcpu.empty()) {
     // Another x86-64 CPU (AOT modules for other machines): its features,
@@ -233,8 +237,23 @@ Error addPackedWrapper(llvm::Module &module, const runtime::EntrySpec &entry) {
   llvm::Value *own = storage;
   if (anyInPlace && returned)
     own = b.CreateAlloca(i64Ty, b.getInt64(returnedWords));
-  if (returned)
-    b.CreateStore(call, own);
+  // Field by field: -O0's fast instruction selection, which compiles a
+  // deep model's wrapper (cpu::splitGlue), cannot store a struct, and the
+  // slow one then takes the rest of the block.
+  if (returned) {
+    size_t word = 0;
+    std::function<void(llvm::Value *)> store = [&](llvm::Value *value) {
+      llvm::Type *type = value->getType();
+      if (!type->isAggregateType()) {
+        b.CreateStore(value, b.CreateConstGEP1_64(i64Ty, own, word++));
+        return;
+      }
+      unsigned count = type->isStructTy() ? type->getStructNumElements() : type->getArrayNumElements();
+      for (unsigned i = 0; i < count; ++i)
+        store(b.CreateExtractValue(value, i));
+    };
+    store(call);
+  }
   if (anyInPlace) {
     auto *copyType = llvm::FunctionType::get(voidTy, {ptrTy, ptrTy, ptrTy}, false);
     auto *copy = llvm::Function::Create(copyType, llvm::GlobalValue::InternalLinkage,
@@ -366,7 +385,9 @@ Expected<std::unique_ptr<llvm::Module>> buildLLVMModule(mlir::Operation *op,
   return module;
 }
 
-/// Optimizes `module`, then sends its buffers to the runtime, which turns a
+/// Optimizes `module` (all but the glue that cpu::markGlue finds: its loops
+/// moved out are optimized, the rest is kept from the optimizer and the
+/// inliner), then sends its buffers to the runtime, which turns a
 /// failed allocation into an error the call returns (runtime/Parallel.h),
 /// not a null pointer the code would write through, and frees the buffers a
 /// failed call had allocated (it sees the frees too). The call is renamed
@@ -375,9 +396,34 @@ Expected<std::unique_ptr<llvm::Module>> buildLLVMModule(mlir::Operation *op,
 /// different rounding.
 Error optimize(llvm::Module &module, const CompileOptions &options,
                llvm::TargetMachine &tm) {
-  auto transformer = mlir::makeOptimizingTransformer(options.optLevel, 0, &tm);
-  if (Error e = transformer(&module))
-    return e;
+  if (options.optLevel > 0 && options.fastGlue)
+    cpu::markGlue(module);
+  if (options.optLevel > 0) {
+    // MLIR's makeOptimizingTransformer builds the same pipeline, but without
+    // the instrumentation that keeps passes off `optnone` functions.
+    llvm::LoopAnalysisManager loopAnalyses;
+    llvm::FunctionAnalysisManager functionAnalyses;
+    llvm::CGSCCAnalysisManager sccAnalyses;
+    llvm::ModuleAnalysisManager moduleAnalyses;
+    llvm::PassInstrumentationCallbacks callbacks;
+    llvm::OptNoneInstrumentation optNone(/*DebugLogging=*/false);
+    optNone.registerCallbacks(callbacks);
+    llvm::PipelineTuningOptions tuning;
+    tuning.LoopUnrolling = true;
+    tuning.LoopInterleaving = true;
+    tuning.LoopVectorization = true;
+    tuning.SLPVectorization = true;
+    llvm::PassBuilder builder(&tm, tuning, std::nullopt, &callbacks);
+    builder.registerModuleAnalyses(moduleAnalyses);
+    builder.registerCGSCCAnalyses(sccAnalyses);
+    builder.registerFunctionAnalyses(functionAnalyses);
+    builder.registerLoopAnalyses(loopAnalyses);
+    builder.crossRegisterProxies(loopAnalyses, functionAnalyses, sccAnalyses, moduleAnalyses);
+    llvm::OptimizationLevel level = options.optLevel == 1   ? llvm::OptimizationLevel::O1
+                                    : options.optLevel == 2 ? llvm::OptimizationLevel::O2
+                                                            : llvm::OptimizationLevel::O3;
+    builder.buildPerModuleDefaultPipeline(level).run(module, moduleAnalyses);
+  }
   if (llvm::Function *alloc = module.getFunction("aligned_alloc"))
     alloc->setName(contract::kAllocFunction);
   if (llvm::Function *release = module.getFunction("free"))
@@ -550,9 +596,22 @@ Expected<std::vector<llvm::SmallVector<char, 0>>>
 compileObjects(HostModule &host, const CompileOptions &options) {
   llvm::Module &module = *host.module;
   unsigned threads = codegenThreads(options);
+  // The glue of `optimized` (if it has any) as an object file of its own.
+  auto emitGlue = [&](llvm::Module &optimized, std::vector<llvm::SmallVector<char, 0>> &objects) -> Error {
+    std::unique_ptr<llvm::Module> glue = cpu::splitGlue(optimized);
+    if (!glue)
+      return Error::success();
+    auto machine = hostMachine(options, /*forGlue=*/true);
+    if (!machine)
+      return machine.takeError();
+    llvm::raw_svector_ostream os(objects.emplace_back());
+    return emitObject(*glue, **machine, os);
+  };
   if (partCount(module, threads) == 1) {
     std::vector<llvm::SmallVector<char, 0>> objects(1);
     if (Error e = optimize(module, options, *host.tm))
+      return std::move(e);
+    if (Error e = emitGlue(module, objects))
       return std::move(e);
     llvm::raw_svector_ostream os(objects[0]);
     if (Error e = emitObject(module, *host.tm, os))
@@ -576,6 +635,7 @@ compileObjects(HostModule &host, const CompileOptions &options) {
   // group's bitcode goes once it is parsed (peak memory).
   host.module.reset();
   std::vector<std::vector<llvm::SmallVector<char, 0>>> partsOfGroup(groups.size());
+  std::vector<std::vector<llvm::SmallVector<char, 0>>> glueOfGroup(groups.size());
   std::vector<std::string> errors(groups.size());
   // Parses piece `i` of `pieces` into `ctx` and frees its bitcode; null
   // (with the reason in errors[i]) when it does not parse.
@@ -615,6 +675,10 @@ compileObjects(HostModule &host, const CompileOptions &options) {
     for (llvm::GlobalValue &value : group->global_values())
       if (value.hasLocalLinkage() && !original.contains(value.getName()))
         value.setName("dlc.part" + llvm::Twine(i) + "." + value.getName());
+    if (Error e = emitGlue(*group, glueOfGroup[i])) {
+      errors[i] = llvm::toString(std::move(e));
+      return;
+    }
     partsOfGroup[i] = splitToBitcode(*group, partCount(*group, threads), /*keepLocals=*/false);
   });
   for (const std::string &error : errors)
@@ -627,6 +691,9 @@ compileObjects(HostModule &host, const CompileOptions &options) {
   if (Error e = addMachines(parts.size()))
     return std::move(e);
   std::vector<llvm::SmallVector<char, 0>> objects(parts.size());
+  for (auto &glue : glueOfGroup)
+    for (auto &object : glue)
+      objects.push_back(std::move(object));
   errors.assign(parts.size(), "");
   parallelFor(parts.size(), threads, [&](unsigned i) {
     llvm::LLVMContext ctx;

@@ -18,6 +18,8 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
 
+#include <memory>
+
 namespace llvm {
 class Module;
 } // namespace llvm
@@ -65,6 +67,31 @@ constexpr unsigned kMaxRegionDepth = 2;
 /// (the order of reassociated sums; a vectorizer bug in max reductions), so
 /// the change costs no bits there.
 void keepColdLoopsRolled(llvm::Module &module);
+
+/// A function with at least this many instructions outside its loops is
+/// glue (markGlue).
+constexpr unsigned kGlueInstructions = 2000;
+/// The attribute of glue functions.
+constexpr const char *kGlueAttribute = "dlc-glue";
+
+/// Marks the glue of the (not yet optimized) `module`: every function with
+/// at least kGlueInstructions outside its loops once the descriptors that
+/// MLIR's lowering builds field by field are folded (an entry point of a
+/// deep model: kernel calls, allocations, descriptors), whose loops can all
+/// move to functions of their own (CodeExtractor; the loops are then
+/// optimized as any function). The glue is kept from the optimizer
+/// (`optnone`) and from the inliner (`noinline`): -O3 spent on its straight
+/// line (11,000 instructions for a 128-layer MLP's step) what it spends on
+/// hot code, for code that runs once a step.
+void markGlue(llvm::Module &module);
+
+/// Takes the glue functions out of the optimized `module` into a module of
+/// their own, which declares what it uses of `module` (a local symbol that
+/// both use becomes hidden), or null where `module` has no glue. Code
+/// generation without optimization (-O0: fast instruction selection and
+/// register allocation, no schedulers) takes a fraction of -O3's time over
+/// such code.
+std::unique_ptr<llvm::Module> splitGlue(llvm::Module &module);
 
 /// The host CPU and its enabled features (what LLVM generates code for).
 std::string hostCacheKey();

@@ -133,6 +133,11 @@ cl::opt<bool> noFusion("no-fusion",
                        cl::desc("Do not fuse convolution, bias, activation and pooling"),
                        cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
                        cl::sub(evalCmd), cl::sub(graphCmd), cl::cat(dlcCategory));
+cl::opt<bool> noFastGlue("no-fast-glue",
+                         cl::desc("Optimize a deep model's entry-point glue like the rest "
+                                  "(slower to compile, the same arithmetic)"),
+                         cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
+                         cl::sub(evalCmd), cl::cat(dlcCategory));
 cl::opt<std::string> remarks("remarks",
                              cl::desc("Report the decisions of a pass family: fusion "
                                       "(what fused into what, and why the rest did not), "
@@ -230,6 +235,7 @@ int main(int argc, char **argv) {
       static_cast<unsigned>(compileThreads ? compileThreads : compileCmd ? threads : 0);
   flags.options.useCache = !noCache;
   flags.options.fusion = !noFusion;
+  flags.options.fastGlue = !noFastGlue;
   flags.options.checkNumerics = checkNumerics;
   if (memoryLimit.getNumOccurrences()) {
     auto bytes = dlc::runtime::parseMemorySize(memoryLimit);
