@@ -976,7 +976,13 @@ public:
                         // has its own) and go on the stack.
                         "func.func(buffer-loop-hoisting),"
                         "func.func(promote-buffers-to-stack{max-alloc-size-in-bytes=65536}),"
-                        "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
+                        // buffer-deallocation-pipeline, with the buffers that
+                        // nothing retained can alias freed one by one first.
+                        "expand-realloc{emit-deallocs=false},canonicalize,"
+                        "ownership-based-buffer-deallocation,canonicalize,"
+                        "dl-split-local-deallocs,buffer-deallocation-simplification,"
+                        "bufferization-lower-deallocations,cse,canonicalize,"
+                        "convert-bufferization-to-memref,"
                         "dl-lower-strided-copies,convert-linalg-to-loops,"
                         // Each distinct loop nest compiled once.
                         "dl-outline-kernels");
