@@ -979,7 +979,9 @@ public:
                               ? "dl-cpu-schedule{strict=1}"
                               : "dl-cpu-schedule");
     mlir::dlc::addPassPipeline(pm, "scf-for-loop-canonicalization,canonicalize,cse");
-    mlir::dlc::addPassPipeline(pm, "dl-split-empty-tensors,"
+    // A padded tensor's producer writes into the padded buffer
+    // (dl-pad-in-place): no serial fill and copy of the whole of it.
+    mlir::dlc::addPassPipeline(pm, "dl-pad-in-place,dl-split-empty-tensors,"
                         "one-shot-bufferize{bufferize-function-boundaries "
                         "function-boundary-type-conversion=identity-layout-map},"
                         "dl-drop-in-place-results,"
