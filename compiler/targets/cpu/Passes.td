@@ -166,8 +166,12 @@ def SplitEmptyTensorsPass : Pass<"dl-split-empty-tensors", "ModuleOp"> {
     buffer for each, as it did for the conflicting uses. A tensor.empty of
     more than 16 uses gets a copy for each use, right before the op of its
     block that holds the use; one with fewer stays shared (cheap to analyze,
-    and uses that do not conflict share its buffer). Runs right before
-    one-shot-bufferize (a CSE after would merge them again).
+    and uses that do not conflict share its buffer). CSE merges equal fills
+    of empty tensors too (the zeros two matmuls accumulate into): every use
+    of such a fill but one gets a fill and an empty tensor of its own (a
+    fill costs less than the copy bufferization made for the second use).
+    Runs right before one-shot-bufferize (a CSE after would merge them
+    again).
   }];
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }

@@ -6,8 +6,10 @@
 
 #include "compiler/targets/cpu/Passes.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
 
 namespace mlir::dlc::cpu {
 #define GEN_PASS_DEF_SPLITEMPTYTENSORSPASS
@@ -39,6 +41,36 @@ struct SplitEmptyTensorsPass : public impl::SplitEmptyTensorsPassBase<SplitEmpty
       for (OpOperand *use : llvm::drop_begin(uses)) {
         builder.setInsertionPoint(empty->getBlock()->findAncestorOpInBlock(*use->getOwner()));
         use->set(builder.clone(*empty)->getResult(0));
+      }
+    }
+    splitFills(builder);
+  }
+
+  /// CSE also merges equal fills of empty tensors: in the CNN's step the
+  /// zeros that the fully connected forward accumulates into are the
+  /// zeros of the second dense layer's input gradient. Each use writes
+  /// into them, so bufferization copied the fill for the first (a 200 KB
+  /// copy, and two more after the forward's k loop, on the calling
+  /// thread). A fill of an empty tensor costs less than a copy of it:
+  /// every use after the first gets a fill (and empty tensor) of its own,
+  /// right before the op of the fill's block that holds the use.
+  void splitFills(OpBuilder &builder) {
+    SmallVector<linalg::FillOp> shared;
+    getOperation().walk([&](linalg::FillOp fill) {
+      if (fill.hasPureTensorSemantics() && fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>() &&
+          !fill->getResult(0).hasOneUse())
+        shared.push_back(fill);
+    });
+    for (linalg::FillOp fill : shared) {
+      SmallVector<OpOperand *> uses;
+      for (OpOperand &use : fill->getResult(0).getUses())
+        uses.push_back(&use);
+      for (OpOperand *use : llvm::drop_begin(uses)) {
+        builder.setInsertionPoint(fill->getBlock()->findAncestorOpInBlock(*use->getOwner()));
+        Operation *empty = builder.clone(*fill.getOutputs()[0].getDefiningOp());
+        IRMapping map;
+        map.map(fill.getOutputs()[0], empty->getResult(0));
+        use->set(builder.clone(*fill, map)->getResult(0));
       }
     }
   }

@@ -53,3 +53,33 @@ func.func @few(%c: f32) -> (tensor<4xf32>, tensor<4xf32>) {
   %b = linalg.fill ins(%c : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
   return %a, %b : tensor<4xf32>, tensor<4xf32>
 }
+
+// A fill of an empty tensor that two ops accumulate into (CSE merged their
+// zeros): all uses but one get a fill and an empty tensor of their own,
+// right before the op of the fill's block that holds the use, so
+// bufferization copies neither. A fill of anything else stays shared.
+// CHECK-LABEL: func.func @shared_fill(
+// CHECK-SAME: %[[N:[^:]*]]: index, %[[C:[^:]*]]: f32, %[[X:[^:]*]]: tensor<?xf32>, %[[D:[^:]*]]: tensor<?xf32>
+// CHECK: %[[E0:.*]] = tensor.empty(%[[N]]) : tensor<?xf32>
+// CHECK: %[[F0:.*]] = linalg.fill ins(%[[C]] : f32) outs(%[[E0]] : tensor<?xf32>)
+// CHECK: %[[FD:.*]] = linalg.fill ins(%[[C]] : f32) outs(%[[D]] : tensor<?xf32>)
+// CHECK: %[[E1:.*]] = tensor.empty(%[[N]]) : tensor<?xf32>
+// CHECK-NEXT: %[[F1:.*]] = linalg.fill ins(%[[C]] : f32) outs(%[[E1]] : tensor<?xf32>)
+// CHECK-NEXT: linalg.add ins(%[[X]], %[[FD]] : {{.*}}) outs(%[[F1]] : tensor<?xf32>)
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[F0]])
+// CHECK: linalg.add ins(%[[X]], %[[FD]] : {{.*}}) outs
+// CHECK-NOT: linalg.fill
+// CHECK: return
+func.func @shared_fill(%n: index, %c: f32, %x: tensor<?xf32>, %d: tensor<?xf32>) -> (tensor<?xf32>, tensor<?xf32>) {
+  %e = tensor.empty(%n) : tensor<?xf32>
+  %f = linalg.fill ins(%c : f32) outs(%e : tensor<?xf32>) -> tensor<?xf32>
+  %fd = linalg.fill ins(%c : f32) outs(%d : tensor<?xf32>) -> tensor<?xf32>
+  %a = linalg.add ins(%x, %fd : tensor<?xf32>, tensor<?xf32>) outs(%f : tensor<?xf32>) -> tensor<?xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %l = scf.for %i = %c0 to %c1 step %c1 iter_args(%acc = %f) -> (tensor<?xf32>) {
+    %b = linalg.add ins(%x, %fd : tensor<?xf32>, tensor<?xf32>) outs(%acc : tensor<?xf32>) -> tensor<?xf32>
+    scf.yield %b : tensor<?xf32>
+  }
+  return %a, %l : tensor<?xf32>, tensor<?xf32>
+}
