@@ -414,9 +414,9 @@ Expected<std::unique_ptr<llvm::Module>> buildLLVMModule(mlir::Operation *op,
 /// different rounding.
 Error optimize(llvm::Module &module, const CompileOptions &options,
                llvm::TargetMachine &tm) {
-  if (options.optLevel > 0 && options.fastGlue)
-    cpu::markGlue(module);
   if (options.optLevel > 0) {
+    if (options.fastGlue)
+      cpu::markGlue(module);
     // MLIR's makeOptimizingTransformer builds the same pipeline, but without
     // the instrumentation that keeps passes off `optnone` functions.
     llvm::LoopAnalysisManager loopAnalyses;

@@ -29,21 +29,25 @@ struct SplitEmptyTensorsPass : public impl::SplitEmptyTensorsPassBase<SplitEmpty
         return;
       shared.push_back(empty);
     });
-    OpBuilder builder(&getContext());
-    for (tensor::EmptyOp empty : shared) {
-      // The first use keeps the op; each other use gets a clone right
-      // before the op of the empty's block that holds the use (never
-      // inside a loop: one buffer a step, as bufferization allocated for a
-      // conflicting use), where the empty's dynamic sizes are defined.
-      SmallVector<OpOperand *> uses;
-      for (OpOperand &use : empty->getUses())
-        uses.push_back(&use);
-      for (OpOperand *use : llvm::drop_begin(uses)) {
-        builder.setInsertionPoint(empty->getBlock()->findAncestorOpInBlock(*use->getOwner()));
-        use->set(builder.clone(*empty)->getResult(0));
-      }
+    // The first use keeps the op; each other use gets a clone (never inside
+    // a loop: one buffer a step, as bufferization allocated for a
+    // conflicting use), where the empty's dynamic sizes are defined.
+    for (tensor::EmptyOp empty : shared)
+      splitUses(empty, [&](OpBuilder &b) { return b.clone(*empty)->getResult(0); });
+    splitFills();
+  }
+
+  /// Gives every use of `op`'s result but the first the value `clone`
+  /// builds right before the op of `op`'s block that holds the use.
+  void splitUses(Operation *op, function_ref<Value(OpBuilder &)> clone) {
+    SmallVector<OpOperand *> uses;
+    for (OpOperand &use : op->getResult(0).getUses())
+      uses.push_back(&use);
+    OpBuilder builder(op->getContext());
+    for (OpOperand *use : llvm::drop_begin(uses)) {
+      builder.setInsertionPoint(op->getBlock()->findAncestorOpInBlock(*use->getOwner()));
+      use->set(clone(builder));
     }
-    splitFills(builder);
   }
 
   /// CSE also merges equal fills of empty tensors: in the CNN's step the
@@ -54,25 +58,19 @@ struct SplitEmptyTensorsPass : public impl::SplitEmptyTensorsPassBase<SplitEmpty
   /// thread). A fill of an empty tensor costs less than a copy of it:
   /// every use after the first gets a fill (and empty tensor) of its own,
   /// right before the op of the fill's block that holds the use.
-  void splitFills(OpBuilder &builder) {
+  void splitFills() {
     SmallVector<linalg::FillOp> shared;
     getOperation().walk([&](linalg::FillOp fill) {
       if (fill.hasPureTensorSemantics() && fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>() &&
           !fill->getResult(0).hasOneUse())
         shared.push_back(fill);
     });
-    for (linalg::FillOp fill : shared) {
-      SmallVector<OpOperand *> uses;
-      for (OpOperand &use : fill->getResult(0).getUses())
-        uses.push_back(&use);
-      for (OpOperand *use : llvm::drop_begin(uses)) {
-        builder.setInsertionPoint(fill->getBlock()->findAncestorOpInBlock(*use->getOwner()));
-        Operation *empty = builder.clone(*fill.getOutputs()[0].getDefiningOp());
+    for (linalg::FillOp fill : shared)
+      splitUses(fill, [&](OpBuilder &b) {
         IRMapping map;
-        map.map(fill.getOutputs()[0], empty->getResult(0));
-        use->set(builder.clone(*fill, map)->getResult(0));
-      }
-    }
+        map.map(fill.getOutputs()[0], b.clone(*fill.getOutputs()[0].getDefiningOp())->getResult(0));
+        return b.clone(*fill, map)->getResult(0);
+      });
   }
 };
 } // namespace
