@@ -7,7 +7,10 @@
 // own buffer, moved out of it) and passed read-only (the call updates a
 // copy; the arguments keep their values). Both must give the same bits, and
 // two steps must match Adam computed here from @graph_grad's gradients,
-// a separate entry point that returns fresh buffers.
+// a separate entry point that returns fresh buffers, and the step's
+// gradient norm their norm. The second model's 64x1024 weights are large
+// enough that the CPU schedule computes their update inside the tiles of
+// their gradient (dl-cpu-schedule's fuseUpdates), which is never stored.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,19 +37,30 @@ loss = mean(softmax_cross_entropy(logits, y))
 train { optimizer = adam(lr=0.01, beta1=0.8, beta2=0.9, eps=0.001) }
 )";
 
+constexpr char kLargeModel[] = R"(model inplace_large
+input x: f32[B, 64]
+input y: i32[B]
+param W: f32[64, 1024] = truncated_normal(stddev=0.5)
+param b: f32[1024] = fill(0.1)
+logits = matmul(x, W) + b
+loss = mean(softmax_cross_entropy(logits, y))
+train { optimizer = adam(lr=0.01, beta1=0.8, beta2=0.9, eps=0.001) }
+)";
+
 bool sameBits(const Tensor &a, const Tensor &b) {
   return a.shape() == b.shape() && a.byteSize() == b.byteSize() &&
          std::memcmp(a.rawData(), b.rawData(), a.byteSize()) == 0;
 }
 
 struct Fixture {
-  Tensor x = Tensor::zeros({4, 8});
+  explicit Fixture(int64_t features) : x(Tensor::zeros({4, features})) {}
+  Tensor x;
   Tensor y = Tensor(runtime::DType::I32, {4});
   Tensor step = Tensor::scalar<float>(1.0f);
 };
 
-TEST(InPlaceUpdateTest, TrainStepWritesParamsAndStateIntoItsArguments) {
-  auto model = Model::fromSource(kModel, "inplace.dl");
+void checkInPlaceSteps(const char *source, int64_t features, int64_t classes) {
+  auto model = Model::fromSource(source, "inplace.dl");
   ASSERT_TRUE(model.ok()) << model.message();
   ASSERT_TRUE(model->initParams(7).ok());
   auto exe = model->compileTraining();
@@ -55,11 +69,11 @@ TEST(InPlaceUpdateTest, TrainStepWritesParamsAndStateIntoItsArguments) {
   ASSERT_NE(entry, nullptr);
   EXPECT_TRUE(entry->inPlace);
 
-  Fixture f;
+  Fixture f(features);
   for (int64_t i = 0; i < f.x.numElements(); ++i)
     f.x.data<float>()[i] = std::sin(0.7f * static_cast<float>(i));
   for (int64_t i = 0; i < 4; ++i)
-    f.y.data<int32_t>()[i] = static_cast<int32_t>(13 * i % 64);
+    f.y.data<int32_t>()[i] = static_cast<int32_t>(13 * i % classes);
 
   // The params and state both calls start from (state: zeros).
   std::map<std::string, Tensor> start;
@@ -100,11 +114,13 @@ TEST(InPlaceUpdateTest, TrainStepWritesParamsAndStateIntoItsArguments) {
     auto grads = model->gradients({{"x", f.x}, {"y", f.y}});
     ASSERT_TRUE(grads.ok()) << grads.message();
     double lrT = lr * std::sqrt(1 - std::pow(beta2, s)) / (1 - std::pow(beta1, s));
+    double squares = 0;
     for (const NamedTensor &g : *grads) {
       if (g.role != contract::kRoleGrad)
         continue;
       for (int64_t i = 0; i < g.value.numElements(); ++i) {
         double gi = g.value.data<float>()[i];
+        squares += gi * gi;
         m[g.name][i] = beta1 * m[g.name][i] + (1 - beta1) * gi;
         v[g.name][i] = beta2 * v[g.name][i] + (1 - beta2) * gi * gi;
         p[g.name][i] -= lrT * m[g.name][i] / (std::sqrt(v[g.name][i]) + eps);
@@ -126,6 +142,11 @@ TEST(InPlaceUpdateTest, TrainStepWritesParamsAndStateIntoItsArguments) {
     ASSERT_TRUE(inPlace.ok()) << inPlace.message();
     for (size_t r = 0; r < entry->results.size(); ++r) {
       const runtime::ValueSpec &res = entry->results[r];
+      if (res.role == contract::kRoleGradNorm) {
+        double norm = std::sqrt(squares);
+        EXPECT_NEAR((*inPlace)[r].data<float>()[0], norm, 1e-5 * norm) << "grad_norm at step " << s;
+        EXPECT_TRUE(sameBits((*inPlace)[r], (*copied)[r])) << "grad_norm at step " << s;
+      }
       if (res.role != contract::kRoleParam && res.role != contract::kRoleState)
         continue;
       EXPECT_EQ((*inPlace)[r].rawData(), buffers.at(res.name)) << res.name << " was not updated in place";
@@ -141,6 +162,14 @@ TEST(InPlaceUpdateTest, TrainStepWritesParamsAndStateIntoItsArguments) {
         ASSERT_NEAR(t.data<float>()[i], p[name][i], 1e-5) << name << "[" << i << "] at step " << s;
     }
   }
+}
+
+TEST(InPlaceUpdateTest, TrainStepWritesParamsAndStateIntoItsArguments) {
+  checkInPlaceSteps(kModel, 8, 64);
+}
+
+TEST(InPlaceUpdateTest, UpdateFusedIntoTheWeightGradientsTiles) {
+  checkInPlaceSteps(kLargeModel, 64, 1024);
 }
 
 } // namespace

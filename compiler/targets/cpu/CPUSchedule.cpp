@@ -13,6 +13,7 @@
 #include "compiler/targets/cpu/ScheduleKernels.h"
 #include "runtime/Contracts.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -20,6 +21,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/Transform/IR/TransformDialect.h"
 #include "mlir/Dialect/Transform/Interfaces/TransformInterfaces.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
@@ -57,6 +59,9 @@ struct ScheduleCall {
   SmallVector<Operation *, 2> ops;
   StringRef sequence;
   SmallVector<int64_t, 5> params;
+  /// Applied where the ops are, never as a kernel (ScheduleKernels.h): the
+  /// op (a loop that the pass built) reads values defined above it.
+  bool inFunction = false;
 };
 
 /// Ops that a fused block's call transforms: no other call may name them
@@ -370,6 +375,201 @@ void transposeNarrowK(ModuleOp module) {
       mkn->setAttr(attr.getName(), attr.getValue());
     op->replaceAllUsesWith(mkn);
     op->erase();
+  }
+}
+
+/// The slice of `v` that the tile (`offsets`, `sizes`, by loop) of an op
+/// reading it through the projected permutation `map` reads; `v` itself
+/// when it is a scalar (a rank-0 tensor).
+Value tileSlice(OpBuilder &b, Location loc, Value v, AffineMap map, ArrayRef<OpFoldResult> offsets,
+                ArrayRef<OpFoldResult> sizes) {
+  if (cast<RankedTensorType>(v.getType()).getRank() == 0)
+    return v;
+  SmallVector<OpFoldResult> o, s, strides;
+  for (AffineExpr e : map.getResults()) {
+    unsigned d = cast<AffineDimExpr>(e).getPosition();
+    o.push_back(offsets[d]);
+    s.push_back(sizes[d]);
+    strides.push_back(b.getIndexAttr(1));
+  }
+  return tensor::ExtractSliceOp::create(b, loc, v, o, s, strides);
+}
+
+/// A copy of the generic `op` on other operands (`ins`, `outs`: tiles of
+/// its own) with results of `types`.
+linalg::GenericOp cloneOn(OpBuilder &b, linalg::GenericOp op, ValueRange ins, ValueRange outs, TypeRange types,
+                          ArrayRef<AffineMap> maps, ArrayRef<utils::IteratorType> iterators) {
+  auto copy = linalg::GenericOp::create(b, op.getLoc(), types, ins, outs, maps, iterators);
+  IRMapping map;
+  op.getRegion().cloneInto(&copy.getRegion(), map);
+  copy->setDiscardableAttrs(op->getDiscardableAttrDictionary());
+  return copy;
+}
+
+/// The optimizer's update of a large weight matrix fused into the
+/// computation of its gradient. A dense layer's weight gradient (a matmul
+/// whose K is the batch: 3136x1024 for the CNN) was written whole (12.8 MB),
+/// then read back by the optimizer's elementwise update (Adam: with the
+/// weights and both moments, about 90 MB a step) and by the gradient norm's
+/// row sums. Here the gradient is computed 8 rows at a time (a block of at
+/// most 64 KB, on the stack of the thread that computes it: the
+/// @schedule_mkn register tiles), and the update and the row sums of the
+/// same 8 rows (mergeRowSums merges them, elementwiseCalls schedules them as
+/// before) read it from cache: the gradient is never stored whole. The
+/// blocks are one `scf.forall` over the rows (@schedule_update_tiles). The
+/// arithmetic of every element, and of every row's sum, is unchanged.
+///
+/// Taken: a matmul (m, k, n) into a zero fill, of static M (a multiple of 8)
+/// by N (a multiple of 64, at most 2048) of at least kMinFusedUpdate
+/// elements, whose users are one elementwise update (identity or scalar
+/// reads, identity writes, no indices) and at most one sum by rows
+/// (BuildTrainStep's sum of squares of a large gradient), after it.
+constexpr int64_t kMinFusedUpdate = 1 << 16;
+
+void fuseUpdates(ModuleOp module, Claimed &claimed, SmallVectorImpl<ScheduleCall> &calls) {
+  MLIRContext *ctx = module.getContext();
+  using utils::IteratorType;
+  SmallVector<linalg::GenericOp> grads;
+  module.walk([&](linalg::GenericOp mm) {
+    if (!mm->hasAttr(contract::kMatmulMarker) || mm.getNumLoops() != 3 || mm.getNumDpsInputs() != 2 ||
+        mm.getNumDpsInits() != 1 || !mm.hasPureTensorSemantics())
+      return;
+    auto iters = mm.getIteratorTypesArray();
+    SmallVector<int64_t> ranges = mm.getStaticLoopRanges();
+    AffineMap out = mm.getIndexingMapsArray()[2];
+    if (iters[0] != IteratorType::parallel || iters[1] != IteratorType::reduction ||
+        iters[2] != IteratorType::parallel || ShapedType::isDynamic(ranges[0]) ||
+        ShapedType::isDynamic(ranges[2]) || ranges[0] % 8 != 0 || ranges[2] % 64 != 0 || ranges[2] > 2048 ||
+        ranges[0] * ranges[2] < kMinFusedUpdate ||
+        out != AffineMap::get(3, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(2, ctx)}, ctx) ||
+        !llvm::all_of(mm.getIndexingMapsArray(), [](AffineMap m) { return m.isProjectedPermutation(); }) ||
+        !mm.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>() ||
+        !cast<RankedTensorType>(mm->getResult(0).getType()).getElementType().isF32())
+      return;
+    grads.push_back(mm);
+  });
+  for (linalg::GenericOp mm : grads) {
+    Value grad = mm->getResult(0);
+    SmallVector<int64_t> ranges = mm.getStaticLoopRanges();
+    int64_t m = ranges[0], n = ranges[2];
+    linalg::GenericOp update, sum;
+    bool other = false;
+    for (Operation *user : grad.getUsers()) {
+      auto g = dyn_cast<linalg::GenericOp>(user);
+      if (g && (g == update || g == sum))
+        continue;
+      if (!g || g->getBlock() != mm->getBlock() || !g.hasPureTensorSemantics() || g.getNumLoops() != 2 ||
+          g.getStaticLoopRanges() != SmallVector<int64_t>{m, n}) {
+        other = true;
+        continue;
+      }
+      if (g.getNumReductionLoops() == 0 && !update) {
+        bool fits = !g.hasIndexSemantics() && llvm::all_of(g.getDpsInitsMutable(), [&](OpOperand &init) {
+          return g.getMatchingIndexingMap(&init).isIdentity();
+        }) && llvm::all_of(g.getDpsInputOperands(), [&](OpOperand *in) {
+          AffineMap map = g.getMatchingIndexingMap(in);
+          return map.isIdentity() || (map.getNumResults() == 0 && in->get() != grad);
+        });
+        if (fits) {
+          update = g;
+          continue;
+        }
+      }
+      if (!sum && g.getNumDpsInputs() == 1 && g.getNumDpsInits() == 1 &&
+          g.getIteratorTypesArray()[0] == IteratorType::parallel &&
+          g.getIteratorTypesArray()[1] == IteratorType::reduction &&
+          g.getIndexingMapsArray()[0].isIdentity() &&
+          g.getIndexingMapsArray()[1] == AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx)) {
+        sum = g;
+        continue;
+      }
+      other = true;
+    }
+    // The loop goes where the update is: the sum must come after it, from
+    // a zero fill (made again there).
+    linalg::FillOp sumFill = sum ? sum.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>() : nullptr;
+    if (other || !update ||
+        (sum && (!update->isBeforeInBlock(sum) || !sumFill || !matchPattern(sumFill.getInputs()[0], m_AnyZeroFloat()))))
+      continue;
+    auto fill = mm.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>();
+    Location loc = update.getLoc();
+    Type f32 = cast<RankedTensorType>(grad.getType()).getElementType();
+
+    OpBuilder b(update);
+    OpFoldResult kSize = cast<linalg::LinalgOp>(mm.getOperation()).createLoopRanges(b, mm.getLoc())[1].size;
+    SmallVector<Value> outs(update.getDpsInits());
+    if (sum) {
+      auto type = cast<RankedTensorType>(sumFill->getResult(0).getType());
+      Value zeroF = arith::ConstantOp::create(b, loc, b.getFloatAttr(f32, 0.0));
+      outs.push_back(linalg::FillOp::create(b, loc, zeroF,
+                                            tensor::EmptyOp::create(b, loc, type.getShape(), f32).getResult())
+                         .getResult(0));
+    }
+    auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(m / 8)}, outs, std::nullopt);
+    b.setInsertionPointToStart(forall.getBody());
+    OpFoldResult row = affine::makeComposedFoldedAffineApply(b, loc, getAffineSymbolExpr(0, ctx) * 8,
+                                                             {OpFoldResult(forall.getInductionVar(0))});
+    OpFoldResult eight = b.getIndexAttr(8), width = b.getIndexAttr(n), zero = b.getIndexAttr(0),
+                 one = b.getIndexAttr(1);
+    auto blockType = RankedTensorType::get({8, n}, f32);
+
+    // The gradient's rows, from zero.
+    Value blockInit = linalg::FillOp::create(b, loc, fill.getInputs()[0],
+                                             tensor::EmptyOp::create(b, loc, blockType.getShape(), f32).getResult())
+                          .getResult(0);
+    SmallVector<OpFoldResult> mmOffsets{row, zero, zero}, mmSizes{eight, kSize, width};
+    SmallVector<Value> mmIns;
+    for (OpOperand *in : mm.getDpsInputOperands())
+      mmIns.push_back(tileSlice(b, loc, in->get(), mm.getMatchingIndexingMap(in), mmOffsets, mmSizes));
+    auto block = cloneOn(b, mm, mmIns, ValueRange{blockInit}, TypeRange{blockType}, mm.getIndexingMapsArray(),
+                         mm.getIteratorTypesArray());
+
+    // The update of those rows, and their sums.
+    SmallVector<OpFoldResult> offsets{row, zero}, sizes{eight, width};
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(2, ctx);
+    SmallVector<Value> ins, blockOuts;
+    for (OpOperand *in : update.getDpsInputOperands())
+      ins.push_back(in->get() == grad ? block->getResult(0)
+                                      : tileSlice(b, loc, in->get(), update.getMatchingIndexingMap(in), offsets, sizes));
+    for (unsigned k = 0; k < update.getNumDpsInits(); ++k)
+      blockOuts.push_back(tileSlice(b, loc, forall.getRegionIterArgs()[k], identity, offsets, sizes));
+    SmallVector<Type> types(update.getNumDpsInits(), blockType);
+    auto blockUpdate = cloneOn(b, update, ins, blockOuts, types, update.getIndexingMapsArray(),
+                               update.getIteratorTypesArray());
+    linalg::GenericOp blockSum;
+    if (sum) {
+      AffineMap rows = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+      Value sumOut = tileSlice(b, loc, forall.getRegionIterArgs().back(), rows, offsets, sizes);
+      blockSum = cloneOn(b, sum, ValueRange{block->getResult(0)}, ValueRange{sumOut},
+                         TypeRange{sumOut.getType()}, sum.getIndexingMapsArray(), sum.getIteratorTypesArray());
+    }
+
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    for (unsigned k = 0; k < blockUpdate->getNumResults(); ++k)
+      tensor::ParallelInsertSliceOp::create(b, loc, blockUpdate->getResult(k), forall.getRegionIterArgs()[k],
+                                            offsets, sizes, SmallVector<OpFoldResult>{one, one});
+    if (sum)
+      tensor::ParallelInsertSliceOp::create(b, loc, blockSum->getResult(0), forall.getRegionIterArgs().back(),
+                                            ArrayRef<OpFoldResult>{row}, ArrayRef<OpFoldResult>{eight},
+                                            ArrayRef<OpFoldResult>{one});
+
+    for (unsigned k = 0; k < update->getNumResults(); ++k)
+      update->getResult(k).replaceAllUsesWith(forall->getResult(k));
+    update->erase();
+    if (sum) {
+      sum->getResult(0).replaceAllUsesWith(forall->getResults().back());
+      sum->erase();
+      if (sumFill->use_empty())
+        sumFill->erase();
+    }
+    mm->erase();
+    if (fill->use_empty())
+      fill->erase();
+    // The gradient's matmul is this call's; the update and the sums (merged
+    // by mergeRowSums) are elementwiseCalls'.
+    claimed.insert(forall);
+    claimed.insert(block);
+    calls.push_back({{forall}, "schedule_update_tiles", {}, /*inFunction=*/true});
   }
 }
 
@@ -857,6 +1057,10 @@ struct LanesOfRowSum : public OpRewritePattern<scf::ForOp> {
 LogicalResult foldZeroTiles(ModuleOp module) {
   RewritePatternSet patterns(module.getContext());
   patterns.add<ReadOfSplatTile, LanesOfRowSum>(module.getContext());
+  // A kernel's reads of slices that its caller took (the update inside
+  // fuseUpdates' loop) read the whole tensor at the slice's offsets, as
+  // they do scheduled in place.
+  tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
   return applyPatternsGreedily(module, std::move(patterns));
 }
 
@@ -926,6 +1130,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
   LogicalResult scheduleModule(ModuleOp module, bool fuseBlocks = true) {
     SmallVector<ScheduleCall> calls, last;
     Claimed claimed;
+    fuseUpdates(module, claimed, calls);
     mergeRowSums(module);
     transposeNarrowK(module);
     if (fuseBlocks)
@@ -964,7 +1169,7 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
       return key;
     };
     for (const ScheduleCall &call : calls) {
-      bool alone = call.ops.size() == 1 && !call.sequence.starts_with("schedule_conv_block");
+      bool alone = call.ops.size() == 1 && !call.inFunction && !call.sequence.starts_with("schedule_conv_block");
       if (!alone) {
         if (failed(apply(call)))
           return failure();

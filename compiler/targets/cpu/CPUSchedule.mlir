@@ -317,6 +317,20 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 
+  // A weight gradient computed 8 rows at a time with the optimizer's update
+  // of those rows fused in (an scf.forall over the rows that dl-cpu-schedule
+  // builds: fuseUpdates). The rows' matmul takes @schedule_mkn's 8x32
+  // register tiles (k innermost, by one, from zero registers: the zero fill
+  // fused into each tile); the update is the elementwise ops' call.
+  transform.named_sequence @schedule_update_tiles(%forall: !transform.any_op {transform.readonly}) {
+    %mm = transform.structured.match ops{["linalg.generic"]} attributes{dlc.matmul} in %forall : (!transform.any_op) -> !transform.any_op
+    %i = transform.structured.interchange %mm iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
+    %t, %ln = transform.structured.fuse %i tile_sizes [0, 32, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.include @k_by_one failures(propagate) (%ln) : (!transform.any_op) -> ()
+    transform.include @vectorize_tiles failures(propagate) (%ln) : (!transform.any_op) -> ()
+    transform.yield
+  }
+
   transform.named_sequence @schedule_mkn_ragged(%op: !transform.any_op {transform.consumed}) {
     %i = transform.structured.interchange %op iterator_interchange = [0, 2, 1] : (!transform.any_op) -> !transform.any_op
     %lm = transform.include @register_tiles failures(propagate) (%i) : (!transform.any_op) -> !transform.any_op
