@@ -423,7 +423,9 @@ linalg::GenericOp cloneOn(OpBuilder &b, linalg::GenericOp op, ValueRange ins, Va
 /// by N (a multiple of 64, at most 2048) of at least kMinFusedUpdate
 /// elements, whose users are one elementwise update (identity or scalar
 /// reads, identity writes, no indices) and at most one sum by rows
-/// (BuildTrainStep's sum of squares of a large gradient), after it.
+/// (BuildTrainStep's sum of squares of a large gradient), after it. (Wider
+/// rows, in blocks of 8 rows by 128 to 2048 columns, saved the gradient's
+/// memory but made the large MLP's step slower: docs/perf/README.md.)
 constexpr int64_t kMinFusedUpdate = 1 << 16;
 
 void fuseUpdates(ModuleOp module, Claimed &claimed, SmallVectorImpl<ScheduleCall> &calls) {
