@@ -1171,7 +1171,12 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
       return key;
     };
     for (const ScheduleCall &call : calls) {
-      bool alone = call.ops.size() == 1 && !call.inFunction && !call.sequence.starts_with("schedule_conv_block");
+      // An op inside a loop (fuseUpdates' update of a block) is scheduled
+      // where it is: a kernel called twice stays a function, and its
+      // arguments, strided slices there, would be copied to and from
+      // buffers of the identity layout at the call.
+      bool alone = call.ops.size() == 1 && !call.inFunction && !call.sequence.starts_with("schedule_conv_block") &&
+                   isa<func::FuncOp>(call.ops.front()->getParentOp());
       if (!alone) {
         if (failed(apply(call)))
           return failure();
