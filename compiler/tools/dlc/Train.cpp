@@ -269,7 +269,11 @@ int train(const Flags &flags) {
         << ProgressDisplay::bar(p.step, p.totalSteps) << " " << p.step << "/" << p.totalSteps
         << "  " << runtime::formatLoss(lossSum / since, means, p.step, since)
         << llvm::format("  %.0f ex/s  ", p.examplesPerSecond) << runtime::formatEta(p.etaSeconds);
-    display.live(text);
+    // The first step after a plain line draws at once: a fast run (the
+    // softmax regression, tens of µs a step) could otherwise reach its next
+    // plain line, or its end, inside the 0.1 s since the last redraw (the
+    // compile timer's) and never show the live line.
+    display.live(text, since == 1);
   });
   trainer.onEvalProgress([&](const std::string &set, int64_t done, int64_t total) {
     std::string text;
