@@ -59,9 +59,6 @@ struct ScheduleCall {
   SmallVector<Operation *, 2> ops;
   StringRef sequence;
   SmallVector<int64_t, 5> params;
-  /// Applied where the ops are, never as a kernel (ScheduleKernels.h): the
-  /// op (a loop that the pass built) reads values defined above it.
-  bool inFunction = false;
 };
 
 /// Ops that a fused block's call transforms: no other call may name them
@@ -328,6 +325,27 @@ void reassociateRowSums(linalg::GenericOp op) {
   }
 }
 
+/// A matmul (`dlc.matmul`) of two operands into one, on tensors, in three
+/// loops.
+bool isPlainMatmul(linalg::GenericOp op) {
+  return op->hasAttr(contract::kMatmulMarker) && op.getNumLoops() == 3 && op.getNumDpsInputs() == 2 &&
+         op.getNumDpsInits() == 1 && op.hasPureTensorSemantics();
+}
+
+/// A sum of a matrix by rows (loops parallel, reduction; the matrix read
+/// whole, one value a row): BuildTrainStep's sum of squares of a large
+/// gradient, for its norm.
+bool isRowSum(linalg::GenericOp op) {
+  MLIRContext *ctx = op.getContext();
+  if (op.getNumLoops() != 2 || op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+      !op.hasPureTensorSemantics())
+    return false;
+  auto iters = op.getIteratorTypesArray();
+  auto maps = op.getIndexingMapsArray();
+  return iters[0] == utils::IteratorType::parallel && iters[1] == utils::IteratorType::reduction &&
+         maps[0].isIdentity() && maps[1] == AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+}
+
 /// A matmul A*B^T (loops m, n, k; B read as (n, k)) whose K is static and
 /// under one 16-lane step (the dense layer's input gradient behind 10
 /// logits: K = 10, N = 1024) fits none of the schedule's forms and was left
@@ -340,8 +358,7 @@ void transposeNarrowK(ModuleOp module) {
   AffineMap nk = AffineMap::get(3, 0, {d1, d2}, ctx), mn = AffineMap::get(3, 0, {d0, d1}, ctx);
   SmallVector<linalg::GenericOp> narrow;
   module.walk([&](linalg::GenericOp op) {
-    if (!op->hasAttr(contract::kMatmulMarker) || op.getNumLoops() != 3 || op.getNumDpsInputs() != 2 ||
-        op.getNumDpsInits() != 1 || !op.hasPureTensorSemantics())
+    if (!isPlainMatmul(op))
       return;
     auto iters = op.getIteratorTypesArray();
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -371,8 +388,7 @@ void transposeNarrowK(ModuleOp module) {
         SmallVector<utils::IteratorType>{utils::IteratorType::parallel, utils::IteratorType::reduction,
                                          utils::IteratorType::parallel});
     mkn.getRegion().takeBody(op.getRegion());
-    for (NamedAttribute attr : op->getDiscardableAttrs())
-      mkn->setAttr(attr.getName(), attr.getValue());
+    mkn->setDiscardableAttrs(op->getDiscardableAttrDictionary());
     op->replaceAllUsesWith(mkn);
     op->erase();
   }
@@ -433,8 +449,7 @@ void fuseUpdates(ModuleOp module, Claimed &claimed, SmallVectorImpl<ScheduleCall
   using utils::IteratorType;
   SmallVector<linalg::GenericOp> grads;
   module.walk([&](linalg::GenericOp mm) {
-    if (!mm->hasAttr(contract::kMatmulMarker) || mm.getNumLoops() != 3 || mm.getNumDpsInputs() != 2 ||
-        mm.getNumDpsInits() != 1 || !mm.hasPureTensorSemantics())
+    if (!isPlainMatmul(mm))
       return;
     auto iters = mm.getIteratorTypesArray();
     SmallVector<int64_t> ranges = mm.getStaticLoopRanges();
@@ -477,11 +492,7 @@ void fuseUpdates(ModuleOp module, Claimed &claimed, SmallVectorImpl<ScheduleCall
           continue;
         }
       }
-      if (!sum && g.getNumDpsInputs() == 1 && g.getNumDpsInits() == 1 &&
-          g.getIteratorTypesArray()[0] == IteratorType::parallel &&
-          g.getIteratorTypesArray()[1] == IteratorType::reduction &&
-          g.getIndexingMapsArray()[0].isIdentity() &&
-          g.getIndexingMapsArray()[1] == AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx)) {
+      if (!sum && isRowSum(g)) {
         sum = g;
         continue;
       }
@@ -571,7 +582,7 @@ void fuseUpdates(ModuleOp module, Claimed &claimed, SmallVectorImpl<ScheduleCall
     // by mergeRowSums) are elementwiseCalls'.
     claimed.insert(forall);
     claimed.insert(block);
-    calls.push_back({{forall}, "schedule_update_tiles", {}, /*inFunction=*/true});
+    calls.push_back({{forall}, "schedule_update_tiles", {}});
   }
 }
 
@@ -585,12 +596,7 @@ void mergeRowSums(ModuleOp module) {
   auto isIdentity = [](AffineMap map) { return map.isIdentity(); };
   SmallVector<linalg::GenericOp> sums;
   module.walk([&](linalg::GenericOp op) {
-    auto iters = op.getIteratorTypesArray();
-    if (op.getNumLoops() == 2 && op.getNumDpsInputs() == 1 && op.getNumDpsInits() == 1 &&
-        iters[0] == utils::IteratorType::parallel && iters[1] == utils::IteratorType::reduction &&
-        op.hasPureTensorSemantics() && llvm::none_of(op.getStaticLoopRanges(), ShapedType::isDynamic) &&
-        op.getIndexingMapsArray()[0].isIdentity() &&
-        op.getIndexingMapsArray()[1] == AffineMap::get(2, 0, {getAffineDimExpr(0, op.getContext())}, op.getContext()))
+    if (isRowSum(op) && llvm::none_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
       sums.push_back(op);
   });
   for (linalg::GenericOp sum : sums) {
@@ -1059,9 +1065,9 @@ struct LanesOfRowSum : public OpRewritePattern<scf::ForOp> {
 LogicalResult foldZeroTiles(ModuleOp module) {
   RewritePatternSet patterns(module.getContext());
   patterns.add<ReadOfSplatTile, LanesOfRowSum>(module.getContext());
-  // A kernel's reads of slices that its caller took (the update inside
-  // fuseUpdates' loop) read the whole tensor at the slice's offsets, as
-  // they do scheduled in place.
+  // Reads of slices taken outside the loop that a call scheduled (the
+  // block update's operands in fuseUpdates' loop) read the whole tensor at
+  // the slice's offsets, as the schedule's own folding does inside it.
   tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
   return applyPatternsGreedily(module, std::move(patterns));
 }
@@ -1170,13 +1176,27 @@ struct CPUSchedulePass : public impl::CPUSchedulePassBase<CPUSchedulePass> {
         key += " " + std::to_string(p);
       return key;
     };
+    // The ops that calls still to come name.
+    llvm::DenseSet<Operation *> named;
+    for (const ScheduleCall &call : calls)
+      named.insert(call.ops.begin(), call.ops.end());
     for (const ScheduleCall &call : calls) {
-      // An op inside a loop (fuseUpdates' update of a block) is scheduled
-      // where it is: a kernel called twice stays a function, and its
+      for (Operation *op : call.ops)
+        named.erase(op);
+      // A kernel is a copy of its op in a function of its own, so only an
+      // op of a function's body that holds no op another call names (not
+      // fuseUpdates' loop, whose block update is an elementwise call) is
+      // one. An op inside a loop (that update) is scheduled where it is:
+      // a kernel that two loops called would stay a function, and its
       // arguments, strided slices there, would be copied to and from
-      // buffers of the identity layout at the call.
-      bool alone = call.ops.size() == 1 && !call.inFunction && !call.sequence.starts_with("schedule_conv_block") &&
-                   isa<func::FuncOp>(call.ops.front()->getParentOp());
+      // buffers of the identity layout at each call.
+      Operation *first = call.ops.front();
+      bool alone = call.ops.size() == 1 && !call.sequence.starts_with("schedule_conv_block") &&
+                   isa<func::FuncOp>(first->getParentOp()) &&
+                   !first->walk([&](Operation *inner) {
+                            return inner != first && named.contains(inner) ? WalkResult::interrupt()
+                                                                            : WalkResult::advance();
+                          }).wasInterrupted();
       if (!alone) {
         if (failed(apply(call)))
           return failure();
