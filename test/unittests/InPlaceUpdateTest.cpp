@@ -9,8 +9,9 @@
 // two steps must match Adam computed here from @graph_grad's gradients,
 // a separate entry point that returns fresh buffers, and the step's
 // gradient norm their norm. The second model's 64x1024 weights are large
-// enough that the CPU schedule computes their update inside the tiles of
-// their gradient (dl-cpu-schedule's fuseUpdates), which is never stored.
+// enough that the CPU schedule computes their update in the loop over 8-row
+// blocks of their gradient (dl-cpu-schedule's fuseUpdates), which is never
+// stored whole.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,31 +22,24 @@
 
 #include <cmath>
 #include <cstring>
+#include <string>
 
 using namespace dlc;
 using runtime::ArgValue;
 
 namespace {
 
-constexpr char kModel[] = R"(model inplace
-input x: f32[B, 8]
-input y: i32[B]
-param W: f32[8, 64] = truncated_normal(stddev=0.5)
-param b: f32[64] = fill(0.1)
-logits = matmul(x, W) + b
-loss = mean(softmax_cross_entropy(logits, y))
-train { optimizer = adam(lr=0.01, beta1=0.8, beta2=0.9, eps=0.001) }
-)";
-
-constexpr char kLargeModel[] = R"(model inplace_large
-input x: f32[B, 64]
-input y: i32[B]
-param W: f32[64, 1024] = truncated_normal(stddev=0.5)
-param b: f32[1024] = fill(0.1)
-logits = matmul(x, W) + b
-loss = mean(softmax_cross_entropy(logits, y))
-train { optimizer = adam(lr=0.01, beta1=0.8, beta2=0.9, eps=0.001) }
-)";
+/// A softmax regression of `features` inputs and `classes` classes,
+/// trained with Adam.
+std::string denseModel(int64_t features, int64_t classes) {
+  std::string f = std::to_string(features), c = std::to_string(classes);
+  return "model inplace\ninput x: f32[B, " + f + "]\ninput y: i32[B]\n"
+         "param W: f32[" + f + ", " + c + "] = truncated_normal(stddev=0.5)\n"
+         "param b: f32[" + c + "] = fill(0.1)\n"
+         "logits = matmul(x, W) + b\n"
+         "loss = mean(softmax_cross_entropy(logits, y))\n"
+         "train { optimizer = adam(lr=0.01, beta1=0.8, beta2=0.9, eps=0.001) }\n";
+}
 
 bool sameBits(const Tensor &a, const Tensor &b) {
   return a.shape() == b.shape() && a.byteSize() == b.byteSize() &&
@@ -59,8 +53,8 @@ struct Fixture {
   Tensor step = Tensor::scalar<float>(1.0f);
 };
 
-void checkInPlaceSteps(const char *source, int64_t features, int64_t classes) {
-  auto model = Model::fromSource(source, "inplace.dl");
+void checkInPlaceSteps(int64_t features, int64_t classes) {
+  auto model = Model::fromSource(denseModel(features, classes), "inplace.dl");
   ASSERT_TRUE(model.ok()) << model.message();
   ASSERT_TRUE(model->initParams(7).ok());
   auto exe = model->compileTraining();
@@ -165,11 +159,11 @@ void checkInPlaceSteps(const char *source, int64_t features, int64_t classes) {
 }
 
 TEST(InPlaceUpdateTest, TrainStepWritesParamsAndStateIntoItsArguments) {
-  checkInPlaceSteps(kModel, 8, 64);
+  checkInPlaceSteps(8, 64);
 }
 
-TEST(InPlaceUpdateTest, UpdateFusedIntoTheWeightGradientsTiles) {
-  checkInPlaceSteps(kLargeModel, 64, 1024);
+TEST(InPlaceUpdateTest, UpdateFusedIntoTheWeightGradientsRowBlocks) {
+  checkInPlaceSteps(64, 1024);
 }
 
 } // namespace
