@@ -61,7 +61,11 @@ constexpr const char *kBufferize =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "canonicalize,cse,drop-equivalent-buffer-results,"
-    "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
+    "buffer-deallocation-pipeline,convert-bufferization-to-memref";
+
+/// After the contractions became tiled kernels: the other linalg ops as
+/// parallel loop nests.
+constexpr const char *kParallelLoops =
     "dl-gpu-prepare-loops,convert-linalg-to-parallel-loops,canonicalize,cse";
 
 /// Assembles `ptx` for `arch` with ptxas; the cubin, or an error.
@@ -108,6 +112,9 @@ public:
   void buildLoopsPipeline(mlir::OpPassManager &pm,
                           const CompileOptions &) const override {
     mlir::dlc::addPassPipeline(pm, kBufferize);
+    mlir::dlc::addPassPipeline(pm, emulate ? "dl-gpu-tile-contractions{emulate=1}"
+                                           : "dl-gpu-tile-contractions");
+    mlir::dlc::addPassPipeline(pm, kParallelLoops);
     mlir::dlc::addPassPipeline(pm, emulate ? "dl-gpu-map-loops{emulate=1},canonicalize,cse"
                                            : "dl-gpu-map-loops,canonicalize,cse");
   }
@@ -121,7 +128,7 @@ public:
     // can address), launches through the runtime's mgpu* functions.
     std::string toolkit = cuda::toolkitPath();
     mlir::dlc::addPassPipeline(
-        pm, "gpu-kernel-outlining,"
+        pm, "gpu-launch-sink-index-computations,gpu-kernel-outlining,"
             "nvvm-attach-target{chip=" + options.gpuArch + " features=+ptx80 O=3},"
             "expand-strided-metadata,lower-affine,"
             "gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm,canonicalize,cse,"

@@ -30,6 +30,37 @@ def GPUPrepareLoopsPass : Pass<"dl-gpu-prepare-loops", "ModuleOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def GPUTileContractionsPass : Pass<"dl-gpu-tile-contractions", "ModuleOp"> {
+  let summary = "contractions as block-tiled kernels with shared-memory tiles";
+  let description = [{
+    Runs on bufferized IR, before the remaining linalg ops become parallel
+    loops. Every linalg op whose body is `out + a * b` over f32 buffers (a
+    matmul in any layout, a convolution, a convolution's filter or input
+    gradient) becomes one kernel: the op's parallel dimensions are grouped
+    into batch, M (read by A only) and N (read by B only), its reductions
+    into K, each group linearized; a block of 16 x 16 threads computes a
+    tile of up to 64 x 64 outputs (a 4 x 4 register tile a thread), staging
+    A's and B's slices of 16 K indices in shared memory between barriers.
+    Where the output tiles are too few to fill the GPU, K is split over
+    more blocks whose partial sums an element-wise op then adds in order.
+
+    With `emulate`, each kernel is host loops over its blocks that run
+    every phase between two barriers for all threads in turn (shared tiles
+    and register tiles in host buffers), so the tiling is checked on the
+    CPU.
+  }];
+  let options = [
+    Option<"emulate", "emulate", "bool", "false",
+           "emit host loops over blocks and threads instead of gpu.launch">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::linalg::LinalgDialect"];
+}
+
 def GPUMapLoopsPass : Pass<"dl-gpu-map-loops", "ModuleOp"> {
   let summary = "map every outermost parallel loop nest to blocks and threads";
   let description = [{
