@@ -81,6 +81,9 @@ struct State {
   /// Live buffers and their sizes; freed ones kept for reuse, by size.
   std::unordered_map<const void *, size_t> buffers;
   std::unordered_map<size_t, std::vector<void *>> cache;
+  /// Freed since the last synchronization: a kernel still queued on the
+  /// stream may use them, so they are reused only after the next one.
+  std::vector<std::pair<void *, size_t>> pending;
   Status sticky = Status::success();
 };
 
@@ -222,6 +225,17 @@ Status selectLocked(State &s, int ordinal) {
   return Status::success();
 }
 
+/// Waits for every kernel queued on the stream (an error is kept), then
+/// lets the buffers freed meanwhile be reused.
+void synchronizeLocked(State &s) {
+  if (s.stream)
+    if (Status st = DLC_CHECK(s, cuStreamSynchronize, s.stream); !st.ok())
+      keep(s, st.withPrefix("running the kernels: "));
+  for (auto [p, size] : s.pending)
+    s.cache[size].push_back(p);
+  s.pending.clear();
+}
+
 /// The selected device's context made current on this thread (the
 /// runtime's worker threads and a host's threads may call in); GPU 0 when
 /// nothing was selected. False (error kept) when there is none.
@@ -289,15 +303,25 @@ void *cuda::allocate(size_t bytes, const char *what) {
   // Sizes are rounded up to 256 bytes (the driver's alignment), and freed
   // buffers are kept by size for the next step, which allocates the same.
   size_t size = ((bytes ? bytes : 1) + 255) / 256 * 256;
-  auto cached = s.cache.find(size);
-  if (cached != s.cache.end() && !cached->second.empty()) {
+  auto fromCache = [&]() -> void * {
+    auto cached = s.cache.find(size);
+    if (cached == s.cache.end() || cached->second.empty())
+      return nullptr;
     void *p = cached->second.back();
     cached->second.pop_back();
     s.buffers[p] = size;
     return p;
-  }
-  if (s.limit && s.inUse + size > s.limit)
+  };
+  if (void *p = fromCache())
+    return p;
+  // Short of memory: wait for the queued kernels, so that what they free
+  // can be reused or returned to the driver.
+  if (s.limit && s.inUse + size > s.limit) {
+    synchronizeLocked(s);
+    if (void *p = fromCache())
+      return p;
     dropCache(s);
+  }
   if (s.limit && s.inUse + size > s.limit) {
     keep(s, makeError("out of GPU memory: ", what, " needs ", size, " bytes, ",
                       s.inUse, " of the ", s.limit, " bytes allowed are in use "
@@ -307,6 +331,9 @@ void *cuda::allocate(size_t bytes, const char *what) {
   CUdeviceptr ptr = 0;
   Status st = DLC_CHECK(s, cuMemAllocManaged, &ptr, size, CU_MEM_ATTACH_GLOBAL);
   if (!st.ok()) {
+    synchronizeLocked(s);
+    if (void *p = fromCache())
+      return p;
     dropCache(s);
     st = DLC_CHECK(s, cuMemAllocManaged, &ptr, size, CU_MEM_ATTACH_GLOBAL);
   }
@@ -331,9 +358,15 @@ void cuda::release(void *ptr) {
     keep(s, makeError("freeing memory that the CUDA runtime did not allocate"));
     return;
   }
-  // Launches are synchronous: no kernel still uses the buffer.
-  s.cache[it->second].push_back(ptr);
+  // Kernels queued before may still read or write it.
+  s.pending.emplace_back(ptr, it->second);
   s.buffers.erase(it);
+}
+
+void cuda::synchronize() {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  synchronizeLocked(s);
 }
 
 Status cuda::takeError() {
@@ -407,14 +440,13 @@ __attribute__((visibility("default"))) void *mgpuStreamCreate() {
 
 __attribute__((visibility("default"))) void mgpuStreamDestroy(void *) {}
 
-__attribute__((visibility("default"))) void mgpuStreamSynchronize(void *stream) {
-  State &s = state();
-  std::lock_guard<std::mutex> lock(s.mutex);
-  if (!stream || !s.sticky.ok())
-    return;
-  if (Status st = DLC_CHECK(s, cuStreamSynchronize, stream); !st.ok())
-    keep(s, st);
-}
+/// Compiled code calls this after every launch; it does not wait. The
+/// launches of a call are ordered on the runtime's one stream, the host
+/// code between them touches only buffers no queued kernel uses (freed
+/// buffers wait in `pending`), and the runtime synchronizes once, when the
+/// call returns (cuda::synchronize), so the host queues the next kernels
+/// while the GPU runs the earlier ones.
+__attribute__((visibility("default"))) void mgpuStreamSynchronize(void *) {}
 
 __attribute__((visibility("default"))) void
 mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,

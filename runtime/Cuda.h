@@ -12,7 +12,9 @@
 // (`_mlir_memref_to_llvm_*`): buffers are CUDA managed memory, which the
 // kernels address and the host reads (checkpoints, metrics) without
 // explicit copies; params and optimizer state stay on the device between
-// steps, as each step's results are the next step's arguments.
+// steps, as each step's results are the next step's arguments. A call's
+// kernels are queued on one stream without waiting; the runtime waits once,
+// when the call returns.
 //
 //===----------------------------------------------------------------------===//
 
@@ -61,6 +63,11 @@ void setMemoryLimit(uint64_t bytes);
 void *allocate(size_t bytes, const char *what = "a buffer");
 /// Frees memory from allocate().
 void release(void *ptr);
+
+/// Waits for the kernels queued by compiled code (they run asynchronously
+/// within a call); an error they hit is kept for takeError(). Buffers freed
+/// while they ran are reused only after this.
+void synchronize();
 
 /// The first driver error since the last call (the mgpu* functions cannot
 /// return one), or success.

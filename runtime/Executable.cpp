@@ -276,8 +276,11 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
     packed.push_back(resultStorage.data());
   // A buffer the compiled code cannot allocate ends the call with an error
   // (nothing was returned: no result to free).
-  if (Status st = callCompiled(fn->second, packed.data(), spec_.regionShares); !st.ok())
-    return st.withPrefix(name + ": ");
+  Status called = callCompiled(fn->second, packed.data(), spec_.regionShares);
+  if (onDevice)
+    cuda::synchronize(); // the call's kernels ran asynchronously
+  if (!called.ok())
+    return called.withPrefix(name + ": ");
   void (*release)(void *) = onDevice ? cuda::release : std::free;
   Status failed = onDevice ? cuda::takeError() : Status::success();
 

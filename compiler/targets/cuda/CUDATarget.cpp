@@ -61,12 +61,8 @@ constexpr const char *kBufferize =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "canonicalize,cse,drop-equivalent-buffer-results,"
-    "buffer-deallocation-pipeline,convert-bufferization-to-memref";
-
-/// After the contractions became tiled kernels: the other linalg ops as
-/// parallel loop nests.
-constexpr const char *kParallelLoops =
-    "dl-gpu-prepare-loops,convert-linalg-to-parallel-loops,canonicalize,cse";
+    "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
+    "dl-gpu-prepare-loops";
 
 /// Assembles `ptx` for `arch` with ptxas; the cubin, or an error.
 Expected<std::string> assemble(llvm::StringRef ptxas, llvm::StringRef ptx,
@@ -111,12 +107,14 @@ public:
 
   void buildLoopsPipeline(mlir::OpPassManager &pm,
                           const CompileOptions &) const override {
+    // Contractions and reductions get kernels of their own; every other
+    // linalg op becomes a parallel loop nest, and each nest one kernel.
+    std::string mode = emulate ? "{emulate=1}" : "";
     mlir::dlc::addPassPipeline(pm, kBufferize);
-    mlir::dlc::addPassPipeline(pm, emulate ? "dl-gpu-tile-contractions{emulate=1}"
-                                           : "dl-gpu-tile-contractions");
-    mlir::dlc::addPassPipeline(pm, kParallelLoops);
-    mlir::dlc::addPassPipeline(pm, emulate ? "dl-gpu-map-loops{emulate=1},canonicalize,cse"
-                                           : "dl-gpu-map-loops,canonicalize,cse");
+    mlir::dlc::addPassPipeline(pm, "dl-gpu-tile-contractions" + mode + ",dl-gpu-reductions" +
+                                       mode + ",convert-linalg-to-parallel-loops,"
+                                       "canonicalize,cse,dl-gpu-map-loops" + mode +
+                                       ",canonicalize,cse");
   }
 
   void buildLLVMPipeline(mlir::OpPassManager &pm,

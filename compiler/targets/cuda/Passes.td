@@ -61,6 +61,29 @@ def GPUTileContractionsPass : Pass<"dl-gpu-tile-contractions", "ModuleOp"> {
                            "::mlir::linalg::LinalgDialect"];
 }
 
+def GPUReductionsPass : Pass<"dl-gpu-reductions", "ModuleOp"> {
+  let summary = "linalg ops without parallel loops as GPU kernels";
+  let description = [{
+    Runs on bufferized IR, before the remaining linalg ops become parallel
+    loops. A linalg op without a parallel dimension would stay host code
+    and read what queued kernels may still be writing. A sum over all its
+    loops (`out + term`: a loss's or metric's sum over the batch) becomes a
+    tree reduction, blocks of 256 threads summing grid-strided shares and
+    halving them in shared memory, then one thread adding the blocks'
+    partial sums in order; any other such op becomes a kernel of one
+    thread. With `emulate`, the tree reduction's blocks and threads are
+    host loops and the other ops stay on the host.
+  }];
+  let options = [
+    Option<"emulate", "emulate", "bool", "false",
+           "emit host loops over blocks and threads instead of gpu.launch">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def GPUMapLoopsPass : Pass<"dl-gpu-map-loops", "ModuleOp"> {
   let summary = "map every outermost parallel loop nest to blocks and threads";
   let description = [{

@@ -28,6 +28,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/targets/cuda/KernelIndexing.h"
 #include "compiler/targets/cuda/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -66,17 +67,6 @@ struct Contraction {
   /// Loop dimensions of each group, outermost first.
   SmallVector<unsigned> batch, m, n, k, parallel;
 };
-
-/// Whether `e` is built of dimensions, constants, + and * only (what
-/// convolutions and matmuls index with).
-bool isPlainExpr(AffineExpr e) {
-  if (isa<AffineDimExpr, AffineConstantExpr>(e))
-    return true;
-  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
-  return bin &&
-         (e.getKind() == AffineExprKind::Add || e.getKind() == AffineExprKind::Mul) &&
-         isPlainExpr(bin.getLHS()) && isPlainExpr(bin.getRHS());
-}
 
 bool usesAny(AffineMap map, unsigned dim) {
   return llvm::any_of(map.getResults(),
@@ -119,7 +109,7 @@ std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
   c.mapB = maps[1];
   c.mapC = maps[2];
   for (AffineMap map : maps)
-    if (!llvm::all_of(map.getResults(), isPlainExpr))
+    if (!isPlainMap(map))
       return std::nullopt;
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   for (auto [d, it] : llvm::enumerate(iterators)) {
@@ -258,38 +248,13 @@ private:
     return p;
   }
 
-  /// Sets dims[group[i]] from the linear index `linear` over the group.
   void delinearize(OpBuilder &b, Value linear, ArrayRef<unsigned> group,
                    SmallVectorImpl<Value> &dims) const {
-    for (int64_t i = group.size() - 1; i >= 0; --i) {
-      if (i == 0) {
-        dims[group[0]] = linear;
-        break;
-      }
-      dims[group[i]] = arith::RemUIOp::create(b, loc, linear, sizes[group[i]]);
-      linear = arith::DivUIOp::create(b, loc, linear, sizes[group[i]]);
-    }
-  }
-
-  Value evaluate(OpBuilder &b, AffineExpr e, ArrayRef<Value> dims) const {
-    if (auto d = dyn_cast<AffineDimExpr>(e)) {
-      assert(dims[d.getPosition()] && "operand reads a dimension of another group");
-      return dims[d.getPosition()];
-    }
-    if (auto k = dyn_cast<AffineConstantExpr>(e))
-      return index(b, k.getValue());
-    auto bin = cast<AffineBinaryOpExpr>(e);
-    Value l = evaluate(b, bin.getLHS(), dims), r = evaluate(b, bin.getRHS(), dims);
-    if (e.getKind() == AffineExprKind::Add)
-      return arith::AddIOp::create(b, loc, l, r);
-    return arith::MulIOp::create(b, loc, l, r);
+    cuda::delinearize(b, loc, linear, group, sizes, dims);
   }
 
   SmallVector<Value> indices(OpBuilder &b, AffineMap map, ArrayRef<Value> dims) const {
-    SmallVector<Value> result;
-    for (AffineExpr e : map.getResults())
-      result.push_back(evaluate(b, e, dims));
-    return result;
+    return applyMap(b, loc, map, dims);
   }
 
   SmallVector<Value> accIndices(OpBuilder &b, Value thread, int64_t i, int64_t j) const {

@@ -114,7 +114,10 @@ CUresult cuStreamCreate(void **s, unsigned) {
   *s = &stream;
   return kSuccess;
 }
-CUresult cuStreamSynchronize(void *) { return kSuccess; }
+CUresult cuStreamSynchronize(void *) {
+  FAIL_IF(cuStreamSynchronize, kLaunchFailed); // a kernel that faulted
+  return kSuccess;
+}
 CUresult cuMemAllocManaged(uintptr_t *p, size_t bytes, unsigned) {
   FAIL_IF(cuMemAllocManaged, kOutOfMemory);
   void *m = std::calloc(1, bytes);

@@ -1,0 +1,74 @@
+//===- KernelIndexing.h - index arithmetic of hand-built kernels -*- C++ -*-===//
+//
+// What the CUDA target's kernel builders (TileContractions.cpp,
+// Reductions.cpp) share: a linalg op's loop dimensions recovered from a
+// linear index, and its operands' indices computed from them with plain
+// arith ops (no affine.apply, which would have to be lowered inside the
+// kernels).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_COMPILER_TARGETS_CUDA_KERNELINDEXING_H
+#define DLC_COMPILER_TARGETS_CUDA_KERNELINDEXING_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::dlc::cuda {
+
+/// Whether `e` is built of dimensions, constants, + and * only (what
+/// matmuls, convolutions and reductions index with).
+inline bool isPlainExpr(AffineExpr e) {
+  if (isa<AffineDimExpr, AffineConstantExpr>(e))
+    return true;
+  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+  return bin &&
+         (e.getKind() == AffineExprKind::Add || e.getKind() == AffineExprKind::Mul) &&
+         isPlainExpr(bin.getLHS()) && isPlainExpr(bin.getRHS());
+}
+
+inline bool isPlainMap(AffineMap map) {
+  return llvm::all_of(map.getResults(), isPlainExpr);
+}
+
+/// Sets dims[group[i]] from `linear`, a row-major index over the group's
+/// dimensions (sizes[d] the size of dimension d).
+inline void delinearize(OpBuilder &b, Location loc, Value linear,
+                        ArrayRef<unsigned> group, ArrayRef<Value> sizes,
+                        SmallVectorImpl<Value> &dims) {
+  for (int64_t i = group.size() - 1; i > 0; --i) {
+    dims[group[i]] = arith::RemUIOp::create(b, loc, linear, sizes[group[i]]);
+    linear = arith::DivUIOp::create(b, loc, linear, sizes[group[i]]);
+  }
+  if (!group.empty())
+    dims[group[0]] = linear;
+}
+
+/// The value of a plain expression (isPlainExpr) at `dims`.
+inline Value evaluate(OpBuilder &b, Location loc, AffineExpr e, ArrayRef<Value> dims) {
+  if (auto d = dyn_cast<AffineDimExpr>(e)) {
+    assert(dims[d.getPosition()] && "a dimension without a value");
+    return dims[d.getPosition()];
+  }
+  if (auto k = dyn_cast<AffineConstantExpr>(e))
+    return arith::ConstantIndexOp::create(b, loc, k.getValue());
+  auto bin = cast<AffineBinaryOpExpr>(e);
+  Value l = evaluate(b, loc, bin.getLHS(), dims), r = evaluate(b, loc, bin.getRHS(), dims);
+  if (e.getKind() == AffineExprKind::Add)
+    return arith::AddIOp::create(b, loc, l, r);
+  return arith::MulIOp::create(b, loc, l, r);
+}
+
+/// The operand indices `map` gives at `dims`.
+inline SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
+                                   ArrayRef<Value> dims) {
+  SmallVector<Value> result;
+  for (AffineExpr e : map.getResults())
+    result.push_back(evaluate(b, loc, e, dims));
+  return result;
+}
+
+} // namespace mlir::dlc::cuda
+
+#endif // DLC_COMPILER_TARGETS_CUDA_KERNELINDEXING_H

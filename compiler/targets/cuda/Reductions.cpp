@@ -1,0 +1,254 @@
+//===- Reductions.cpp - ops without parallel loops as GPU kernels ---------===//
+//
+// A linalg op with no parallel dimension would become loops on the host
+// (convert-linalg-to-parallel-loops makes no scf.parallel of it), reading
+// and writing memory that kernels queued before it may still be writing:
+// the loss's sum over the batch, the accuracy's, the gradient norm's final
+// sums, a scalar's arithmetic. Every such op runs on the device instead:
+//
+// - A sum, `out + g(inputs)` over all its loops, is a tree reduction: blocks
+//   of 256 threads, each thread summing g over a grid-strided share of the
+//   linearized iteration space, the block's 256 sums halved in shared
+//   memory between barriers, one partial sum a block; then one thread adds
+//   the partial sums to `out` in block order. The order is fixed, so every
+//   run gives the same bits.
+// - Any other such op (a scalar's arithmetic, a fill or copy of a scalar)
+//   is a kernel of one thread.
+//
+// With `emulate`, the tree reduction is host loops over its blocks and, in
+// each phase between two barriers, over the block's threads (the shared
+// buffer on the host), and the other ops stay host code: CI checks the
+// reductions without a GPU.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/targets/cuda/KernelIndexing.h"
+#include "compiler/targets/cuda/Passes.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir::dlc::cuda {
+#define GEN_PASS_DEF_GPUREDUCTIONSPASS
+#include "compiler/targets/cuda/Passes.h.inc"
+
+namespace {
+
+constexpr int64_t kThreads = 256;
+/// Elements a thread sums at least before more blocks are used.
+constexpr int64_t kMinPerThread = 4;
+/// At most this many blocks (two for each of an H100's 132 SMs).
+constexpr int64_t kMaxBlocks = 264;
+
+/// A sum over all loops of `op`: its body yields `out + term` (either
+/// order), `out` used nowhere else, its init a scalar f32 buffer.
+std::optional<Value> sumTerm(linalg::LinalgOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() == 0 || op.getNumParallelLoops() != 0)
+    return std::nullopt;
+  auto outType = dyn_cast<MemRefType>(op.getDpsInitOperand(0)->get().getType());
+  if (!outType || outType.getRank() != 0 || !outType.getElementType().isF32())
+    return std::nullopt;
+  for (AffineMap map : op.getIndexingMapsArray())
+    if (!isPlainMap(map))
+      return std::nullopt;
+  Block *body = op.getBlock();
+  Value out = op.getMatchingBlockArgument(op.getDpsInitOperand(0));
+  auto add = body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add || !out.hasOneUse() || (add.getLhs() != out && add.getRhs() != out))
+    return std::nullopt;
+  return add.getLhs() == out ? add.getRhs() : add.getLhs();
+}
+
+class SumBuilder {
+public:
+  SumBuilder(linalg::LinalgOp op, Value term, bool emulate)
+      : op(op), term(term), emulate(emulate), loc(op.getLoc()),
+        f32(Float32Type::get(op.getContext())) {}
+
+  void build(OpBuilder &b) {
+    for (Range r : op.createLoopRanges(b, loc))
+      sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, r.size));
+    total = index(b, 1);
+    for (Value size : sizes)
+      total = arith::MulIOp::create(b, loc, total, size);
+    Value wanted = arith::CeilDivUIOp::create(b, loc, total, index(b, kThreads * kMinPerThread));
+    blocks = arith::MinUIOp::create(b, loc, wanted, index(b, kMaxBlocks));
+    partials = memref::AllocOp::create(b, loc, MemRefType::get({ShapedType::kDynamic}, f32),
+                                       ValueRange{blocks});
+    Value out = op.getDpsInitOperand(0)->get();
+    if (emulate) {
+      auto loop = scf::ForOp::create(b, loc, index(b, 0), blocks, index(b, 1));
+      OpBuilder in = OpBuilder::atBlockBegin(loop.getBody());
+      Value shared = memref::AllocOp::create(in, loc, MemRefType::get({kThreads}, f32));
+      Value block = loop.getInductionVar();
+      forThreads(in, [&](OpBuilder &b, Value t) { sumPhase(b, block, t, shared); });
+      for (int64_t half = kThreads / 2; half >= 1; half /= 2)
+        forThreads(in, [&](OpBuilder &b, Value t) { halvePhase(b, t, half, shared); });
+      forThreads(in, [&](OpBuilder &b, Value t) { writePhase(b, block, t, shared); });
+      memref::DeallocOp::create(in, loc, shared);
+      combine(b, out);
+    } else {
+      MLIRContext *ctx = b.getContext();
+      auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+      Value one = index(b, 1);
+      auto launch = gpu::LaunchOp::create(
+          b, loc, blocks, one, one, index(b, kThreads), one, one, nullptr, nullptr, {},
+          TypeRange{MemRefType::get({kThreads}, f32, MemRefLayoutAttrInterface(), workgroup)});
+      OpBuilder in = OpBuilder::atBlockBegin(&launch.getBody().front());
+      Value block = launch.getBlockIds().x, t = launch.getThreadIds().x;
+      Value shared = launch.getWorkgroupAttributions()[0];
+      sumPhase(in, block, t, shared);
+      gpu::BarrierOp::create(in, loc);
+      for (int64_t half = kThreads / 2; half >= 1; half /= 2) {
+        halvePhase(in, t, half, shared);
+        gpu::BarrierOp::create(in, loc);
+      }
+      writePhase(in, block, t, shared);
+      gpu::TerminatorOp::create(in, loc);
+      // The partial sums, by one thread.
+      auto last = gpu::LaunchOp::create(b, loc, one, one, one, one, one, one);
+      OpBuilder single = OpBuilder::atBlockBegin(&last.getBody().front());
+      combine(single, out);
+      gpu::TerminatorOp::create(single, loc);
+    }
+    memref::DeallocOp::create(b, loc, partials);
+  }
+
+private:
+  linalg::LinalgOp op;
+  Value term;
+  bool emulate;
+  Location loc;
+  Type f32;
+  SmallVector<Value> sizes;
+  Value total, blocks, partials;
+
+  Value index(OpBuilder &b, int64_t v) const {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  }
+
+  void forThreads(OpBuilder &b, llvm::function_ref<void(OpBuilder &, Value)> phase) const {
+    scf::ForOp::create(b, loc, index(b, 0), index(b, kThreads), index(b, 1), ValueRange{},
+                       [&](OpBuilder &b, Location, Value t, ValueRange) {
+                         phase(b, t);
+                         scf::YieldOp::create(b, loc);
+                       });
+  }
+
+  /// The op's term at the iteration whose linear index is `linear`.
+  Value termAt(OpBuilder &b, Value linear) {
+    SmallVector<unsigned> all = llvm::to_vector(llvm::seq<unsigned>(0, sizes.size()));
+    SmallVector<Value> dims(sizes.size());
+    delinearize(b, loc, linear, all, sizes, dims);
+    Block *body = op.getBlock();
+    IRMapping map;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      Value v = memref::LoadOp::create(
+          b, loc, input->get(), applyMap(b, loc, op.getMatchingIndexingMap(input), dims));
+      map.map(op.getMatchingBlockArgument(input), v);
+    }
+    for (Operation &inner : body->without_terminator()) {
+      if (auto idx = dyn_cast<linalg::IndexOp>(inner)) {
+        map.map(idx.getResult(), dims[idx.getDim()]);
+        continue;
+      }
+      if (llvm::is_contained(inner.getResults(), body->getTerminator()->getOperand(0)))
+        continue; // the sum itself
+      b.clone(inner, map);
+    }
+    return map.lookup(term);
+  }
+
+  /// Thread `t` of `block` sums the term over its grid-strided share and
+  /// leaves the sum in shared[t].
+  void sumPhase(OpBuilder &b, Value block, Value t, Value shared) {
+    Value first = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, block, index(b, kThreads)), t);
+    Value stride = arith::MulIOp::create(b, loc, blocks, index(b, kThreads));
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+    auto loop = scf::ForOp::create(
+        b, loc, first, total, stride, ValueRange{zero},
+        [&](OpBuilder &b, Location, Value i, ValueRange acc) {
+          Value sum = arith::AddFOp::create(b, loc, acc[0], termAt(b, i));
+          scf::YieldOp::create(b, loc, sum);
+        });
+    memref::StoreOp::create(b, loc, loop.getResult(0), shared, ValueRange{t});
+  }
+
+  /// shared[t] += shared[t + half] for the first `half` threads.
+  void halvePhase(OpBuilder &b, Value t, int64_t half, Value shared) const {
+    Value active = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, t, index(b, half));
+    auto guard = scf::IfOp::create(b, loc, active, false);
+    OpBuilder then = guard.getThenBodyBuilder();
+    Value other = arith::AddIOp::create(then, loc, t, index(then, half));
+    Value a = memref::LoadOp::create(then, loc, shared, ValueRange{t});
+    Value c = memref::LoadOp::create(then, loc, shared, ValueRange{other});
+    memref::StoreOp::create(then, loc, arith::AddFOp::create(then, loc, a, c), shared,
+                            ValueRange{t});
+  }
+
+  /// Thread 0 writes the block's sum.
+  void writePhase(OpBuilder &b, Value block, Value t, Value shared) const {
+    Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t, index(b, 0));
+    auto guard = scf::IfOp::create(b, loc, first, false);
+    OpBuilder then = guard.getThenBodyBuilder();
+    Value sum = memref::LoadOp::create(then, loc, shared, ValueRange{index(then, 0)});
+    memref::StoreOp::create(then, loc, sum, partials, ValueRange{block});
+  }
+
+  /// out += the partial sums, in block order.
+  void combine(OpBuilder &b, Value out) const {
+    Value init = memref::LoadOp::create(b, loc, out, ValueRange{});
+    auto loop = scf::ForOp::create(
+        b, loc, index(b, 0), blocks, index(b, 1), ValueRange{init},
+        [&](OpBuilder &b, Location, Value j, ValueRange acc) {
+          Value p = memref::LoadOp::create(b, loc, partials, ValueRange{j});
+          scf::YieldOp::create(b, loc, Value(arith::AddFOp::create(b, loc, acc[0], p)));
+        });
+    memref::StoreOp::create(b, loc, loop.getResult(0), out, ValueRange{});
+  }
+};
+
+struct GPUReductionsPass : impl::GPUReductionsPassBase<GPUReductionsPass> {
+  using GPUReductionsPassBase::GPUReductionsPassBase;
+
+  void runOnOperation() override {
+    SmallVector<linalg::LinalgOp> serial;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (op.hasPureBufferSemantics() && op.getNumParallelLoops() == 0 &&
+          !op->getParentOfType<gpu::LaunchOp>())
+        serial.push_back(op);
+    });
+    bool launched = false;
+    for (linalg::LinalgOp op : serial) {
+      OpBuilder b(op);
+      if (std::optional<Value> term = sumTerm(op)) {
+        SumBuilder(op, *term, emulate).build(b);
+        op->erase();
+        launched = launched || !emulate;
+        continue;
+      }
+      if (emulate)
+        continue;
+      // One thread runs it on the device.
+      Value one = arith::ConstantIndexOp::create(b, op.getLoc(), 1);
+      auto launch = gpu::LaunchOp::create(b, op.getLoc(), one, one, one, one, one, one);
+      OpBuilder in = OpBuilder::atBlockBegin(&launch.getBody().front());
+      in.clone(*op);
+      gpu::TerminatorOp::create(in, op.getLoc());
+      op->erase();
+      launched = true;
+    }
+    if (launched)
+      getOperation()->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                              UnitAttr::get(&getContext()));
+  }
+};
+
+} // namespace
+} // namespace mlir::dlc::cuda
