@@ -15,6 +15,13 @@
 // - Any other such op (a scalar's arithmetic, a fill or copy of a scalar)
 //   is a kernel of one thread.
 //
+// And a sum over long reductions that keeps some parallel loops (a bias
+// gradient: 64 sums of 9800 terms; a row sum of a 3136 x 1024 gradient),
+// which the one-thread-an-output mapping would run as one long serial loop
+// per thread, gets a block per output element: its 256 threads stride over
+// the reduction (consecutive threads, consecutive terms), and the same
+// halving in shared memory leaves the sum for thread 0 to add to `out`.
+//
 // With `emulate`, the tree reduction is host loops over its blocks and, in
 // each phase between two barriers, over the block's threads (the shared
 // buffer on the host), and the other ops stay host code: CI checks the
@@ -43,15 +50,20 @@ constexpr int64_t kThreads = 256;
 constexpr int64_t kMinPerThread = 4;
 /// At most this many blocks (two for each of an H100's 132 SMs).
 constexpr int64_t kMaxBlocks = 264;
+/// A sum that keeps parallel loops gets a block an output element when its
+/// reductions have at least this many terms (a dynamic size counted as 64).
+constexpr int64_t kMinRowTerms = 128;
 
-/// A sum over all loops of `op`: its body yields `out + term` (either
-/// order), `out` used nowhere else, its init a scalar f32 buffer.
+/// A sum over the reduction loops of `op`: its body yields `out + term`
+/// (either order), `out` used nowhere else, its init an f32 buffer indexed
+/// by the parallel loops.
 std::optional<Value> sumTerm(linalg::LinalgOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
-      op.getNumReductionLoops() == 0 || op.getNumParallelLoops() != 0)
+      op.getNumReductionLoops() == 0 ||
+      op.getNumLoops() != op.getNumParallelLoops() + op.getNumReductionLoops())
     return std::nullopt;
   auto outType = dyn_cast<MemRefType>(op.getDpsInitOperand(0)->get().getType());
-  if (!outType || outType.getRank() != 0 || !outType.getElementType().isF32())
+  if (!outType || !outType.getElementType().isF32())
     return std::nullopt;
   for (AffineMap map : op.getIndexingMapsArray())
     if (!isPlainMap(map))
@@ -73,50 +85,14 @@ public:
   void build(OpBuilder &b) {
     for (Range r : op.createLoopRanges(b, loc))
       sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, r.size));
-    total = index(b, 1);
-    for (Value size : sizes)
-      total = arith::MulIOp::create(b, loc, total, size);
-    Value wanted = arith::CeilDivUIOp::create(b, loc, total, index(b, kThreads * kMinPerThread));
-    blocks = arith::MinUIOp::create(b, loc, wanted, index(b, kMaxBlocks));
-    partials = memref::AllocOp::create(b, loc, MemRefType::get({ShapedType::kDynamic}, f32),
-                                       ValueRange{blocks});
-    Value out = op.getDpsInitOperand(0)->get();
-    if (emulate) {
-      auto loop = scf::ForOp::create(b, loc, index(b, 0), blocks, index(b, 1));
-      OpBuilder in = OpBuilder::atBlockBegin(loop.getBody());
-      Value shared = memref::AllocOp::create(in, loc, MemRefType::get({kThreads}, f32));
-      Value block = loop.getInductionVar();
-      forThreads(in, [&](OpBuilder &b, Value t) { sumPhase(b, block, t, shared); });
-      for (int64_t half = kThreads / 2; half >= 1; half /= 2)
-        forThreads(in, [&](OpBuilder &b, Value t) { halvePhase(b, t, half, shared); });
-      forThreads(in, [&](OpBuilder &b, Value t) { writePhase(b, block, t, shared); });
-      memref::DeallocOp::create(in, loc, shared);
-      combine(b, out);
-    } else {
-      MLIRContext *ctx = b.getContext();
-      auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
-      Value one = index(b, 1);
-      auto launch = gpu::LaunchOp::create(
-          b, loc, blocks, one, one, index(b, kThreads), one, one, nullptr, nullptr, {},
-          TypeRange{MemRefType::get({kThreads}, f32, MemRefLayoutAttrInterface(), workgroup)});
-      OpBuilder in = OpBuilder::atBlockBegin(&launch.getBody().front());
-      Value block = launch.getBlockIds().x, t = launch.getThreadIds().x;
-      Value shared = launch.getWorkgroupAttributions()[0];
-      sumPhase(in, block, t, shared);
-      gpu::BarrierOp::create(in, loc);
-      for (int64_t half = kThreads / 2; half >= 1; half /= 2) {
-        halvePhase(in, t, half, shared);
-        gpu::BarrierOp::create(in, loc);
-      }
-      writePhase(in, block, t, shared);
-      gpu::TerminatorOp::create(in, loc);
-      // The partial sums, by one thread.
-      auto last = gpu::LaunchOp::create(b, loc, one, one, one, one, one, one);
-      OpBuilder single = OpBuilder::atBlockBegin(&last.getBody().front());
-      combine(single, out);
-      gpu::TerminatorOp::create(single, loc);
-    }
-    memref::DeallocOp::create(b, loc, partials);
+    for (auto [d, it] : llvm::enumerate(op.getIteratorTypesArray()))
+      (it == utils::IteratorType::parallel ? rowDims : termDims).push_back(d);
+    terms = product(b, termDims);
+    out = op.getDpsInitOperand(0)->get();
+    if (rowDims.empty())
+      buildTotal(b);
+    else
+      buildRows(b);
   }
 
 private:
@@ -126,10 +102,112 @@ private:
   Location loc;
   Type f32;
   SmallVector<Value> sizes;
-  Value total, blocks, partials;
+  SmallVector<unsigned> rowDims, termDims;
+  Value terms, out, blocks, partials;
 
   Value index(OpBuilder &b, int64_t v) const {
     return arith::ConstantIndexOp::create(b, loc, v);
+  }
+
+  Value product(OpBuilder &b, ArrayRef<unsigned> dims) const {
+    Value p = index(b, 1);
+    for (unsigned d : dims)
+      p = arith::MulIOp::create(b, loc, p, sizes[d]);
+    return p;
+  }
+
+  MemRefType sharedType(Attribute space) const {
+    return MemRefType::get({kThreads}, f32, MemRefLayoutAttrInterface(), space);
+  }
+
+  Attribute workgroup(OpBuilder &b) const {
+    return gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  }
+
+  /// A sum over all loops: several blocks, each a partial sum, then one
+  /// thread adds them up.
+  void buildTotal(OpBuilder &b) {
+    Value wanted = arith::CeilDivUIOp::create(b, loc, terms, index(b, kThreads * kMinPerThread));
+    blocks = arith::MinUIOp::create(b, loc, wanted, index(b, kMaxBlocks));
+    partials = memref::AllocOp::create(b, loc, MemRefType::get({ShapedType::kDynamic}, f32),
+                                       ValueRange{blocks});
+    Value stride = arith::MulIOp::create(b, loc, blocks, index(b, kThreads));
+    auto first = [&](OpBuilder &b, Value block, Value t) -> Value {
+      return arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, block, index(b, kThreads)), t);
+    };
+    auto write = [&](OpBuilder &b, Value block, Value sum) {
+      memref::StoreOp::create(b, loc, sum, partials, ValueRange{block});
+    };
+    if (emulate) {
+      emulateBlocks(b, blocks, /*rows=*/false, first, stride, write);
+      combine(b);
+    } else {
+      launchBlocks(b, blocks, /*rows=*/false, first, stride, write);
+      Value one = index(b, 1);
+      auto last = gpu::LaunchOp::create(b, loc, one, one, one, one, one, one);
+      OpBuilder single = OpBuilder::atBlockBegin(&last.getBody().front());
+      combine(single);
+      gpu::TerminatorOp::create(single, loc);
+    }
+    memref::DeallocOp::create(b, loc, partials);
+  }
+
+  /// A sum that keeps the parallel loops: a block an output element.
+  void buildRows(OpBuilder &b) {
+    Value rows = product(b, rowDims);
+    auto first = [&](OpBuilder &, Value, Value t) -> Value { return t; };
+    auto write = [&](OpBuilder &b, Value row, Value sum) {
+      SmallVector<Value> dims(sizes.size());
+      delinearize(b, loc, row, rowDims, sizes, dims);
+      SmallVector<Value> at =
+          applyMap(b, loc, op.getMatchingIndexingMap(op.getDpsInitOperand(0)), dims);
+      Value old = memref::LoadOp::create(b, loc, out, at);
+      memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum), out, at);
+    };
+    if (emulate)
+      emulateBlocks(b, rows, /*rows=*/true, first, index(b, kThreads), write);
+    else
+      launchBlocks(b, rows, /*rows=*/true, first, index(b, kThreads), write);
+  }
+
+  using FirstFn = llvm::function_ref<Value(OpBuilder &, Value, Value)>;
+  using WriteFn = llvm::function_ref<void(OpBuilder &, Value, Value)>;
+
+  /// The blocks as one launch: each thread sums its strided share into
+  /// shared[t], the block halves the sums, thread 0 writes the block's.
+  void launchBlocks(OpBuilder &b, Value count, bool rows, FirstFn first, Value stride,
+                    WriteFn write) {
+    Value one = index(b, 1);
+    auto launch = gpu::LaunchOp::create(b, loc, count, one, one, index(b, kThreads), one, one,
+                                        nullptr, nullptr, {}, TypeRange{sharedType(workgroup(b))});
+    OpBuilder in = OpBuilder::atBlockBegin(&launch.getBody().front());
+    Value block = launch.getBlockIds().x, t = launch.getThreadIds().x;
+    Value shared = launch.getWorkgroupAttributions()[0];
+    sumPhase(in, rows ? block : Value(), first(in, block, t), stride, t, shared);
+    gpu::BarrierOp::create(in, loc);
+    for (int64_t half = kThreads / 2; half >= 1; half /= 2) {
+      halvePhase(in, t, half, shared);
+      gpu::BarrierOp::create(in, loc);
+    }
+    writePhase(in, block, t, shared, write);
+    gpu::TerminatorOp::create(in, loc);
+  }
+
+  /// The same blocks as host loops, each phase for all threads in turn.
+  void emulateBlocks(OpBuilder &b, Value count, bool rows, FirstFn first, Value stride,
+                     WriteFn write) {
+    auto loop = scf::ForOp::create(b, loc, index(b, 0), count, index(b, 1));
+    OpBuilder in = OpBuilder::atBlockBegin(loop.getBody());
+    Value shared = memref::AllocOp::create(in, loc, sharedType({}));
+    Value block = loop.getInductionVar();
+    forThreads(in, [&](OpBuilder &b, Value t) {
+      sumPhase(b, rows ? block : Value(), first(b, block, t), stride, t, shared);
+    });
+    for (int64_t half = kThreads / 2; half >= 1; half /= 2)
+      forThreads(in, [&](OpBuilder &b, Value t) { halvePhase(b, t, half, shared); });
+    forThreads(in, [&](OpBuilder &b, Value t) { writePhase(b, block, t, shared, write); });
+    memref::DeallocOp::create(in, loc, shared);
   }
 
   void forThreads(OpBuilder &b, llvm::function_ref<void(OpBuilder &, Value)> phase) const {
@@ -140,11 +218,13 @@ private:
                        });
   }
 
-  /// The op's term at the iteration whose linear index is `linear`.
-  Value termAt(OpBuilder &b, Value linear) {
-    SmallVector<unsigned> all = llvm::to_vector(llvm::seq<unsigned>(0, sizes.size()));
+  /// The op's term at output element `row` (null: no parallel loops) and
+  /// the reduction's linear index `i`.
+  Value termAt(OpBuilder &b, Value row, Value i) {
     SmallVector<Value> dims(sizes.size());
-    delinearize(b, loc, linear, all, sizes, dims);
+    if (row)
+      delinearize(b, loc, row, rowDims, sizes, dims);
+    delinearize(b, loc, i, termDims, sizes, dims);
     Block *body = op.getBlock();
     IRMapping map;
     for (OpOperand *input : op.getDpsInputOperands()) {
@@ -164,17 +244,13 @@ private:
     return map.lookup(term);
   }
 
-  /// Thread `t` of `block` sums the term over its grid-strided share and
-  /// leaves the sum in shared[t].
-  void sumPhase(OpBuilder &b, Value block, Value t, Value shared) {
-    Value first = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, block, index(b, kThreads)), t);
-    Value stride = arith::MulIOp::create(b, loc, blocks, index(b, kThreads));
+  /// Thread `t` sums the terms first, first + stride, ... into shared[t].
+  void sumPhase(OpBuilder &b, Value row, Value first, Value stride, Value t, Value shared) {
     Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
     auto loop = scf::ForOp::create(
-        b, loc, first, total, stride, ValueRange{zero},
+        b, loc, first, terms, stride, ValueRange{zero},
         [&](OpBuilder &b, Location, Value i, ValueRange acc) {
-          Value sum = arith::AddFOp::create(b, loc, acc[0], termAt(b, i));
+          Value sum = arith::AddFOp::create(b, loc, acc[0], termAt(b, row, i));
           scf::YieldOp::create(b, loc, sum);
         });
     memref::StoreOp::create(b, loc, loop.getResult(0), shared, ValueRange{t});
@@ -193,16 +269,15 @@ private:
   }
 
   /// Thread 0 writes the block's sum.
-  void writePhase(OpBuilder &b, Value block, Value t, Value shared) const {
+  void writePhase(OpBuilder &b, Value block, Value t, Value shared, WriteFn write) const {
     Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t, index(b, 0));
     auto guard = scf::IfOp::create(b, loc, first, false);
     OpBuilder then = guard.getThenBodyBuilder();
-    Value sum = memref::LoadOp::create(then, loc, shared, ValueRange{index(then, 0)});
-    memref::StoreOp::create(then, loc, sum, partials, ValueRange{block});
+    write(then, block, memref::LoadOp::create(then, loc, shared, ValueRange{index(then, 0)}));
   }
 
   /// out += the partial sums, in block order.
-  void combine(OpBuilder &b, Value out) const {
+  void combine(OpBuilder &b) const {
     Value init = memref::LoadOp::create(b, loc, out, ValueRange{});
     auto loop = scf::ForOp::create(
         b, loc, index(b, 0), blocks, index(b, 1), ValueRange{init},
@@ -214,17 +289,35 @@ private:
   }
 };
 
+/// Whether a sum that keeps parallel loops has reductions long enough for a
+/// block an output element.
+bool hasLongRows(linalg::LinalgOp op) {
+  int64_t terms = 1;
+  for (auto [size, it] : llvm::zip(op.getStaticLoopRanges(), op.getIteratorTypesArray()))
+    if (it == utils::IteratorType::reduction)
+      terms *= ShapedType::isDynamic(size) ? 64 : size;
+  return terms >= kMinRowTerms;
+}
+
 struct GPUReductionsPass : impl::GPUReductionsPassBase<GPUReductionsPass> {
   using GPUReductionsPassBase::GPUReductionsPassBase;
 
   void runOnOperation() override {
-    SmallVector<linalg::LinalgOp> serial;
+    SmallVector<linalg::LinalgOp> serial, rows;
     getOperation().walk([&](linalg::LinalgOp op) {
-      if (op.hasPureBufferSemantics() && op.getNumParallelLoops() == 0 &&
-          !op->getParentOfType<gpu::LaunchOp>())
+      if (!op.hasPureBufferSemantics() || op->getParentOfType<gpu::LaunchOp>())
+        return;
+      if (op.getNumParallelLoops() == 0)
         serial.push_back(op);
+      else if (sumTerm(op) && hasLongRows(op))
+        rows.push_back(op);
     });
-    bool launched = false;
+    for (linalg::LinalgOp op : rows) {
+      OpBuilder b(op);
+      SumBuilder(op, *sumTerm(op), emulate).build(b);
+      op->erase();
+    }
+    bool launched = !rows.empty() && !emulate;
     for (linalg::LinalgOp op : serial) {
       OpBuilder b(op);
       if (std::optional<Value> term = sumTerm(op)) {
