@@ -2,9 +2,9 @@
 //
 // What the CUDA target's kernel builders (TileContractions.cpp,
 // Reductions.cpp) share: a linalg op's loop dimensions recovered from a
-// linear index, and its operands' indices computed from them with plain
-// arith ops (no affine.apply, which would have to be lowered inside the
-// kernels).
+// linear index, its operands' indices computed from them with plain arith
+// ops (no affine.apply, which would have to be lowered inside the kernels),
+// and the host loop over a block's threads that emulates one phase.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +12,7 @@
 #define DLC_COMPILER_TARGETS_CUDA_KERNELINDEXING_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/Builders.h"
 
@@ -67,6 +68,29 @@ inline SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
   for (AffineExpr e : map.getResults())
     result.push_back(evaluate(b, loc, e, dims));
   return result;
+}
+
+/// The product of sizes[d] over `dims` (1 for none).
+inline Value product(OpBuilder &b, Location loc, ArrayRef<unsigned> dims,
+                     ArrayRef<Value> sizes) {
+  Value p = arith::ConstantIndexOp::create(b, loc, 1);
+  for (unsigned d : dims)
+    p = arith::MulIOp::create(b, loc, p, sizes[d]);
+  return p;
+}
+
+/// Runs `phase` for threads 0 .. count-1 in turn, on the host: how an
+/// emulated kernel runs the part of a block between two barriers.
+inline void forEachThread(OpBuilder &b, Location loc, int64_t count,
+                          llvm::function_ref<void(OpBuilder &, Value)> phase) {
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value end = arith::ConstantIndexOp::create(b, loc, count);
+  scf::ForOp::create(b, loc, zero, end, one, ValueRange{},
+                     [&](OpBuilder &b, Location loc, Value thread, ValueRange) {
+                       phase(b, thread);
+                       scf::YieldOp::create(b, loc);
+                     });
 }
 
 } // namespace mlir::dlc::cuda

@@ -110,10 +110,7 @@ private:
   }
 
   Value product(OpBuilder &b, ArrayRef<unsigned> dims) const {
-    Value p = index(b, 1);
-    for (unsigned d : dims)
-      p = arith::MulIOp::create(b, loc, p, sizes[d]);
-    return p;
+    return cuda::product(b, loc, dims, sizes);
   }
 
   MemRefType sharedType(Attribute space) const {
@@ -211,11 +208,7 @@ private:
   }
 
   void forThreads(OpBuilder &b, llvm::function_ref<void(OpBuilder &, Value)> phase) const {
-    scf::ForOp::create(b, loc, index(b, 0), index(b, kThreads), index(b, 1), ValueRange{},
-                       [&](OpBuilder &b, Location, Value t, ValueRange) {
-                         phase(b, t);
-                         scf::YieldOp::create(b, loc);
-                       });
+    forEachThread(b, loc, kThreads, phase);
   }
 
   /// The op's term at output element `row` (null: no parallel loops) and

@@ -242,10 +242,7 @@ private:
   }
 
   Value product(OpBuilder &b, ArrayRef<unsigned> dims) const {
-    Value p = index(b, 1);
-    for (unsigned d : dims)
-      p = arith::MulIOp::create(b, loc, p, sizes[d]);
-    return p;
+    return cuda::product(b, loc, dims, sizes);
   }
 
   void delinearize(OpBuilder &b, Value linear, ArrayRef<unsigned> group,
@@ -436,11 +433,7 @@ private:
 
   /// Runs `phase` for every thread of the block, one after the other.
   void forThreads(OpBuilder &b, llvm::function_ref<void(OpBuilder &, Value)> phase) const {
-    scf::ForOp::create(b, loc, index(b, 0), index(b, kThreads), index(b, 1), ValueRange{},
-                       [&](OpBuilder &b, Location, Value thread, ValueRange) {
-                         phase(b, thread);
-                         scf::YieldOp::create(b, loc);
-                       });
+    forEachThread(b, loc, kThreads, phase);
   }
 
   void buildEmulated(OpBuilder &b, Value gridX, Value gridY, Value gridZ) {
