@@ -82,11 +82,12 @@ struct CompileOptions {
     return list.find("," + family + ",") != std::string::npos;
   }
 
-  /// The device the step runs on: `device`, else the target's.
+  /// The device the step runs on: `device`, else the target's (the host
+  /// emulation of the CUDA target places ops as for a GPU).
   std::string runDevice() const {
     if (!device.empty())
       return device;
-    return target == "cuda" ? "cuda:0" : "cpu";
+    return target == "cuda" || target == "cuda-emulated" ? "cuda:0" : "cpu";
   }
 
   /// `name=value` for every option of DLC_MODULE_OPTIONS, one per line: the

@@ -118,7 +118,13 @@ ConvChain analyze(dl::Conv2DOp conv) {
       chain.stopAt = value.getDefiningOp();
       return nullptr;
     }
-    return *value.user_begin();
+    Operation *user = *value.user_begin();
+    if (isOnHost(user->getLoc()) != isOnHost(conv->getLoc())) {
+      chain.stop = describe(user) + " runs on another device";
+      chain.stopAt = user;
+      return nullptr;
+    }
+    return user;
   };
 
   Operation *user = next();

@@ -33,6 +33,12 @@ bool isTagged(Operation *op) {
                             [&](StringRef tag) { return op->hasAttr(tag); });
 }
 
+/// Whether two ops run on the same device (dl-place's placement): fusion
+/// never merges ops across devices.
+bool sameDevice(Operation *a, Operation *b) {
+  return isOnHost(a->getLoc()) == isOnHost(b->getLoc());
+}
+
 /// The most ops (terminator included) one fused elementwise body may hold.
 /// Fusing a producer copies its body into the consumer, so fusing a chain of
 /// n elementwise ops into one op would copy O(n^2) ops (a 10,000-term sum
@@ -86,7 +92,8 @@ struct FuseSharedProducer : public OpRewritePattern<linalg::GenericOp> {
       auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
       if (!producer || producer->hasOneUse() || !allParallel(producer) ||
           !fusedBodyFits(producer, consumer) ||
-          isTagged(producer) || producer->getBlock() != consumer->getBlock() ||
+          isTagged(producer) || !sameDevice(producer, consumer) ||
+          producer->getBlock() != consumer->getBlock() ||
           producer.getStaticLoopRanges() != ranges ||
           !consumer.getMatchingIndexingMap(operand).isIdentity() ||
           !producer.getIndexingMapMatchingResult(cast<OpResult>(operand->get()))
@@ -183,6 +190,7 @@ struct FuseElementwisePass
     linalg::ControlFusionFn control = [](OpOperand *operand) {
       Operation *producer = operand->get().getDefiningOp();
       return producer && producer->hasOneUse() && !isTagged(producer) &&
+             sameDevice(producer, operand->getOwner()) &&
              !isTagged(operand->getOwner()) &&
              fusedBodyFits(producer, operand->getOwner());
     };

@@ -6,11 +6,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "runtime/Contracts.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
 #include <numeric>
+
+namespace contract = ::dlc::contract;
 
 namespace mlir::dlc {
 namespace {
@@ -19,6 +22,24 @@ namespace {
 } // namespace
 
 void registerDLCPasses() { registerDLCGenPasses(); }
+
+bool isOnHost(Location loc) {
+  bool found = false;
+  loc->walk([&](Location inner) {
+    if (auto fused = dyn_cast<FusedLoc>(inner))
+      if (auto mark = dyn_cast_or_null<StringAttr>(fused.getMetadata()))
+        found = found || mark.getValue() == contract::kOnHostMark;
+    return found ? WalkResult::interrupt() : WalkResult::advance();
+  });
+  return found;
+}
+
+Location markOnHost(Location loc) {
+  if (isOnHost(loc))
+    return loc;
+  return FusedLoc::get(loc.getContext(), {loc},
+                       StringAttr::get(loc.getContext(), contract::kOnHostMark));
+}
 
 Value buildSumAll(OpBuilder &b, Location loc, Value x) {
   auto type = cast<RankedTensorType>(x.getType());

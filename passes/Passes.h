@@ -52,6 +52,14 @@ func::FuncOp buildEval(ModuleOp module);
 /// at once is a serial chain of adds.
 Value buildSumAll(OpBuilder &b, Location loc, Value x);
 
+/// Whether an op at `loc` runs on the host in a step on a GPU: pinned to
+/// the CPU, or lowered or derived from an op that is (contract::kOnHostMark
+/// somewhere in the location).
+bool isOnHost(Location loc);
+
+/// `loc`, marked as the location of an op that runs on the host.
+Location markOnHost(Location loc);
+
 /// Appends a textual pipeline of registered passes to `pm` (a bug in dlc if
 /// it does not parse). The text is what `dlc-opt` accepts, so a pipeline
 /// can be replayed by hand.

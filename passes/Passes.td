@@ -64,12 +64,15 @@ def PlacePass : Pass<"dl-place", "ModuleOp"> {
   let description = [{
     `device NAME { ... }` blocks pin the ops their declarations create
     (`dl.device = "cpu"` or `"cuda:N"`); every other op runs on `device`,
-    the device of the run (`--device`). One compiled step runs on one
-    device in this version of dlc: an op pinned elsewhere is an error at
-    its line, unless `soft` is set, which runs it on `device` with a note
-    (TensorFlow's soft placement, applied to every op that cannot run where
-    it was pinned). With `log`, every op gets a remark saying where it
-    runs (`--log-placement`). The attribute is dropped afterwards.
+    the device of the run (`--device`). A step runs on the CPU and at most
+    one GPU: when `device` is a GPU, an op pinned to the CPU is marked to
+    run on the host (`dl.on_host` in its location, which the ops lowered
+    or derived from it keep); an op pinned to a device the step does not
+    have is an error at its line, unless `soft` is set, which runs it on
+    `device` with a note (TensorFlow's soft placement, applied to every op
+    that cannot run where it was pinned). With `log`, every op gets a
+    remark saying where it runs (`--log-placement`). The attribute is
+    dropped afterwards.
   }];
   let options = [
     Option<"device", "device", "std::string", /*default=*/"\"cpu\"",

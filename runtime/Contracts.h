@@ -61,6 +61,12 @@ inline constexpr char kNumericsChecksAttr[] = "dlc.numerics_checks";
 /// Operation attribute: the device a `device NAME { ... }` block pinned the
 /// op to ("cpu", "cuda:N"); dl-place checks it against the run's device.
 inline constexpr char kDeviceAttr[] = "dl.device";
+/// Location metadata (of a FusedLoc) on an op pinned to the CPU in a step
+/// that runs on a GPU. Every op lowered from it, its gradient's included,
+/// keeps the op's location inside its own, so each stage can tell where it
+/// runs. Written by dl-place; read by the fusion passes (which fuse nothing
+/// across devices) and the CUDA target (which runs these ops on the host).
+inline constexpr char kOnHostMark[] = "dl.on_host";
 
 //===----------------------------------------------------------------------===//
 // Linalg markers

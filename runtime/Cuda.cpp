@@ -440,6 +440,15 @@ __attribute__((visibility("default"))) void *mgpuStreamCreate() {
 
 __attribute__((visibility("default"))) void mgpuStreamDestroy(void *) {}
 
+/// Waits for the kernels queued so far: compiled code calls it before host
+/// code that reads what they wrote (ops placed on the CPU in a step on a
+/// GPU).
+__attribute__((visibility("default"))) void dlcCudaSynchronize() {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  synchronizeLocked(s);
+}
+
 /// Compiled code calls this after every launch; it does not wait. The
 /// launches of a call are ordered on the runtime's one stream, the host
 /// code between them touches only buffers no queued kernel uses (freed
@@ -497,6 +506,7 @@ const std::pair<const char *, void *> *cuda::entryPoints(size_t &count) {
       {"mgpuStreamDestroy", reinterpret_cast<void *>(&mgpuStreamDestroy)},
       {"mgpuStreamSynchronize", reinterpret_cast<void *>(&mgpuStreamSynchronize)},
       {"mgpuLaunchKernel", reinterpret_cast<void *>(&mgpuLaunchKernel)},
+      {"dlcCudaSynchronize", reinterpret_cast<void *>(&dlcCudaSynchronize)},
       {"_mlir_memref_to_llvm_alloc", reinterpret_cast<void *>(&_mlir_memref_to_llvm_alloc)},
       {"_mlir_memref_to_llvm_aligned_alloc",
        reinterpret_cast<void *>(&_mlir_memref_to_llvm_aligned_alloc)},

@@ -107,11 +107,13 @@ public:
 
   void buildLoopsPipeline(mlir::OpPassManager &pm,
                           const CompileOptions &) const override {
-    // Contractions and reductions get kernels of their own; every other
-    // linalg op becomes a parallel loop nest, and each nest one kernel.
+    // Ops placed on the CPU become host loops; contractions and reductions
+    // get kernels of their own; every other linalg op becomes a parallel
+    // loop nest, and each nest one kernel.
     std::string mode = emulate ? "{emulate=1}" : "";
     mlir::dlc::addPassPipeline(pm, kBufferize);
-    mlir::dlc::addPassPipeline(pm, "dl-gpu-tile-contractions" + mode + ",dl-gpu-reductions" +
+    mlir::dlc::addPassPipeline(pm, "dl-gpu-host-ops" + mode + ",dl-gpu-tile-contractions" +
+                                       mode + ",dl-gpu-reductions" +
                                        mode + ",convert-linalg-to-parallel-loops,"
                                        "canonicalize,cse,dl-gpu-map-loops" + mode +
                                        ",canonicalize,cse");

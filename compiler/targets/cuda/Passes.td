@@ -30,6 +30,27 @@ def GPUPrepareLoopsPass : Pass<"dl-gpu-prepare-loops", "ModuleOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def GPUHostOpsPass : Pass<"dl-gpu-host-ops", "ModuleOp"> {
+  let summary = "ops placed on the CPU as host loops, after the kernels they read";
+  let description = [{
+    Runs on bufferized IR, first of the CUDA target's passes. A linalg op
+    whose location carries dl-place's on-host mark (pinned to the CPU by a
+    `device cpu { ... }` block, or lowered or derived from such an op)
+    becomes sequential loops in the host code. Before a run of such ops the
+    host waits for the kernels queued so far (`dlcCudaSynchronize`, a
+    runtime function), so it reads what they wrote; kernels queued after
+    read what the host wrote (buffers are managed memory). With `emulate`
+    there is nothing to wait for.
+  }];
+  let options = [
+    Option<"emulate", "emulate", "bool", "false",
+           "the host emulation: no waits">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def GPUTileContractionsPass : Pass<"dl-gpu-tile-contractions", "ModuleOp"> {
   let summary = "contractions as block-tiled kernels with shared-memory tiles";
   let description = [{
