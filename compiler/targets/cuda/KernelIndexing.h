@@ -12,6 +12,7 @@
 #define DLC_COMPILER_TARGETS_CUDA_KERNELINDEXING_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/Builders.h"
@@ -68,6 +69,31 @@ inline SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
   for (AffineExpr e : map.getResults())
     result.push_back(evaluate(b, loc, e, dims));
   return result;
+}
+
+/// The linalg.fill of 0.0 into all of `buffer` that comes last before `op`
+/// in its block, with nothing between them touching `buffer`; null if there
+/// is none. A kernel that writes every element of `buffer` takes the fill's
+/// place: it stores its sums instead of adding them to zeros (one kernel
+/// and one pass over the buffer fewer).
+inline linalg::FillOp zeroFillBefore(Operation *op, Value buffer) {
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(prev);
+        fill && fill.getOutputs().front() == buffer) {
+      auto value = fill.getInputs().front().getDefiningOp<arith::ConstantOp>();
+      auto zero = value ? dyn_cast<FloatAttr>(value.getValue()) : FloatAttr();
+      return zero && zero.getValue().isZero() && !zero.getValue().isNegative()
+                 ? fill
+                 : linalg::FillOp();
+    }
+    bool touches = false;
+    prev->walk([&](Operation *inner) {
+      touches = touches || llvm::is_contained(inner->getOperands(), buffer);
+    });
+    if (touches)
+      return {};
+  }
+  return {};
 }
 
 /// The product of sizes[d] over `dims` (1 for none).

@@ -89,6 +89,11 @@ public:
       (it == utils::IteratorType::parallel ? rowDims : termDims).push_back(d);
     terms = product(b, termDims);
     out = op.getDpsInitOperand(0)->get();
+    // Every element of `out` gets its whole sum here: its zero fill goes.
+    if (linalg::FillOp fill = zeroFillBefore(op, out)) {
+      fill->erase();
+      zeroInit = true;
+    }
     if (rowDims.empty())
       buildTotal(b);
     else
@@ -104,6 +109,7 @@ private:
   SmallVector<Value> sizes;
   SmallVector<unsigned> rowDims, termDims;
   Value terms, out, blocks, partials;
+  bool zeroInit = false; // `out` was all zeros: store the sums
 
   Value index(OpBuilder &b, int64_t v) const {
     return arith::ConstantIndexOp::create(b, loc, v);
@@ -159,8 +165,9 @@ private:
       delinearize(b, loc, row, rowDims, sizes, dims);
       SmallVector<Value> at =
           applyMap(b, loc, op.getMatchingIndexingMap(op.getDpsInitOperand(0)), dims);
-      Value old = memref::LoadOp::create(b, loc, out, at);
-      memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum), out, at);
+      if (!zeroInit)
+        sum = arith::AddFOp::create(b, loc, memref::LoadOp::create(b, loc, out, at), sum);
+      memref::StoreOp::create(b, loc, sum, out, at);
     };
     if (emulate)
       emulateBlocks(b, rows, /*rows=*/true, first, index(b, kThreads), write);
@@ -271,7 +278,8 @@ private:
 
   /// out += the partial sums, in block order.
   void combine(OpBuilder &b) const {
-    Value init = memref::LoadOp::create(b, loc, out, ValueRange{});
+    Value init = zeroInit ? Value(arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)))
+                          : Value(memref::LoadOp::create(b, loc, out, ValueRange{}));
     auto loop = scf::ForOp::create(
         b, loc, index(b, 0), blocks, index(b, 1), ValueRange{init},
         [&](OpBuilder &b, Location, Value j, ValueRange acc) {
@@ -296,39 +304,38 @@ struct GPUReductionsPass : impl::GPUReductionsPassBase<GPUReductionsPass> {
   using GPUReductionsPassBase::GPUReductionsPassBase;
 
   void runOnOperation() override {
-    SmallVector<linalg::LinalgOp> serial, rows;
+    // The sums first (each may take its output's zero fill with it), then
+    // what is left without parallel loops.
+    SmallVector<linalg::LinalgOp> sums;
     getOperation().walk([&](linalg::LinalgOp op) {
-      if (!op.hasPureBufferSemantics() || op->getParentOfType<gpu::LaunchOp>())
-        return;
-      if (op.getNumParallelLoops() == 0)
-        serial.push_back(op);
-      else if (sumTerm(op) && hasLongRows(op))
-        rows.push_back(op);
+      if (op.hasPureBufferSemantics() && !op->getParentOfType<gpu::LaunchOp>() &&
+          sumTerm(op) && (op.getNumParallelLoops() == 0 || hasLongRows(op)))
+        sums.push_back(op);
     });
-    for (linalg::LinalgOp op : rows) {
+    for (linalg::LinalgOp op : sums) {
       OpBuilder b(op);
       SumBuilder(op, *sumTerm(op), emulate).build(b);
       op->erase();
     }
-    bool launched = !rows.empty() && !emulate;
-    for (linalg::LinalgOp op : serial) {
-      OpBuilder b(op);
-      if (std::optional<Value> term = sumTerm(op)) {
-        SumBuilder(op, *term, emulate).build(b);
+    bool launched = !sums.empty() && !emulate;
+    if (!emulate) {
+      SmallVector<linalg::LinalgOp> serial;
+      getOperation().walk([&](linalg::LinalgOp op) {
+        if (op.hasPureBufferSemantics() && op.getNumParallelLoops() == 0 &&
+            !op->getParentOfType<gpu::LaunchOp>())
+          serial.push_back(op);
+      });
+      // One thread runs each on the device.
+      for (linalg::LinalgOp op : serial) {
+        OpBuilder b(op);
+        Value one = arith::ConstantIndexOp::create(b, op.getLoc(), 1);
+        auto launch = gpu::LaunchOp::create(b, op.getLoc(), one, one, one, one, one, one);
+        OpBuilder in = OpBuilder::atBlockBegin(&launch.getBody().front());
+        in.clone(*op);
+        gpu::TerminatorOp::create(in, op.getLoc());
         op->erase();
-        launched = launched || !emulate;
-        continue;
+        launched = true;
       }
-      if (emulate)
-        continue;
-      // One thread runs it on the device.
-      Value one = arith::ConstantIndexOp::create(b, op.getLoc(), 1);
-      auto launch = gpu::LaunchOp::create(b, op.getLoc(), one, one, one, one, one, one);
-      OpBuilder in = OpBuilder::atBlockBegin(&launch.getBody().front());
-      in.clone(*op);
-      gpu::TerminatorOp::create(in, op.getLoc());
-      op->erase();
-      launched = true;
     }
     if (launched)
       getOperation()->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),

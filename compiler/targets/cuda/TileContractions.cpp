@@ -177,6 +177,12 @@ public:
         f32(Float32Type::get(c.op.getContext())) {}
 
   void build(OpBuilder &b) {
+    // Every element of C gets its whole sum here (from one thread, or from
+    // the kernel that adds the splits' sums): C's zero fill goes.
+    if (linalg::FillOp fill = zeroFillBefore(c.op, c.c)) {
+      fill->erase();
+      zeroInit = true;
+    }
     // Host: loop sizes, group extents, the grid.
     for (Range r : c.op.createLoopRanges(b, loc))
       sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, r.size));
@@ -227,6 +233,7 @@ private:
   Type f32;
   SmallVector<Value> sizes;
   Value extentM, extentN, extentK, extentBatch, perSplit, splits, partial;
+  bool zeroInit = false; // C was all zeros: store the sums, not add them
 
   /// What one block's phases share: its indices and buffers.
   struct BlockState {
@@ -385,8 +392,10 @@ private:
           memref::StoreOp::create(then, loc, acc, partial, at);
         } else {
           SmallVector<Value> at = indices(then, c.mapC, dims);
-          Value old = memref::LoadOp::create(then, loc, c.c, at);
-          Value sum = arith::AddFOp::create(then, loc, old, acc);
+          Value sum = acc;
+          if (!zeroInit)
+            sum = arith::AddFOp::create(then, loc,
+                                        memref::LoadOp::create(then, loc, c.c, at), acc);
           memref::StoreOp::create(then, loc, sum, c.c, at);
         }
       }
@@ -465,8 +474,9 @@ private:
       memref::DeallocOp::create(in, loc, buffer);
   }
 
-  /// C += the sum of the splits' partial sums, in split order: an
-  /// element-wise op the naive mapping turns into its own kernel.
+  /// C += the sum of the splits' partial sums, in split order (C = the
+  /// sum, where C's zero fill went): an element-wise op the naive mapping
+  /// turns into its own kernel.
   void addPartials(OpBuilder &b) const {
     MLIRContext *ctx = b.getContext();
     unsigned numParallel = c.parallel.size();
@@ -486,6 +496,14 @@ private:
     linalg::GenericOp::create(b, loc, ValueRange{partial}, ValueRange{c.c}, maps, iterators,
                               [&](OpBuilder &b, Location loc, ValueRange args) {
                                 Value sum = arith::AddFOp::create(b, loc, args[1], args[0]);
+                                if (zeroInit) {
+                                  // The first split's sum starts it.
+                                  Value split = linalg::IndexOp::create(b, loc, numParallel);
+                                  Value first = arith::CmpIOp::create(
+                                      b, loc, arith::CmpIPredicate::eq, split,
+                                      arith::ConstantIndexOp::create(b, loc, 0));
+                                  sum = arith::SelectOp::create(b, loc, first, args[0], sum);
+                                }
                                 linalg::YieldOp::create(b, loc, sum);
                               });
   }
