@@ -15,7 +15,9 @@
 #                                      100, test accuracy within 0.3 points),
 #                                      time STEPS steps, time PyTorch with
 #                                      cuDNN (TF32 off) on the same model and
-#                                      data, and print a table last
+#                                      data, profile dlc's kernels (200 steps,
+#                                      each launch timed alone), and print a
+#                                      table last
 #
 # DIR defaults to build/gpu-check (carry it, with the source tree, which
 # holds the digits). STEPS=2000 unless set; the run half takes well under
@@ -51,6 +53,12 @@ run)
   "$DIR/dlc-rt" "$DIR/cnn-cuda.so" train --data examples --steps "$STEPS" | tee "$DIR/gpu-run.txt"
   end=$(date +%s.%N)
   dlc_s=$(echo "$end - $start" | bc -l)
+  # Where the GPU time goes: 200 steps with every launch timed alone
+  # (runtime/Cuda.h, DLC_CUDA_PROFILE; "#N" is the kernel's number in
+  # `dlc compile --target=cuda --emit=ptx`), the 15 costliest kernels.
+  DLC_CUDA_PROFILE="$DIR/kernel-profile.txt" "$DIR/dlc-rt" "$DIR/cnn-cuda.so" train \
+    --data examples --steps 200 > /dev/null
+  head -17 "$DIR/kernel-profile.txt"
   torch_line=$(python3 bench/gpu_check_torch.py --data examples/data/mnist-10k --steps "$STEPS" | tail -1)
   echo "$torch_line"
   cpu_loss=$(loss_at "$DIR/cpu-reference.txt" 100)

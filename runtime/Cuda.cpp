@@ -8,10 +8,15 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Cuda.h"
+#include "runtime/Parallel.h"
 
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 
@@ -25,12 +30,18 @@ using CUcontext = void *;
 using CUmodule = void *;
 using CUfunction = void *;
 using CUstream = void *;
+using CUevent = void *;
 using CUdeviceptr = uintptr_t;
 
 constexpr CUresult CUDA_SUCCESS = 0;
 constexpr unsigned CU_MEM_ATTACH_GLOBAL = 1;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
+constexpr int CU_DEVICE_ATTRIBUTE_CONCURRENT_MANAGED_ACCESS = 89;
+/// Freed bytes waiting for a wait before an allocation waits for the queued
+/// kernels to reuse them (a call's buffers are otherwise not reused within
+/// it, and managed memory over-subscribes rather than failing).
+constexpr uint64_t kPendingBytesBeforeWait = uint64_t(1) << 30;
 constexpr int CU_JIT_OPTIMIZATION_LEVEL = 7;
 
 /// The driver's entry points: X(name in the library, type).
@@ -57,7 +68,11 @@ constexpr int CU_JIT_OPTIMIZATION_LEVEL = 7;
   X(cuStreamCreate, CUresult (*)(CUstream *, unsigned))                        \
   X(cuStreamSynchronize, CUresult (*)(CUstream))                               \
   X(cuMemAllocManaged, CUresult (*)(CUdeviceptr *, size_t, unsigned))          \
-  X(cuMemFree_v2, CUresult (*)(CUdeviceptr))
+  X(cuMemFree_v2, CUresult (*)(CUdeviceptr))                                   \
+  X(cuEventCreate, CUresult (*)(CUevent *, unsigned))                          \
+  X(cuEventRecord, CUresult (*)(CUevent, CUstream))                            \
+  X(cuEventSynchronize, CUresult (*)(CUevent))                                 \
+  X(cuEventElapsedTime, CUresult (*)(float *, CUevent, CUevent))
 
 template <class T> using Id = T;
 
@@ -84,6 +99,25 @@ struct State {
   /// Freed since the last synchronization: a kernel still queued on the
   /// stream may use them, so they are reused only after the next one.
   std::vector<std::pair<void *, size_t>> pending;
+  uint64_t pendingBytes = 0;
+  /// Whether the host may touch managed memory while kernels run (not on
+  /// GPUs before Pascal, nor on some platforms): if not, every launch is
+  /// waited for.
+  bool concurrentManaged = false;
+  /// Kernels by module and name (compiled code asks at every launch).
+  std::map<std::pair<void *, std::string>, CUfunction> functions;
+  /// Modules in load order (the order of `dlc compile --emit=ptx`).
+  std::unordered_map<void *, int> moduleIndex;
+  /// The kernel profile (DLC_CUDA_PROFILE): each launch timed alone.
+  struct KernelTime {
+    uint64_t calls = 0;
+    double ms = 0;
+    unsigned grid[3] = {0, 0, 0}, block = 0;
+  };
+  std::string profilePath;
+  std::unordered_map<CUfunction, std::string> kernelNames;
+  std::map<std::string, KernelTime> profile;
+  CUevent profileStart = nullptr, profileStop = nullptr;
   Status sticky = Status::success();
 };
 
@@ -119,6 +153,41 @@ void keep(State &s, Status status) {
                              : Status::error(describe((s).driver, #call, r));  \
   }()
 
+/// Writes the kernel profile (at exit): one line a kernel, the most time
+/// first.
+void writeProfile() {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (s.profilePath.empty())
+    return;
+  FILE *out = s.profilePath == "-" ? stderr : std::fopen(s.profilePath.c_str(), "w");
+  if (!out) {
+    std::fprintf(stderr, "dlc: cannot write the kernel profile to %s\n", s.profilePath.c_str());
+    return;
+  }
+  std::vector<std::pair<std::string, State::KernelTime>> rows(s.profile.begin(),
+                                                              s.profile.end());
+  std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) {
+    return a.second.ms != b.second.ms ? a.second.ms > b.second.ms : a.first < b.first;
+  });
+  double total = 0;
+  uint64_t launches = 0;
+  for (const auto &row : rows) {
+    total += row.second.ms;
+    launches += row.second.calls;
+  }
+  std::fprintf(out, "# kernel profile: %llu launches, %.3f ms on the GPU (each launch timed alone)\n",
+               static_cast<unsigned long long>(launches), total);
+  std::fprintf(out, "%-28s %8s %12s %10s %6s  %s\n", "kernel", "calls", "total_ms", "mean_us",
+               "share", "grid x block");
+  for (const auto &[name, k] : rows)
+    std::fprintf(out, "%-28s %8llu %12.3f %10.2f %5.1f%%  %ux%ux%u x %u\n", name.c_str(),
+                 static_cast<unsigned long long>(k.calls), k.ms, 1000 * k.ms / double(k.calls),
+                 total > 0 ? 100 * k.ms / total : 0.0, k.grid[0], k.grid[1], k.grid[2], k.block);
+  if (out != stderr)
+    std::fclose(out);
+}
+
 Status loadLocked(State &s) {
   if (s.loadTried)
     return s.loadStatus;
@@ -142,6 +211,10 @@ Status loadLocked(State &s) {
   DLC_CUDA_DRIVER_FUNCTIONS(DLC_DRIVER_LOOKUP)
 #undef DLC_DRIVER_LOOKUP
   s.driver = d;
+  if (const char *path = std::getenv("DLC_CUDA_PROFILE"); path && *path) {
+    s.profilePath = path;
+    std::atexit(writeProfile);
+  }
   if (Status st = DLC_CHECK(s, cuInit, 0); !st.ok()) {
     s.loadStatus = makeError("the CUDA driver cannot start: ", st.message());
     return s.loadStatus;
@@ -215,6 +288,11 @@ Status selectLocked(State &s, int ordinal) {
     return e;
   if (Status e = DLC_CHECK(s, cuCtxSetCurrent, ctx); !e.ok())
     return e;
+  int concurrentManaged = 0;
+  if (Status e = DLC_CHECK(s, cuDeviceGetAttribute, &concurrentManaged,
+                           CU_DEVICE_ATTRIBUTE_CONCURRENT_MANAGED_ACCESS, dev);
+      !e.ok())
+    return e;
   CUstream stream = nullptr;
   // A blocking stream: it orders with the legacy default stream as well.
   if (Status e = DLC_CHECK(s, cuStreamCreate, &stream, 0u); !e.ok())
@@ -222,6 +300,7 @@ Status selectLocked(State &s, int ordinal) {
   s.selected = ordinal;
   s.context = ctx;
   s.stream = stream;
+  s.concurrentManaged = concurrentManaged != 0;
   return Status::success();
 }
 
@@ -234,6 +313,7 @@ void synchronizeLocked(State &s) {
   for (auto [p, size] : s.pending)
     s.cache[size].push_back(p);
   s.pending.clear();
+  s.pendingBytes = 0;
 }
 
 /// The selected device's context made current on this thread (the
@@ -314,6 +394,11 @@ void *cuda::allocate(size_t bytes, const char *what) {
   };
   if (void *p = fromCache())
     return p;
+  if (s.pendingBytes >= kPendingBytesBeforeWait) {
+    synchronizeLocked(s);
+    if (void *p = fromCache())
+      return p;
+  }
   // Short of memory: wait for the queued kernels, so that what they free
   // can be reused or returned to the driver.
   if (s.limit && s.inUse + size > s.limit) {
@@ -360,6 +445,7 @@ void cuda::release(void *ptr) {
   }
   // Kernels queued before may still read or write it.
   s.pending.emplace_back(ptr, it->second);
+  s.pendingBytes += it->second;
   s.buffers.erase(it);
 }
 
@@ -392,6 +478,8 @@ __attribute__((visibility("default"))) void *mgpuModuleLoad(void *data, size_t) 
   CUmodule module = nullptr;
   if (Status st = DLC_CHECK(s, cuModuleLoadData, &module, data); !st.ok())
     keep(s, st.withPrefix("loading the kernels: "));
+  else
+    s.moduleIndex.emplace(module, int(s.moduleIndex.size()));
   return module;
 }
 
@@ -406,6 +494,8 @@ __attribute__((visibility("default"))) void *mgpuModuleLoadJIT(void *data, int o
   if (Status st = DLC_CHECK(s, cuModuleLoadDataEx, &module, data, 1u, &option, &value);
       !st.ok())
     keep(s, st.withPrefix("compiling the kernels' PTX: "));
+  else
+    s.moduleIndex.emplace(module, int(s.moduleIndex.size()));
   return module;
 }
 
@@ -425,9 +515,20 @@ __attribute__((visibility("default"))) void *mgpuModuleGetFunction(void *module,
     keep(s, makeError("kernel ", name, ": its module was not loaded"));
     return nullptr;
   }
+  auto [cached, fresh] = s.functions.try_emplace({module, name}, nullptr);
+  if (!fresh)
+    return cached->second;
   CUfunction fn = nullptr;
-  if (Status st = DLC_CHECK(s, cuModuleGetFunction, &fn, module, name); !st.ok())
+  if (Status st = DLC_CHECK(s, cuModuleGetFunction, &fn, module, name); !st.ok()) {
     keep(s, st.withPrefix(std::string("kernel ") + name + ": "));
+    s.functions.erase(cached);
+    return nullptr;
+  }
+  cached->second = fn;
+  // "#12 train_step_kernel": the 13th kernel module of --emit=ptx.
+  auto index = s.moduleIndex.find(module);
+  s.kernelNames[fn] = "#" + std::to_string(index == s.moduleIndex.end() ? -1 : index->second) +
+                      " " + name;
   return fn;
 }
 
@@ -449,13 +550,19 @@ __attribute__((visibility("default"))) void dlcCudaSynchronize() {
   synchronizeLocked(s);
 }
 
-/// Compiled code calls this after every launch; it does not wait. The
+/// Compiled code calls this after every launch; it does not wait (where
+/// the device lets the host use managed memory while kernels run). The
 /// launches of a call are ordered on the runtime's one stream, the host
 /// code between them touches only buffers no queued kernel uses (freed
 /// buffers wait in `pending`), and the runtime synchronizes once, when the
 /// call returns (cuda::synchronize), so the host queues the next kernels
 /// while the GPU runs the earlier ones.
-__attribute__((visibility("default"))) void mgpuStreamSynchronize(void *) {}
+__attribute__((visibility("default"))) void mgpuStreamSynchronize(void *) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (!s.concurrentManaged && s.sticky.ok())
+    synchronizeLocked(s); // the host may not touch managed memory meanwhile
+}
 
 __attribute__((visibility("default"))) void
 mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
@@ -473,21 +580,66 @@ mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
                       " blocks, more than a launch may have"));
     return;
   }
+  bool timed = !s.profilePath.empty();
+  if (timed && !s.profileStart &&
+      (!DLC_CHECK(s, cuEventCreate, &s.profileStart, 0u).ok() ||
+       !DLC_CHECK(s, cuEventCreate, &s.profileStop, 0u).ok())) {
+    keep(s, makeError("the kernel profile cannot create CUDA events"));
+    return;
+  }
+  if (timed)
+    if (Status st = DLC_CHECK(s, cuEventRecord, s.profileStart, stream); !st.ok()) {
+      keep(s, st);
+      return;
+    }
   if (Status st = DLC_CHECK(s, cuLaunchKernel, function, unsigned(gridX), unsigned(gridY),
                             unsigned(gridZ), unsigned(blockX), unsigned(blockY),
                             unsigned(blockZ), unsigned(smem), stream, params, extra);
-      !st.ok())
+      !st.ok()) {
     keep(s, st);
+    return;
+  }
+  if (!timed)
+    return;
+  // Profiling: this launch alone, waited for.
+  float ms = 0;
+  if (Status st = DLC_CHECK(s, cuEventRecord, s.profileStop, stream); !st.ok())
+    return keep(s, st);
+  if (Status st = DLC_CHECK(s, cuEventSynchronize, s.profileStop); !st.ok())
+    return keep(s, st.withPrefix("running the kernels: "));
+  if (Status st = DLC_CHECK(s, cuEventElapsedTime, &ms, s.profileStart, s.profileStop);
+      !st.ok())
+    return keep(s, st);
+  State::KernelTime &k = s.profile[s.kernelNames[function]];
+  k.calls += 1;
+  k.ms += ms;
+  k.grid[0] = unsigned(gridX), k.grid[1] = unsigned(gridY), k.grid[2] = unsigned(gridZ);
+  k.block = unsigned(blockX * blockY * blockZ);
 }
 
+/// A buffer of the compiled step; when there is none, the call ends with
+/// the error (as the CPU target's dlc_aligned_alloc does): its host code
+/// must not go on with a null buffer. DLC_FAIL_ALLOCATION=N makes the N-th
+/// such allocation fail, for the tests.
 __attribute__((visibility("default"))) void *_mlir_memref_to_llvm_alloc(size_t bytes) {
-  return cuda::allocate(bytes, "a buffer of the compiled step");
+  static const long failAt = [] {
+    const char *text = std::getenv("DLC_FAIL_ALLOCATION");
+    return text ? std::strtol(text, nullptr, 10) : 0L;
+  }();
+  static std::atomic<long> count{0};
+  if (failAt > 0 && count.fetch_add(1) + 1 == failAt)
+    failCompiledCall(makeError("out of GPU memory: a buffer of the compiled step needs ", bytes,
+                               " bytes (DLC_FAIL_ALLOCATION)"));
+  void *p = cuda::allocate(bytes, "a buffer of the compiled step");
+  if (!p)
+    failCompiledCall(cuda::takeError());
+  return p;
 }
 
 __attribute__((visibility("default"))) void *
 _mlir_memref_to_llvm_aligned_alloc(size_t, size_t bytes) {
   // Managed memory is aligned to at least 256 bytes.
-  return cuda::allocate(bytes, "a buffer of the compiled step");
+  return _mlir_memref_to_llvm_alloc(bytes);
 }
 
 __attribute__((visibility("default"))) void _mlir_memref_to_llvm_free(void *ptr) {

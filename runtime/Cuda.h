@@ -16,6 +16,11 @@
 // kernels are queued on one stream without waiting; the runtime waits once,
 // when the call returns.
 //
+// DLC_CUDA_PROFILE=FILE (or `-`, stderr) times every launch alone (CUDA
+// events around it, waited for) and writes, at exit, a line a kernel: its
+// number in `dlc compile --target=cuda --emit=ptx` ("#12"), its name, the
+// calls, the total and mean time, its share, its last grid and block.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef DLC_RUNTIME_CUDA_H

@@ -279,8 +279,11 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
   Status called = callCompiled(fn->second, packed.data(), spec_.regionShares);
   if (onDevice)
     cuda::synchronize(); // the call's kernels ran asynchronously
-  if (!called.ok())
+  if (!called.ok()) {
+    if (onDevice)
+      (void)cuda::takeError(); // reported here, not by the next call
     return called.withPrefix(name + ": ");
+  }
   void (*release)(void *) = onDevice ? cuda::release : std::free;
   Status failed = onDevice ? cuda::takeError() : Status::success();
 

@@ -635,6 +635,11 @@ dlc::runtime::Status dlc::runtime::callCompiled(void (*fn)(void **), void **args
   return call.error;
 }
 
+void dlc::runtime::failCompiledCall(Status error) {
+  record(std::move(error));
+  leave();
+}
+
 void dlc::runtime::exportRuntimeSymbols() {
   static std::once_flag once;
   std::call_once(once, [] {

@@ -61,6 +61,11 @@ Status callCompiled(void (*fn)(void **), void **args, int sharesPerThread = 1);
 /// modules dlopen'ed later resolve their OpenMP entry points to it.
 void exportRuntimeSymbols();
 
+/// Ends the compiled call this thread is in with `error`, as a failed
+/// allocation of dlc_aligned_alloc does (the call returns it); for the
+/// allocators of other targets (runtime/Cuda.cpp). Never returns.
+[[noreturn]] void failCompiledCall(Status error);
+
 } // namespace dlc::runtime
 
 #endif // DLC_RUNTIME_PARALLEL_H

@@ -149,14 +149,19 @@ public:
     if (stage == Stage::LLVM)
       return cpu::emitHostLLVMIR(module, deviceSpec(spec), options, os);
     assert(stage == Stage::PTX && "the CUDA target writes LLVM IR and PTX");
+    // "#N": the kernel's number in the runtime's kernel profile
+    // (DLC_CUDA_PROFILE), which counts modules in load order, this order.
     bool any = false;
-    for (auto binary : module.getOps<mlir::gpu::BinaryOp>())
+    int number = 0;
+    for (auto binary : module.getOps<mlir::gpu::BinaryOp>()) {
       for (mlir::Attribute attr : binary.getObjects()) {
         auto object = llvm::cast<mlir::gpu::ObjectAttr>(attr);
-        os << "// gpu.module @" << binary.getSymName() << "\n"
+        os << "// gpu.module @" << binary.getSymName() << " (kernel #" << number << ")\n"
            << object.getObject().getValue() << "\n";
         any = true;
       }
+      ++number;
+    }
     if (!any)
       os << "// no kernels\n";
     return Error::success();

@@ -65,6 +65,15 @@ std::optional<Value> sumTerm(linalg::LinalgOp op) {
   auto outType = dyn_cast<MemRefType>(op.getDpsInitOperand(0)->get().getType());
   if (!outType || !outType.getElementType().isF32())
     return std::nullopt;
+  // Each output element is one iteration of the parallel loops (none: a
+  // scalar), so one block or thread writes it.
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (!outMap.isProjectedPermutation() || outMap.getNumResults() != op.getNumParallelLoops() ||
+      llvm::any_of(outMap.getResults(), [&](AffineExpr e) {
+        return op.getIteratorTypesArray()[cast<AffineDimExpr>(e).getPosition()] !=
+               utils::IteratorType::parallel;
+      }))
+    return std::nullopt;
   for (AffineMap map : op.getIndexingMapsArray())
     if (!isPlainMap(map))
       return std::nullopt;
@@ -83,17 +92,18 @@ public:
         f32(Float32Type::get(op.getContext())) {}
 
   void build(OpBuilder &b) {
+    out = op.getDpsInitOperand(0)->get();
+    // Every element of `out` gets its whole sum here: its zero fill goes
+    // (looked for before the sizes below add uses of `out`).
+    if (linalg::FillOp fill = zeroFillBefore(op, out)) {
+      fill->erase();
+      zeroInit = true;
+    }
     for (Range r : op.createLoopRanges(b, loc))
       sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, r.size));
     for (auto [d, it] : llvm::enumerate(op.getIteratorTypesArray()))
       (it == utils::IteratorType::parallel ? rowDims : termDims).push_back(d);
     terms = product(b, termDims);
-    out = op.getDpsInitOperand(0)->get();
-    // Every element of `out` gets its whole sum here: its zero fill goes.
-    if (linalg::FillOp fill = zeroFillBefore(op, out)) {
-      fill->erase();
-      zeroInit = true;
-    }
     if (rowDims.empty())
       buildTotal(b);
     else
@@ -241,7 +251,7 @@ private:
         continue; // the sum itself
       b.clone(inner, map);
     }
-    return map.lookup(term);
+    return map.lookupOrDefault(term); // a term from above the body stays itself
   }
 
   /// Thread `t` sums the terms first, first + stride, ... into shared[t].

@@ -196,8 +196,13 @@ public:
       Value steps = arith::CeilDivUIOp::create(b, loc, extentK, index(b, kTileK));
       Value stepsPerSplit =
           arith::CeilDivUIOp::create(b, loc, steps, index(b, plan.splits));
-      perSplit = arith::MulIOp::create(b, loc, stepsPerSplit, index(b, kTileK));
-      splits = arith::CeilDivUIOp::create(b, loc, extentK, perSplit);
+      // At least one step a split and one split (K may be 0 at run time:
+      // the one split then stores zeros).
+      perSplit = arith::MaxUIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, stepsPerSplit, index(b, kTileK)),
+          index(b, kTileK));
+      splits = arith::MaxUIOp::create(b, loc, arith::CeilDivUIOp::create(b, loc, extentK, perSplit),
+                                      index(b, 1));
       // Partial sums: [split, parallel dims...].
       SmallVector<int64_t> shape = {ShapedType::kDynamic};
       SmallVector<Value> dynamic = {splits};
@@ -214,10 +219,12 @@ public:
     }
     Value gridZ = arith::MulIOp::create(b, loc, extentBatch, splits);
 
+    // M's tiles on the grid's x (up to 2^31 - 1 blocks: a convolution's M
+    // is batch x height x width), N's on y (up to 65535).
     if (emulate)
-      buildEmulated(b, tilesN, tilesM, gridZ);
+      buildEmulated(b, tilesM, tilesN, gridZ);
     else
-      buildLaunch(b, tilesN, tilesM, gridZ);
+      buildLaunch(b, tilesM, tilesN, gridZ);
 
     if (partial) {
       addPartials(b);
@@ -419,8 +426,8 @@ private:
                                   priv)});
     OpBuilder in = OpBuilder::atBlockBegin(&launch.getBody().front());
     BlockState s;
-    s.tileN = launch.getBlockIds().x;
-    s.tileM = launch.getBlockIds().y;
+    s.tileM = launch.getBlockIds().x;
+    s.tileN = launch.getBlockIds().y;
     s.z = launch.getBlockIds().z;
     s.sharedA = launch.getWorkgroupAttributions()[0];
     s.sharedB = launch.getWorkgroupAttributions()[1];
@@ -455,8 +462,8 @@ private:
     OpBuilder in = OpBuilder::atBlockBegin(loopX.getBody());
     BlockState s;
     s.z = loopZ.getInductionVar();
-    s.tileM = loopY.getInductionVar();
-    s.tileN = loopX.getInductionVar();
+    s.tileN = loopY.getInductionVar();
+    s.tileM = loopX.getInductionVar();
     s.sharedA = memref::AllocOp::create(in, loc, sharedType(plan.bm(), {}));
     s.sharedB = memref::AllocOp::create(in, loc, sharedType(plan.bn(), {}));
     s.acc = memref::AllocOp::create(in, loc,

@@ -26,7 +26,7 @@ int devices() {
   const char *n = std::getenv("FAKE_CUDA_DEVICES");
   return n ? std::atoi(n) : 2;
 }
-int module, function, context, stream;
+int context, stream, event;
 } // namespace
 
 #define FAIL_IF(name, error)                                                   \
@@ -79,7 +79,10 @@ CUresult cuDeviceTotalMem_v2(size_t *bytes, int) {
   return kSuccess;
 }
 CUresult cuDeviceGetAttribute(int *v, int attr, int d) {
-  *v = attr == 75 ? (d == 0 ? 9 : 8) : 0; // sm_90, sm_80
+  // sm_90 and sm_80; the first lets the host use managed memory while
+  // kernels run (the runtime then waits once a call), the second does not
+  // (a wait after every launch).
+  *v = attr == 75 ? (d == 0 ? 9 : 8) : attr == 89 ? (d == 0 ? 1 : 0) : 0;
   return kSuccess;
 }
 CUresult cuDevicePrimaryCtxRetain(void **c, int) {
@@ -91,18 +94,18 @@ CUresult cuCtxSetCurrent(void *) { return kSuccess; }
 CUresult cuCtxSynchronize() { return kSuccess; }
 CUresult cuModuleLoadData(void **m, const void *) {
   FAIL_IF(cuModuleLoadData, kInvalidImage);
-  *m = &module;
+  *m = new int(0); // a handle of its own, as the driver gives
   return kSuccess;
 }
 CUresult cuModuleLoadDataEx(void **m, const void *, unsigned, int *, void **) {
   FAIL_IF(cuModuleLoadDataEx, kInvalidImage);
-  *m = &module;
+  *m = new int(0); // a handle of its own, as the driver gives
   return kSuccess;
 }
 CUresult cuModuleUnload(void *) { return kSuccess; }
 CUresult cuModuleGetFunction(void **f, void *, const char *) {
   FAIL_IF(cuModuleGetFunction, kInvalidValue);
-  *f = &function;
+  *f = new int(0);
   return kSuccess;
 }
 CUresult cuLaunchKernel(void *, unsigned, unsigned, unsigned, unsigned, unsigned,
@@ -116,6 +119,17 @@ CUresult cuStreamCreate(void **s, unsigned) {
 }
 CUresult cuStreamSynchronize(void *) {
   FAIL_IF(cuStreamSynchronize, kLaunchFailed); // a kernel that faulted
+  return kSuccess;
+}
+CUresult cuEventCreate(void **e, unsigned) {
+  FAIL_IF(cuEventCreate, kOutOfMemory);
+  *e = &event;
+  return kSuccess;
+}
+CUresult cuEventRecord(void *, void *) { return kSuccess; }
+CUresult cuEventSynchronize(void *) { return kSuccess; }
+CUresult cuEventElapsedTime(float *ms, void *, void *) {
+  *ms = 0.25f; // every fake kernel takes 250 us
   return kSuccess;
 }
 CUresult cuMemAllocManaged(uintptr_t *p, size_t bytes, unsigned) {
