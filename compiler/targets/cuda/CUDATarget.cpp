@@ -58,6 +58,7 @@ namespace {
 /// mapping is the schedule), every buffer on the heap (the device cannot
 /// read the host's stack).
 constexpr const char *kBufferize =
+    "dl-gpu-fuse-elementwise,canonicalize,cse,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "canonicalize,cse,drop-equivalent-buffer-results,"

@@ -12,6 +12,19 @@
 
 include "mlir/Pass/PassBase.td"
 
+def GPUFuseElementwisePass : Pass<"dl-gpu-fuse-elementwise", "ModuleOp"> {
+  let summary = "fuse elementwise ops into their one consumer, contractions excepted";
+  let description = [{
+    On linalg on tensors, before bufferization: each elementwise op whose
+    one use is another linalg op is fused into it, including the tagged
+    ops dl-fuse-elementwise keeps apart for the CPU schedule (a conv
+    block's bias + activation into its pool), so they are one kernel.
+    Contractions are never consumers (they keep their tiled kernels), and
+    nothing fuses across devices.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def GPUPrepareLoopsPass : Pass<"dl-gpu-prepare-loops", "ModuleOp"> {
   let summary = "copies as linalg ops, and parallel dimensions outermost";
   let description = [{

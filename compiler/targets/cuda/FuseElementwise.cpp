@@ -1,0 +1,54 @@
+//===- FuseElementwise.cpp - one kernel for what the CPU keeps apart -------===//
+//
+// dl-fuse-elementwise (passes/) fuses elementwise ops for every target but
+// leaves the ops the CPU schedule tiles by their tags apart: a fused conv
+// block's bias + activation and its pool with arg-max are two linalg ops,
+// which on a GPU are two kernels and a pass over the activations between
+// them. Here, on tensors before bufferization, an elementwise op whose one
+// use is another linalg op is fused into it (its body recomputed at each of
+// the consumer's reads: the activation four times a 2x2 window, cheaper
+// than writing and reading it back), except into a contraction, which keeps
+// its block-tiled kernel (TileContractions.cpp), and never across devices.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/targets/cuda/Passes.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::dlc::cuda {
+#define GEN_PASS_DEF_GPUFUSEELEMENTWISEPASS
+#include "compiler/targets/cuda/Passes.h.inc"
+
+namespace {
+
+/// Whether `op` is a contraction (reductions, a multiply-add body), which
+/// must keep its body to become a tiled kernel.
+bool isContraction(Operation *op) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp || linalgOp.getNumReductionLoops() == 0)
+    return false;
+  bool mul = false;
+  linalgOp.getBlock()->walk([&](Operation *inner) { mul = mul || isa<arith::MulFOp>(inner); });
+  return mul;
+}
+
+struct GPUFuseElementwisePass
+    : impl::GPUFuseElementwisePassBase<GPUFuseElementwisePass> {
+  void runOnOperation() override {
+    linalg::ControlFusionFn control = [](OpOperand *operand) {
+      Operation *producer = operand->get().getDefiningOp();
+      Operation *consumer = operand->getOwner();
+      return producer && producer->hasOneUse() && !isContraction(consumer) &&
+             isOnHost(producer->getLoc()) == isOnHost(consumer->getLoc());
+    };
+    RewritePatternSet patterns(&getContext());
+    linalg::populateElementwiseOpsFusionPatterns(patterns, control);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
+} // namespace mlir::dlc::cuda
