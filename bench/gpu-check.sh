@@ -78,6 +78,10 @@ print("| --- | --- | --- | --- | --- |")
 print(f"| loss at step 100 | {gpu_loss:.6g} | CPU {cpu_loss:.6g} | 1e-3 relative | {rel:.2e} {'ok' if rel < 1e-3 else 'FAIL'} |")
 print(f"| test accuracy after {int(steps)} steps | {gpu_acc:.4f} | CPU {cpu_acc:.4f} | 0.3 points | {points:.2f} {'ok' if points <= 0.3 else 'FAIL'} |")
 print(f"| {int(steps)} steps, wall (incl. final evaluation) | {dlc_s:.1f} s | PyTorch+cuDNN {torch['wall_s']:.1f} s | | {torch['wall_s'] / dlc_s:.2f}x |")
+# The target: the lecture's 20000 steps in under 10 s on an H100
+# (its P100 took 132 s), scaled from this run (which includes one final
+# evaluation, so the scaled time is an upper bound).
+print(f"| 20000 steps, scaled from {int(steps)} | {dlc_s * 20000 / steps:.1f} s | lecture's P100: 132 s | under 10 s | {'ok' if dlc_s * 20000 / steps < 10 else 'over'} |")
 print(f"| test accuracy, PyTorch | | {torch['test_accuracy']:.4f} | | |")
 sys.exit(0 if ok else 1)
 PY
