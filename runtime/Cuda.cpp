@@ -80,6 +80,9 @@ struct Driver {
 #define DLC_DRIVER_FIELD(name, type) Id<type> name = nullptr;
   DLC_CUDA_DRIVER_FUNCTIONS(DLC_DRIVER_FIELD)
 #undef DLC_DRIVER_FIELD
+  /// Optional (null when the driver lacks it): the pre-CUDA-13 signature,
+  /// which drivers keep exporting under this name.
+  CUresult (*cuMemPrefetchAsync)(CUdeviceptr, size_t, CUdevice, CUstream) = nullptr;
   void *handle = nullptr;
 };
 
@@ -90,6 +93,7 @@ struct State {
   Status loadStatus = Status::success();
   Driver driver;
   int selected = -1;
+  CUdevice device = 0;
   CUcontext context = nullptr;
   CUstream stream = nullptr;
   uint64_t limit = 0, inUse = 0;
@@ -210,6 +214,8 @@ Status loadLocked(State &s) {
   }
   DLC_CUDA_DRIVER_FUNCTIONS(DLC_DRIVER_LOOKUP)
 #undef DLC_DRIVER_LOOKUP
+  d.cuMemPrefetchAsync = reinterpret_cast<decltype(d.cuMemPrefetchAsync)>(
+      dlsym(handle, "cuMemPrefetchAsync"));
   s.driver = d;
   if (const char *path = std::getenv("DLC_CUDA_PROFILE"); path && *path) {
     s.profilePath = path;
@@ -298,6 +304,7 @@ Status selectLocked(State &s, int ordinal) {
   if (Status e = DLC_CHECK(s, cuStreamCreate, &stream, 0u); !e.ok())
     return e;
   s.selected = ordinal;
+  s.device = dev;
   s.context = ctx;
   s.stream = stream;
   s.concurrentManaged = concurrentManaged != 0;
@@ -447,6 +454,16 @@ void cuda::release(void *ptr) {
   s.pending.emplace_back(ptr, it->second);
   s.pendingBytes += it->second;
   s.buffers.erase(it);
+}
+
+void cuda::prefetch(const void *ptr, size_t bytes) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (!ptr || !bytes || !s.driver.cuMemPrefetchAsync || !s.concurrentManaged || !ready(s))
+    return;
+  // Best effort: memory that stays on the host is still correct.
+  (void)s.driver.cuMemPrefetchAsync(reinterpret_cast<CUdeviceptr>(ptr), bytes, s.device,
+                                    s.stream);
 }
 
 void cuda::synchronize() {

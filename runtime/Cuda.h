@@ -69,6 +69,13 @@ void *allocate(size_t bytes, const char *what = "a buffer");
 /// Frees memory from allocate().
 void release(void *ptr);
 
+/// Starts moving `bytes` of managed memory at `ptr` (an input the host just
+/// wrote) to the selected GPU, on the runtime's stream, ahead of the
+/// kernels that read it, which would otherwise fault its pages over one by
+/// one. Best effort: without cuMemPrefetchAsync in the driver, or on a GPU
+/// without concurrent managed access, the memory stays where it is.
+void prefetch(const void *ptr, size_t bytes);
+
 /// Waits for the kernels queued by compiled code (they run asynchronously
 /// within a call); an error they hit is kept for takeError(). Buffers freed
 /// while they ran are reused only after this.

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -132,11 +133,23 @@ CUresult cuEventElapsedTime(float *ms, void *, void *) {
   *ms = 0.25f; // every fake kernel takes 250 us
   return kSuccess;
 }
+// FAKE_CUDA_TRACE=1 says what moves (the runtime's prefetch is best
+// effort, and its failure is no error).
+CUresult cuMemPrefetchAsync(uintptr_t, size_t bytes, int device, void *) {
+  if (std::getenv("FAKE_CUDA_TRACE"))
+    std::fprintf(stderr, "fake cuda: prefetch %zu bytes to device %d\n", bytes, device);
+  FAIL_IF(cuMemPrefetchAsync, kInvalidValue);
+  return kSuccess;
+}
 CUresult cuMemAllocManaged(uintptr_t *p, size_t bytes, unsigned) {
   FAIL_IF(cuMemAllocManaged, kOutOfMemory);
-  void *m = std::calloc(1, bytes);
+  // Aligned to 256 bytes, as the driver's allocations are (compiled code
+  // aligns its buffers within them and relies on that).
+  size_t rounded = (bytes + 255) / 256 * 256;
+  void *m = std::aligned_alloc(256, rounded ? rounded : 256);
   if (!m)
     return kOutOfMemory;
+  std::memset(m, 0, rounded);
   *p = reinterpret_cast<uintptr_t>(m);
   return kSuccess;
 }
