@@ -20,6 +20,35 @@
 namespace contract = ::dlc::contract;
 
 namespace mlir::dlc {
+
+/// The most ops (terminator included) one fused elementwise body may hold.
+/// Fusing a producer copies its body into the consumer, so fusing a chain of
+/// n elementwise ops into one op would copy O(n^2) ops (a 10,000-term sum
+/// took 28 s); capped, a chain becomes n/kMaxFusedBodyOps ops, each written
+/// to memory once, in time linear in n. The loops gain nothing from bodies
+/// this long anyway (their operands outnumber the registers).
+static constexpr unsigned kMaxFusedBodyOps = 64;
+
+/// Counts the ops of an op's first region's first block, stopping at `limit`.
+static unsigned bodyOps(Operation *op, unsigned limit) {
+  if (!op || op->getNumRegions() == 0 || op->getRegion(0).empty())
+    return 0;
+  unsigned n = 0;
+  for (auto it = op->getRegion(0).front().begin(),
+            end = op->getRegion(0).front().end();
+       it != end && n < limit; ++it)
+    ++n;
+  return n;
+}
+
+/// Whether fusing `producer` into `consumer` keeps the body within the cap
+/// (both bodies end in a yield, the fused one has one).
+bool fusedBodyFits(Operation *producer, Operation *consumer) {
+  unsigned p = bodyOps(producer, kMaxFusedBodyOps + 2);
+  return p <= kMaxFusedBodyOps + 1 &&
+         p + bodyOps(consumer, kMaxFusedBodyOps + 2 - p) <= kMaxFusedBodyOps + 1;
+}
+
 #define GEN_PASS_DEF_FUSEELEMENTWISEPASS
 #include "passes/Passes.h.inc"
 
@@ -37,34 +66,6 @@ bool isTagged(Operation *op) {
 /// never merges ops across devices.
 bool sameDevice(Operation *a, Operation *b) {
   return isOnHost(a->getLoc()) == isOnHost(b->getLoc());
-}
-
-/// The most ops (terminator included) one fused elementwise body may hold.
-/// Fusing a producer copies its body into the consumer, so fusing a chain of
-/// n elementwise ops into one op would copy O(n^2) ops (a 10,000-term sum
-/// took 28 s); capped, a chain becomes n/kMaxFusedBodyOps ops, each written
-/// to memory once, in time linear in n. The loops gain nothing from bodies
-/// this long anyway (their operands outnumber the registers).
-constexpr unsigned kMaxFusedBodyOps = 64;
-
-/// Counts the ops of an op's first region's first block, stopping at `limit`.
-unsigned bodyOps(Operation *op, unsigned limit) {
-  if (!op || op->getNumRegions() == 0 || op->getRegion(0).empty())
-    return 0;
-  unsigned n = 0;
-  for (auto it = op->getRegion(0).front().begin(),
-            end = op->getRegion(0).front().end();
-       it != end && n < limit; ++it)
-    ++n;
-  return n;
-}
-
-/// Whether fusing `producer` into `consumer` keeps the body within the cap
-/// (both bodies end in a yield, the fused one has one).
-bool fusedBodyFits(Operation *producer, Operation *consumer) {
-  unsigned p = bodyOps(producer, kMaxFusedBodyOps + 2);
-  return p <= kMaxFusedBodyOps + 1 &&
-         p + bodyOps(consumer, kMaxFusedBodyOps + 2 - p) <= kMaxFusedBodyOps + 1;
 }
 
 /// Fuses an elementwise producer into an elementwise consumer over the same

@@ -52,6 +52,11 @@ func::FuncOp buildEval(ModuleOp module);
 /// at once is a serial chain of adds.
 Value buildSumAll(OpBuilder &b, Location loc, Value x);
 
+/// Whether fusing elementwise `producer` into `consumer` keeps the fused
+/// body within dl-fuse-elementwise's cap (64 ops): fusing a chain copies
+/// bodies, so without it a long chain costs quadratic time and one huge op.
+bool fusedBodyFits(Operation *producer, Operation *consumer);
+
 /// Whether an op at `loc` runs on the host in a step on a GPU: pinned to
 /// the CPU, or lowered or derived from an op that is (contract::kOnHostMark
 /// somewhere in the location).

@@ -16,9 +16,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <unistd.h>
 #include <map>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 using namespace dlc::runtime;
 using cuda::DeviceInfo;
@@ -104,12 +106,17 @@ struct State {
   /// stream may use them, so they are reused only after the next one.
   std::vector<std::pair<void *, size_t>> pending;
   uint64_t pendingBytes = 0;
+  /// What the compiled code of the current call allocated and has not
+  /// freed: its results if it returns, released if it fails.
+  std::unordered_set<void *> callBuffers;
   /// Whether the host may touch managed memory while kernels run (not on
   /// GPUs before Pascal, nor on some platforms): if not, every launch is
   /// waited for.
   bool concurrentManaged = false;
   /// Kernels by module and name (compiled code asks at every launch).
-  std::map<std::pair<void *, std::string>, CUfunction> functions;
+  /// (Keyed by the name's address: each launch site passes its own
+  /// constant, and no string is built per launch.)
+  std::map<std::pair<void *, const char *>, CUfunction> functions;
   /// Modules in load order (the order of `dlc compile --emit=ptx`).
   std::unordered_map<void *, int> moduleIndex;
   /// The kernel profile (DLC_CUDA_PROFILE): each launch timed alone.
@@ -218,7 +225,10 @@ Status loadLocked(State &s) {
       dlsym(handle, "cuMemPrefetchAsync"));
   s.driver = d;
   if (const char *path = std::getenv("DLC_CUDA_PROFILE"); path && *path) {
+    // "%p": the process id (one file per MPI rank).
     s.profilePath = path;
+    if (size_t at = s.profilePath.find("%p"); at != std::string::npos)
+      s.profilePath.replace(at, 2, std::to_string(getpid()));
     std::atexit(writeProfile);
   }
   if (Status st = DLC_CHECK(s, cuInit, 0); !st.ok()) {
@@ -305,6 +315,7 @@ Status selectLocked(State &s, int ordinal) {
     return e;
   s.selected = ordinal;
   s.device = dev;
+  s.profileStart = s.profileStop = nullptr; // events belong to a context
   s.context = ctx;
   s.stream = stream;
   s.concurrentManaged = concurrentManaged != 0;
@@ -466,6 +477,27 @@ void cuda::prefetch(const void *ptr, size_t bytes) {
                                     s.stream);
 }
 
+void cuda::beginCall() {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.callBuffers.clear();
+}
+
+void cuda::endCall(bool failed) {
+  std::vector<void *> left;
+  {
+    State &s = state();
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (failed) {
+      synchronizeLocked(s); // no queued kernel still uses them
+      left.assign(s.callBuffers.begin(), s.callBuffers.end());
+    }
+    s.callBuffers.clear();
+  }
+  for (void *p : left)
+    release(p);
+}
+
 void cuda::synchronize() {
   State &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
@@ -496,7 +528,7 @@ __attribute__((visibility("default"))) void *mgpuModuleLoad(void *data, size_t) 
   if (Status st = DLC_CHECK(s, cuModuleLoadData, &module, data); !st.ok())
     keep(s, st.withPrefix("loading the kernels: "));
   else
-    s.moduleIndex.emplace(module, int(s.moduleIndex.size()));
+    s.moduleIndex[module] = int(s.moduleIndex.size());
   return module;
 }
 
@@ -512,7 +544,7 @@ __attribute__((visibility("default"))) void *mgpuModuleLoadJIT(void *data, int o
       !st.ok())
     keep(s, st.withPrefix("compiling the kernels' PTX: "));
   else
-    s.moduleIndex.emplace(module, int(s.moduleIndex.size()));
+    s.moduleIndex[module] = int(s.moduleIndex.size());
   return module;
 }
 
@@ -521,6 +553,15 @@ __attribute__((visibility("default"))) void mgpuModuleUnload(void *module) {
   std::lock_guard<std::mutex> lock(s.mutex);
   if (module && s.driver.cuModuleUnload)
     s.driver.cuModuleUnload(module); // at exit: nothing left to report to
+  // A later module may get the same handle: forget this one's kernels.
+  for (auto it = s.functions.begin(); it != s.functions.end();)
+    if (it->first.first == module) {
+      s.kernelNames.erase(it->second);
+      it = s.functions.erase(it);
+    } else {
+      ++it;
+    }
+  s.moduleIndex.erase(module);
 }
 
 __attribute__((visibility("default"))) void *mgpuModuleGetFunction(void *module,
@@ -532,7 +573,7 @@ __attribute__((visibility("default"))) void *mgpuModuleGetFunction(void *module,
     keep(s, makeError("kernel ", name, ": its module was not loaded"));
     return nullptr;
   }
-  auto [cached, fresh] = s.functions.try_emplace({module, name}, nullptr);
+  auto [cached, fresh] = s.functions.try_emplace({module, name}, CUfunction(nullptr));
   if (!fresh)
     return cached->second;
   CUfunction fn = nullptr;
@@ -577,7 +618,7 @@ __attribute__((visibility("default"))) void dlcCudaSynchronize() {
 __attribute__((visibility("default"))) void mgpuStreamSynchronize(void *) {
   State &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
-  if (!s.concurrentManaged && s.sticky.ok())
+  if (!s.concurrentManaged && s.stream)
     synchronizeLocked(s); // the host may not touch managed memory meanwhile
 }
 
@@ -598,11 +639,14 @@ mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
     return;
   }
   bool timed = !s.profilePath.empty();
-  if (timed && !s.profileStart &&
-      (!DLC_CHECK(s, cuEventCreate, &s.profileStart, 0u).ok() ||
-       !DLC_CHECK(s, cuEventCreate, &s.profileStop, 0u).ok())) {
-    keep(s, makeError("the kernel profile cannot create CUDA events"));
-    return;
+  if (timed && !s.profileStart) {
+    CUevent start = nullptr, stop = nullptr;
+    if (!DLC_CHECK(s, cuEventCreate, &start, 0u).ok() ||
+        !DLC_CHECK(s, cuEventCreate, &stop, 0u).ok()) {
+      keep(s, makeError("the kernel profile cannot create CUDA events"));
+      return;
+    }
+    s.profileStart = start, s.profileStop = stop;
   }
   if (timed)
     if (Status st = DLC_CHECK(s, cuEventRecord, s.profileStart, stream); !st.ok()) {
@@ -644,12 +688,17 @@ __attribute__((visibility("default"))) void *_mlir_memref_to_llvm_alloc(size_t b
     return text ? std::strtol(text, nullptr, 10) : 0L;
   }();
   static std::atomic<long> count{0};
+  void *p = nullptr;
   if (failAt > 0 && count.fetch_add(1) + 1 == failAt)
-    failCompiledCall(makeError("out of GPU memory: a buffer of the compiled step needs ", bytes,
-                               " bytes (DLC_FAIL_ALLOCATION)"));
-  void *p = cuda::allocate(bytes, "a buffer of the compiled step");
+    recordCompiledCallError(makeError("out of GPU memory: a buffer of the compiled step needs ",
+                                      bytes, " bytes (DLC_FAIL_ALLOCATION)"));
+  else if (!(p = cuda::allocate(bytes, "a buffer of the compiled step")))
+    recordCompiledCallError(cuda::takeError());
   if (!p)
-    failCompiledCall(cuda::takeError());
+    leaveCompiledCall(); // nothing with a destructor is alive here
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.callBuffers.insert(p);
   return p;
 }
 
@@ -660,6 +709,11 @@ _mlir_memref_to_llvm_aligned_alloc(size_t, size_t bytes) {
 }
 
 __attribute__((visibility("default"))) void _mlir_memref_to_llvm_free(void *ptr) {
+  {
+    State &s = state();
+    std::lock_guard<std::mutex> lock(s.mutex);
+    s.callBuffers.erase(ptr);
+  }
   cuda::release(ptr);
 }
 

@@ -16,7 +16,8 @@
 // kernels are queued on one stream without waiting; the runtime waits once,
 // when the call returns.
 //
-// DLC_CUDA_PROFILE=FILE (or `-`, stderr) times every launch alone (CUDA
+// DLC_CUDA_PROFILE=FILE (or `-`, stderr; `%p` in FILE is the process id)
+// times every launch alone (CUDA
 // events around it, waited for) and writes, at exit, a line a kernel: its
 // number in `dlc compile --target=cuda --emit=ptx` ("#12"), its name, the
 // calls, the total and mean time, its share, its last grid and block.
@@ -75,6 +76,12 @@ void release(void *ptr);
 /// one. Best effort: without cuMemPrefetchAsync in the driver, or on a GPU
 /// without concurrent managed access, the memory stays where it is.
 void prefetch(const void *ptr, size_t bytes);
+
+/// Brackets a call of compiled code (Executable::call): the buffers its
+/// code allocates and does not free are its results, or, when the call
+/// fails, released by endCall (after the queued kernels finish).
+void beginCall();
+void endCall(bool failed);
 
 /// Waits for the kernels queued by compiled code (they run asynchronously
 /// within a call); an error they hit is kept for takeError(). Buffers freed

@@ -278,9 +278,13 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
     packed.push_back(resultStorage.data());
   // A buffer the compiled code cannot allocate ends the call with an error
   // (nothing was returned: no result to free).
-  Status called = callCompiled(fn->second, packed.data(), spec_.regionShares);
   if (onDevice)
-    cuda::synchronize(); // the call's kernels ran asynchronously
+    cuda::beginCall();
+  Status called = callCompiled(fn->second, packed.data(), spec_.regionShares);
+  if (onDevice) {
+    cuda::endCall(!called.ok()); // a failed call's buffers go back
+    cuda::synchronize();         // the call's kernels ran asynchronously
+  }
   if (!called.ok()) {
     if (onDevice)
       (void)cuda::takeError(); // reported here, not by the next call

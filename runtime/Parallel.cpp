@@ -635,10 +635,9 @@ dlc::runtime::Status dlc::runtime::callCompiled(void (*fn)(void **), void **args
   return call.error;
 }
 
-void dlc::runtime::failCompiledCall(Status error) {
-  record(std::move(error));
-  leave();
-}
+void dlc::runtime::recordCompiledCallError(Status error) { record(std::move(error)); }
+
+void dlc::runtime::leaveCompiledCall() { leave(); }
 
 void dlc::runtime::exportRuntimeSymbols() {
   static std::once_flag once;

@@ -61,10 +61,13 @@ Status callCompiled(void (*fn)(void **), void **args, int sharesPerThread = 1);
 /// modules dlopen'ed later resolve their OpenMP entry points to it.
 void exportRuntimeSymbols();
 
-/// Ends the compiled call this thread is in with `error`, as a failed
-/// allocation of dlc_aligned_alloc does (the call returns it); for the
-/// allocators of other targets (runtime/Cuda.cpp). Never returns.
-[[noreturn]] void failCompiledCall(Status error);
+/// For the allocators of other targets (runtime/Cuda.cpp): ends the compiled
+/// call this thread is in, as a failed allocation of dlc_aligned_alloc
+/// does. recordCompiledCallError keeps the error the call returns (the
+/// first one); leaveCompiledCall then jumps back to the call, and must be
+/// called where nothing with a destructor is alive.
+void recordCompiledCallError(Status error);
+[[noreturn]] void leaveCompiledCall();
 
 } // namespace dlc::runtime
 

@@ -8,7 +8,8 @@
 // use is another linalg op is fused into it (its body recomputed at each of
 // the consumer's reads: the activation four times a 2x2 window, cheaper
 // than writing and reading it back), except into a contraction, which keeps
-// its block-tiled kernel (TileContractions.cpp), and never across devices.
+// its block-tiled kernel (TileContractions.cpp), never across devices, and
+// within dl-fuse-elementwise's cap on a fused body (and a cap on operands).
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +23,9 @@ namespace mlir::dlc::cuda {
 #include "compiler/targets/cuda/Passes.h.inc"
 
 namespace {
+
+/// The most operands a fused op may have.
+constexpr unsigned kMaxOperands = 24;
 
 /// Whether `op` is a contraction (reductions, a multiply-add body), which
 /// must keep its body to become a tiled kernel.
@@ -40,8 +44,12 @@ struct GPUFuseElementwisePass
     linalg::ControlFusionFn control = [](OpOperand *operand) {
       Operation *producer = operand->get().getDefiningOp();
       Operation *consumer = operand->getOwner();
+      // The body cap of dl-fuse-elementwise, and a cap on operands: each is
+      // a memref descriptor among the kernel's parameters (4 KiB at most).
       return producer && producer->hasOneUse() && !isContraction(consumer) &&
-             isOnHost(producer->getLoc()) == isOnHost(consumer->getLoc());
+             isOnHost(producer->getLoc()) == isOnHost(consumer->getLoc()) &&
+             fusedBodyFits(producer, consumer) &&
+             producer->getNumOperands() + consumer->getNumOperands() <= kMaxOperands;
     };
     RewritePatternSet patterns(&getContext());
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);
