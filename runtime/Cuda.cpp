@@ -11,7 +11,6 @@
 #include "runtime/Parallel.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -488,20 +487,13 @@ void cuda::endCall(bool failed) {
   {
     State &s = state();
     std::lock_guard<std::mutex> lock(s.mutex);
-    if (failed) {
-      synchronizeLocked(s); // no queued kernel still uses them
+    synchronizeLocked(s); // the call's kernels ran asynchronously
+    if (failed)
       left.assign(s.callBuffers.begin(), s.callBuffers.end());
-    }
     s.callBuffers.clear();
   }
   for (void *p : left)
     release(p);
-}
-
-void cuda::synchronize() {
-  State &s = state();
-  std::lock_guard<std::mutex> lock(s.mutex);
-  synchronizeLocked(s);
 }
 
 Status cuda::takeError() {
@@ -613,7 +605,7 @@ __attribute__((visibility("default"))) void dlcCudaSynchronize() {
 /// launches of a call are ordered on the runtime's one stream, the host
 /// code between them touches only buffers no queued kernel uses (freed
 /// buffers wait in `pending`), and the runtime synchronizes once, when the
-/// call returns (cuda::synchronize), so the host queues the next kernels
+/// call returns (cuda::endCall), so the host queues the next kernels
 /// while the GPU runs the earlier ones.
 __attribute__((visibility("default"))) void mgpuStreamSynchronize(void *) {
   State &s = state();
@@ -683,13 +675,8 @@ mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
 /// must not go on with a null buffer. DLC_FAIL_ALLOCATION=N makes the N-th
 /// such allocation fail, for the tests.
 __attribute__((visibility("default"))) void *_mlir_memref_to_llvm_alloc(size_t bytes) {
-  static const long failAt = [] {
-    const char *text = std::getenv("DLC_FAIL_ALLOCATION");
-    return text ? std::strtol(text, nullptr, 10) : 0L;
-  }();
-  static std::atomic<long> count{0};
   void *p = nullptr;
-  if (failAt > 0 && count.fetch_add(1) + 1 == failAt)
+  if (allocationFailureInjected())
     recordCompiledCallError(makeError("out of GPU memory: a buffer of the compiled step needs ",
                                       bytes, " bytes (DLC_FAIL_ALLOCATION)"));
   else if (!(p = cuda::allocate(bytes, "a buffer of the compiled step")))

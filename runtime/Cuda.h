@@ -77,16 +77,13 @@ void release(void *ptr);
 /// without concurrent managed access, the memory stays where it is.
 void prefetch(const void *ptr, size_t bytes);
 
-/// Brackets a call of compiled code (Executable::call): the buffers its
-/// code allocates and does not free are its results, or, when the call
-/// fails, released by endCall (after the queued kernels finish).
+/// Brackets a call of compiled code (Executable::call). endCall waits for
+/// the kernels the call queued (they run asynchronously; an error they hit
+/// is kept for takeError(), and the buffers freed meanwhile are reused only
+/// after this). The buffers the call's code allocated and did not free are
+/// its results, or, when the call failed, released.
 void beginCall();
 void endCall(bool failed);
-
-/// Waits for the kernels queued by compiled code (they run asynchronously
-/// within a call); an error they hit is kept for takeError(). Buffers freed
-/// while they ran are reused only after this.
-void synchronize();
 
 /// The first driver error since the last call (the mgpu* functions cannot
 /// return one), or success.

@@ -281,10 +281,8 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
   if (onDevice)
     cuda::beginCall();
   Status called = callCompiled(fn->second, packed.data(), spec_.regionShares);
-  if (onDevice) {
-    cuda::endCall(!called.ok()); // a failed call's buffers go back
-    cuda::synchronize();         // the call's kernels ran asynchronously
-  }
+  if (onDevice)
+    cuda::endCall(!called.ok()); // waits; a failed call's buffers go back
   if (!called.ok()) {
     if (onDevice)
       (void)cuda::takeError(); // reported here, not by the next call

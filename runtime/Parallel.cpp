@@ -487,18 +487,13 @@ __attribute__((visibility("default"))) void __kmpc_fork_call(ident_t *, int32_t 
 /// the process fail (a fault for tests).
 __attribute__((visibility("default"))) void *dlc_aligned_alloc(size_t alignment,
                                                                size_t bytes) {
-  static const long failAt = [] {
-    const char *text = std::getenv("DLC_FAIL_ALLOCATION");
-    return text ? std::strtol(text, nullptr, 10) : 0L;
-  }();
-  static std::atomic<long> count{0};
   if (alignment < sizeof(void *))
     alignment = sizeof(void *);
   // aligned_alloc wants a multiple of the alignment, and may return null
   // for 0 bytes: at least one alignment.
   size_t rounded = bytes <= alignment ? alignment : (bytes + alignment - 1) / alignment * alignment;
   void *p = nullptr;
-  bool injected = failAt > 0 && count.fetch_add(1) + 1 == failAt;
+  bool injected = dlc::runtime::allocationFailureInjected();
   if (rounded >= bytes && !injected)
     p = std::aligned_alloc(alignment, rounded);
   if (!p) {
@@ -633,6 +628,15 @@ dlc::runtime::Status dlc::runtime::callCompiled(void (*fn)(void **), void **args
   call.freeLive();
   std::lock_guard<std::mutex> lock(call.mutex);
   return call.error;
+}
+
+bool dlc::runtime::allocationFailureInjected() {
+  static const long failAt = [] {
+    const char *text = std::getenv("DLC_FAIL_ALLOCATION");
+    return text ? std::strtol(text, nullptr, 10) : 0L;
+  }();
+  static std::atomic<long> count{0};
+  return failAt > 0 && count.fetch_add(1) + 1 == failAt;
 }
 
 void dlc::runtime::recordCompiledCallError(Status error) { record(std::move(error)); }

@@ -67,6 +67,9 @@ void exportRuntimeSymbols();
 /// first one); leaveCompiledCall then jumps back to the call, and must be
 /// called where nothing with a destructor is alive.
 void recordCompiledCallError(Status error);
+/// Whether this allocation of compiled code is the one DLC_FAIL_ALLOCATION=N
+/// makes fail (the N-th of the process, counting every target's allocator).
+bool allocationFailureInjected();
 [[noreturn]] void leaveCompiledCall();
 
 } // namespace dlc::runtime
