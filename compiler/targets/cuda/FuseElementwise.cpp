@@ -10,6 +10,8 @@
 // than writing and reading it back), except into a contraction, which keeps
 // its block-tiled kernel (TileContractions.cpp), never across devices, and
 // within dl-fuse-elementwise's cap on a fused body (and a cap on operands).
+// Named pooling ops (an evaluation's pools, which keep no arg-max) are made
+// generic first, so that their activation fuses into them as in the step.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,6 +43,17 @@ bool isContraction(Operation *op) {
 struct GPUFuseElementwisePass
     : impl::GPUFuseElementwisePassBase<GPUFuseElementwisePass> {
   void runOnOperation() override {
+    SmallVector<linalg::LinalgOp> pools;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (isa<linalg::PoolingNhwcMaxOp, linalg::PoolingNhwcSumOp>(op))
+        pools.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (linalg::LinalgOp pool : pools) {
+      rewriter.setInsertionPoint(pool);
+      if (failed(linalg::generalizeNamedOp(rewriter, pool)))
+        return signalPassFailure();
+    }
     linalg::ControlFusionFn control = [](OpOperand *operand) {
       Operation *producer = operand->get().getDefiningOp();
       Operation *consumer = operand->getOwner();

@@ -71,21 +71,16 @@ inline SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
   return result;
 }
 
-/// The linalg.fill of 0.0 into all of `buffer` that comes last before `op`
-/// in its block, with nothing between them touching `buffer`; null if there
-/// is none. A kernel that writes every element of `buffer` takes the fill's
-/// place: it stores its sums instead of adding them to zeros (one kernel
-/// and one pass over the buffer fewer).
-inline linalg::FillOp zeroFillBefore(Operation *op, Value buffer) {
+/// The linalg.fill of a constant into all of `buffer` that comes last
+/// before `op` in its block, with nothing between them touching `buffer`;
+/// null if there is none. A kernel that writes every element of `buffer`
+/// can take the fill's place, starting from the constant instead of a load.
+inline linalg::FillOp constantFillBefore(Operation *op, Value buffer) {
   for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
     if (auto fill = dyn_cast<linalg::FillOp>(prev);
-        fill && fill.getOutputs().front() == buffer) {
-      auto value = fill.getInputs().front().getDefiningOp<arith::ConstantOp>();
-      auto zero = value ? dyn_cast<FloatAttr>(value.getValue()) : FloatAttr();
-      return zero && zero.getValue().isZero() && !zero.getValue().isNegative()
-                 ? fill
-                 : linalg::FillOp();
-    }
+        fill && fill.getOutputs().front() == buffer)
+      return fill.getInputs().front().getDefiningOp<arith::ConstantOp>() ? fill
+                                                                         : linalg::FillOp();
     bool touches = false;
     prev->walk([&](Operation *inner) {
       touches = touches || llvm::is_contained(inner->getOperands(), buffer);
@@ -94,6 +89,20 @@ inline linalg::FillOp zeroFillBefore(Operation *op, Value buffer) {
       return {};
   }
   return {};
+}
+
+/// The linalg.fill of 0.0 into all of `buffer` before `op` (as
+/// constantFillBefore). A kernel that writes every element of `buffer`
+/// takes the fill's place: it stores its sums instead of adding them to
+/// zeros (one kernel and one pass over the buffer fewer).
+inline linalg::FillOp zeroFillBefore(Operation *op, Value buffer) {
+  linalg::FillOp fill = constantFillBefore(op, buffer);
+  if (!fill)
+    return {};
+  auto value = fill.getInputs().front().getDefiningOp<arith::ConstantOp>();
+  auto zero = dyn_cast<FloatAttr>(value.getValue());
+  return zero && zero.getValue().isZero() && !zero.getValue().isNegative() ? fill
+                                                                         : linalg::FillOp();
 }
 
 /// The product of sizes[d] over `dims` (1 for none).

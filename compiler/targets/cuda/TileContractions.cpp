@@ -17,6 +17,19 @@
 // second, element-wise kernel adds in a fixed order (the same result on
 // every run).
 //
+// The op that consumes the contraction's result can run in the kernel's
+// store phase instead of as a kernel of its own (an epilogue): a fused conv
+// block's bias + activation + pool with arg-max, a dense layer's bias +
+// activation. The consumer's loops then define the kernel's M and N: its
+// dimensions that index the contraction's M dimensions (with its window's
+// reduction dimensions innermost) are linearized into M, those indexing N
+// into N, and each thread's TM rows are one window of a pool (a 2 x 2 pool:
+// TM = 4), so that a thread computes every convolution output its pooled
+// outputs need and reduces them in registers, in the consumer's order. The
+// convolution's output is then never stored where nothing else reads it,
+// and the outputs' constant fills are folded into the kernel. Only where
+// the kernel needs no split of K: partial sums must be added first.
+//
 // A kernel is written as phases separated by barriers (zero the
 // accumulators; per K step: load, barrier, accumulate, barrier; store), and
 // the same builders emit either the gpu.launch (shared memory as workgroup
@@ -38,6 +51,9 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::dlc::cuda {
 #define GEN_PASS_DEF_GPUTILECONTRACTIONSPASS
@@ -55,6 +71,11 @@ constexpr int64_t kTargetBlocks = 264;
 /// The K steps a split should have at least, so that its partial sums
 /// (written and read once more) stay cheap against its work.
 constexpr int64_t kMinStepsPerSplit = 8;
+/// The blocks a kernel must have without splitting K for a consumer to be
+/// fused into it: one for each of an H100's SMs.
+constexpr int64_t kMinEpilogueBlocks = 132;
+/// The largest pool window fused into a kernel (a thread's TM rows).
+constexpr int64_t kMaxEpilogueWindow = 4;
 /// What a dynamic size (the batch) is taken to be when choosing tiles.
 constexpr int64_t kDynamicEstimate = 64;
 
@@ -130,6 +151,158 @@ std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
   return c;
 }
 
+/// The buffer a view (subview, cast) is of.
+Value rootOf(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// A consumer of a contraction's result run in the contraction's kernel
+/// (see the file comment).
+struct Epilogue {
+  linalg::LinalgOp op;
+  OpOperand *cInput = nullptr;  // the operand reading the contraction's C
+  /// The consumer's dimensions by what they index: the contraction's M
+  /// (parallel ones, then the window's reductions) or its N.
+  SmallVector<unsigned> mParallel, window, n;
+  SmallVector<int64_t> windowSizes;
+  int64_t windowCells = 1;
+  /// For each parallel dimension of the contraction, the consumer's
+  /// expression for it (C's index through the consumer's map).
+  DenseMap<unsigned, AffineExpr> dimExpr;
+  /// C is read after the consumer: the kernel stores it too.
+  bool cLive = false;
+};
+
+/// Whether the ops between `c` and `consumer` can run before both: they
+/// neither touch C nor write the contraction's operands (allocations,
+/// constants and fills, as bufferization leaves before a consumer).
+bool onlyAllocationsBetween(Contraction &c, Operation *consumer) {
+  for (Operation *op = c.op->getNextNode(); op != consumer; op = op->getNextNode()) {
+    if (isa<memref::AllocOp, arith::ConstantOp, memref::DimOp>(op))
+      continue;
+    auto fill = dyn_cast<linalg::LinalgOp>(op);
+    if (!fill || !fill.hasPureBufferSemantics() || fill.getNumDpsInputs() > 1 ||
+        fill.getNumLoops() != fill.getNumParallelLoops())
+      return false;
+    for (Value v : op->getOperands())
+      if (isa<MemRefType>(v.getType()) &&
+          llvm::is_contained({rootOf(c.a), rootOf(c.b), rootOf(c.c)}, rootOf(v)))
+        return false;
+  }
+  return true;
+}
+
+/// Whether what `buffer` holds is dead after `op`: the buffer was
+/// allocated in this function, and the next op to touch it deallocates it
+/// or writes all of it without reading it (bufferization reuses a dead
+/// buffer: a conv block's output buffer holds its gradient later).
+bool isDeadAfter(Value buffer, Operation *op) {
+  if (!buffer.getDefiningOp<memref::AllocOp>())
+    return false;
+  for (Operation *next = op->getNextNode(); next; next = next->getNextNode()) {
+    bool touches = false;
+    next->walk([&](Operation *inner) {
+      touches = touches || llvm::is_contained(inner->getOperands(), buffer);
+    });
+    if (!touches)
+      continue;
+    if (isa<memref::DeallocOp>(next))
+      return true;
+    auto writer = dyn_cast<linalg::LinalgOp>(next);
+    if (!writer || !writer.hasPureBufferSemantics() ||
+        llvm::count(next->getOperands(), buffer) != 1)
+      return false;
+    for (OpOperand &out : writer.getDpsInitsMutable())
+      if (out.get() == buffer)
+        return writer.getMatchingBlockArgument(&out).use_empty() &&
+               writer.getMatchingIndexingMap(&out).isPermutation();
+    return false;
+  }
+  return true;
+}
+
+std::optional<Epilogue> matchEpilogue(Contraction &c) {
+  if (!c.batch.empty())
+    return std::nullopt;
+  // The first op after the contraction that uses C.
+  Operation *next = c.op->getNextNode();
+  while (next && !llvm::is_contained(next->getOperands(), c.c))
+    next = next->getNextNode();
+  auto g = dyn_cast_or_null<linalg::LinalgOp>(next);
+  if (!g || !g.hasPureBufferSemantics() || g->getNumRegions() != 1 ||
+      matchContraction(g) || !onlyAllocationsBetween(c, g))
+    return std::nullopt;
+  Epilogue e;
+  e.op = g;
+  for (OpOperand *in : g.getDpsInputOperands())
+    if (in->get() == c.c) {
+      if (e.cInput)
+        return std::nullopt;
+      e.cInput = in;
+    }
+  if (!e.cInput)
+    return std::nullopt;
+  for (AffineMap map : g.getIndexingMapsArray())
+    if (!isPlainMap(map))
+      return std::nullopt;
+  // The body is recomputed by the kernel's threads: plain arithmetic only.
+  for (Operation &inner : g.getBlock()->without_terminator())
+    if (inner.getNumRegions() != 0 || (!isPure(&inner) && !isa<linalg::IndexOp>(inner)))
+      return std::nullopt;
+  AffineMap gMapC = g.getMatchingIndexingMap(e.cInput);
+  for (unsigned r = 0; r < c.mapC.getNumResults(); ++r)
+    e.dimExpr[c.mapC.getDimPosition(r)] = gMapC.getResult(r);
+  auto indexesGroup = [&](unsigned d, ArrayRef<unsigned> group) {
+    return llvm::any_of(group, [&](unsigned p) { return e.dimExpr[p].isFunctionOfDim(d); });
+  };
+  SmallVector<int64_t> ranges = g.getStaticLoopRanges();
+  for (auto [d, it] : llvm::enumerate(g.getIteratorTypesArray())) {
+    bool inM = indexesGroup(d, c.m), inN = indexesGroup(d, c.n);
+    if (inM == inN)
+      return std::nullopt; // both, or a dimension C does not vary with
+    if (it == utils::IteratorType::reduction) {
+      if (!inM || ShapedType::isDynamic(ranges[d]))
+        return std::nullopt;
+      e.window.push_back(d);
+      e.windowSizes.push_back(ranges[d]);
+      e.windowCells *= ranges[d];
+      continue;
+    }
+    (inM ? e.mParallel : e.n).push_back(d);
+  }
+  if (e.windowCells > kMaxEpilogueWindow)
+    return std::nullopt;
+  // Each output element is written by one point of the parallel loops (one
+  // thread), and no output is an operand the kernel still reads.
+  unsigned parallel = g.getNumParallelLoops();
+  for (OpOperand &out : g.getDpsInitsMutable()) {
+    AffineMap map = g.getMatchingIndexingMap(&out);
+    if (!map.isProjectedPermutation() || map.getNumResults() != parallel ||
+        llvm::any_of(e.window, [&](unsigned d) { return map.isFunctionOfDim(d); }))
+      return std::nullopt;
+    Value root = rootOf(out.get());
+    if (root == rootOf(c.a) || root == rootOf(c.b))
+      return std::nullopt;
+    if (out.get() == c.c) {
+      // In place: read and written at the same element by one thread.
+      if (map != gMapC || e.windowCells != 1)
+        return std::nullopt;
+      continue;
+    }
+    for (OpOperand *in : g.getDpsInputOperands())
+      if (rootOf(in->get()) == root)
+        return std::nullopt;
+    if (root == rootOf(c.c))
+      return std::nullopt;
+  }
+  e.cLive = !isDeadAfter(c.c, g);
+  if (e.cLive && !(e.windowCells == 1 && gMapC.isPermutation()))
+    return std::nullopt;
+  return e;
+}
+
 /// Tile sizes and the number of K splits for one contraction.
 struct Plan {
   int64_t tm = 4, tn = 4; // a thread's register tile
@@ -146,15 +319,34 @@ int64_t estimate(ArrayRef<int64_t> sizes, ArrayRef<unsigned> dims) {
   return n;
 }
 
-Plan choosePlan(Contraction &c) {
+/// The tile plan; `epilogue` is reset where the kernel would need a split
+/// of K without it (too few blocks to keep the SMs busy).
+Plan choosePlan(Contraction &c, std::optional<Epilogue> &epilogue) {
   SmallVector<int64_t> sizes = c.op.getStaticLoopRanges();
   int64_t m = estimate(sizes, c.m), n = estimate(sizes, c.n),
           k = estimate(sizes, c.k), batch = estimate(sizes, c.batch);
   Plan plan;
-  plan.tm = m >= 64 ? 4 : m >= 32 ? 2 : 1;
-  plan.tn = n >= 64 ? 4 : n >= 32 ? 2 : 1;
+  if (epilogue) {
+    SmallVector<int64_t> gSizes = epilogue->op.getStaticLoopRanges();
+    int64_t em = estimate(gSizes, epilogue->mParallel) * epilogue->windowCells,
+            en = estimate(gSizes, epilogue->n);
+    plan.tm = epilogue->windowCells > 1 ? epilogue->windowCells
+              : em >= 64                ? 4
+              : em >= 32                ? 2
+                                        : 1;
+    plan.tn = en >= 64 ? 4 : en >= 32 ? 2 : 1;
+    if (llvm::divideCeil(em, plan.bm()) * llvm::divideCeil(en, plan.bn()) >=
+        kMinEpilogueBlocks)
+      plan.splits = 1;
+    else
+      epilogue.reset();
+  }
+  if (!epilogue) {
+    plan.tm = m >= 64 ? 4 : m >= 32 ? 2 : 1;
+    plan.tn = n >= 64 ? 4 : n >= 32 ? 2 : 1;
+  }
   int64_t blocks = llvm::divideCeil(m, plan.bm()) * llvm::divideCeil(n, plan.bn()) * batch;
-  if (blocks < kTargetBlocks)
+  if (!epilogue && blocks < kTargetBlocks)
     plan.splits = std::max<int64_t>(
         1, std::min<int64_t>(llvm::divideCeil(kTargetBlocks, blocks),
                              k / (kTileK * kMinStepsPerSplit)));
@@ -172,8 +364,9 @@ Plan choosePlan(Contraction &c) {
 /// Builds one tiled kernel; see the file comment.
 class KernelBuilder {
 public:
-  KernelBuilder(Contraction &c, const Plan &plan, bool emulate)
-      : c(c), plan(plan), emulate(emulate), loc(c.op.getLoc()),
+  KernelBuilder(Contraction &c, const Plan &plan, const std::optional<Epilogue> &epi,
+                bool emulate)
+      : c(c), plan(plan), epi(epi), emulate(emulate), loc(c.op.getLoc()),
         f32(Float32Type::get(c.op.getContext())) {}
 
   void build(OpBuilder &b) {
@@ -186,8 +379,26 @@ public:
     // Host: loop sizes, group extents, the grid.
     for (Range r : c.op.createLoopRanges(b, loc))
       sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, r.size));
-    extentM = product(b, c.m);
-    extentN = product(b, c.n);
+    if (epi) {
+      linalg::LinalgOp g = epi->op;
+      for (Range r : g.createLoopRanges(b, loc))
+        consumerSizes.push_back(getValueOrCreateConstantIndexOp(b, loc, r.size));
+      extentM = arith::MulIOp::create(
+          b, loc, cuda::product(b, loc, epi->mParallel, consumerSizes),
+          index(b, epi->windowCells));
+      extentN = cuda::product(b, loc, epi->n, consumerSizes);
+      // The outputs' constant fills: the kernel writes every element.
+      for (OpOperand &out : g.getDpsInitsMutable())
+        if (out.get() != c.c)
+          if (linalg::FillOp fill = constantFillBefore(g, out.get())) {
+            initial[out.getOperandNumber()] =
+                fill.getInputs().front().getDefiningOp<arith::ConstantOp>().getValue();
+            fill->erase();
+          }
+    } else {
+      extentM = product(b, c.m);
+      extentN = product(b, c.n);
+    }
     extentK = product(b, c.k);
     extentBatch = product(b, c.batch);
     Value tilesM = arith::CeilDivUIOp::create(b, loc, extentM, index(b, plan.bm()));
@@ -235,10 +446,15 @@ public:
 private:
   Contraction &c;
   const Plan &plan;
+  const std::optional<Epilogue> &epi;
   bool emulate;
   Location loc;
   Type f32;
   SmallVector<Value> sizes;
+  SmallVector<Value> consumerSizes; // the epilogue's loop sizes
+  /// The constant an epilogue output starts from (its fill, folded in),
+  /// by operand number.
+  DenseMap<unsigned, TypedAttr> initial;
   Value extentM, extentN, extentK, extentBatch, perSplit, splits, partial;
   bool zeroInit = false; // C was all zeros: store the sums, not add them
 
@@ -284,6 +500,26 @@ private:
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
   }
 
+  /// Sets the contraction's M (or N) dimensions from `linear`, an index of
+  /// the kernel's M (N) space: the group itself linearized, or with an
+  /// epilogue, the consumer's dimensions on that side (`consumer` gets them).
+  void sideDims(OpBuilder &b, Value linear, bool mSide, SmallVectorImpl<Value> &dims,
+                SmallVectorImpl<Value> *consumer = nullptr) const {
+    ArrayRef<unsigned> group = mSide ? c.m : c.n;
+    if (!epi) {
+      delinearize(b, linear, group, dims);
+      return;
+    }
+    SmallVector<Value> local(consumerSizes.size());
+    SmallVectorImpl<Value> &g = consumer ? *consumer : local;
+    SmallVector<unsigned> order = mSide ? epi->mParallel : epi->n;
+    if (mSide)
+      order.append(epi->window.begin(), epi->window.end());
+    cuda::delinearize(b, loc, linear, order, consumerSizes, g);
+    for (unsigned p : group)
+      dims[p] = evaluate(b, loc, epi->dimExpr.lookup(p), g);
+  }
+
   /// The block's batch index, split, tile origins and K range.
   void startBlock(OpBuilder &b, BlockState &s) const {
     s.split = arith::RemUIOp::create(b, loc, s.z, splits);
@@ -307,8 +543,7 @@ private:
   /// (kk, t) of it the operand at K index k0 + kk and M (or N) index
   /// origin + t, zero outside the op's ranges.
   void loadOperand(OpBuilder &b, const BlockState &s, Value thread, Value k0,
-                   Value operand, AffineMap map, ArrayRef<unsigned> group,
-                   Value extent, Value origin, int64_t tile, bool kFastest,
+                   Value operand, AffineMap map, bool mSide, Value extent, Value origin, int64_t tile, bool kFastest,
                    Value shared) const {
     for (int64_t e = 0; e < kTileK * tile / kThreads; ++e) {
       Value linear = arith::AddIOp::create(b, loc, index(b, e * kThreads), thread);
@@ -324,7 +559,7 @@ private:
         OpBuilder then = guard.getThenBodyBuilder();
         SmallVector<Value> dims(sizes.size());
         delinearize(then, s.batch, c.batch, dims);
-        delinearize(then, globalT, group, dims);
+        sideDims(then, globalT, mSide, dims);
         delinearize(then, globalK, c.k, dims);
         Value v = memref::LoadOp::create(then, loc, operand, indices(then, map, dims));
         scf::YieldOp::create(then, loc, v);
@@ -340,9 +575,9 @@ private:
   }
 
   void loadPhase(OpBuilder &b, const BlockState &s, Value thread, Value k0) const {
-    loadOperand(b, s, thread, k0, c.a, c.mapA, c.m, extentM, s.m0, plan.bm(),
+    loadOperand(b, s, thread, k0, c.a, c.mapA, /*mSide=*/true, extentM, s.m0, plan.bm(),
                 plan.aKFastest, s.sharedA);
-    loadOperand(b, s, thread, k0, c.b, c.mapB, c.n, extentN, s.n0, plan.bn(),
+    loadOperand(b, s, thread, k0, c.b, c.mapB, /*mSide=*/false, extentN, s.n0, plan.bn(),
                 plan.bKFastest, s.sharedB);
   }
 
@@ -373,13 +608,21 @@ private:
     }
   }
 
-  void storePhase(OpBuilder &b, const BlockState &s, Value thread) const {
+  /// The M and N indices of the thread's register tile's first element.
+  std::pair<Value, Value> tileOrigin(OpBuilder &b, const BlockState &s, Value thread) const {
     Value tx = arith::RemUIOp::create(b, loc, thread, index(b, kThreadsX));
     Value ty = arith::DivUIOp::create(b, loc, thread, index(b, kThreadsX));
     Value row0 = arith::AddIOp::create(b, loc, s.m0,
                                        arith::MulIOp::create(b, loc, ty, index(b, plan.tm)));
     Value col0 = arith::AddIOp::create(b, loc, s.n0,
                                        arith::MulIOp::create(b, loc, tx, index(b, plan.tn)));
+    return {row0, col0};
+  }
+
+  void storePhase(OpBuilder &b, const BlockState &s, Value thread) const {
+    if (epi)
+      return epiloguePhase(b, s, thread);
+    auto [row0, col0] = tileOrigin(b, s, thread);
     for (int64_t i = 0; i < plan.tm; ++i)
       for (int64_t j = 0; j < plan.tn; ++j) {
         Value row = arith::AddIOp::create(b, loc, row0, index(b, i));
@@ -405,6 +648,85 @@ private:
                                         memref::LoadOp::create(then, loc, c.c, at), acc);
           memref::StoreOp::create(then, loc, sum, c.c, at);
         }
+      }
+  }
+
+  /// The store phase with an epilogue: for each of the thread's columns
+  /// and windows, the consumer's body over the window's cells (in the
+  /// consumer's loop order, the last window dimension fastest) on the
+  /// accumulated values, and the consumer's outputs stored once.
+  void epiloguePhase(OpBuilder &b, const BlockState &s, Value thread) const {
+    linalg::LinalgOp g = epi->op;
+    Block *body = g.getBlock();
+    auto [row0, col0] = tileOrigin(b, s, thread);
+    int64_t cells = epi->windowCells;
+    bool cIsOutput = llvm::is_contained(g.getDpsInits(), c.c);
+    for (int64_t j = 0; j < plan.tn; ++j)
+      for (int64_t w = 0; w < plan.tm / cells; ++w) {
+        // A window's first row: the thread's rows are whole windows.
+        Value row = arith::AddIOp::create(b, loc, row0, index(b, w * cells));
+        Value col = arith::AddIOp::create(b, loc, col0, index(b, j));
+        auto guard = scf::IfOp::create(
+            b, loc, both(b, less(b, row, extentM), less(b, col, extentN)), false);
+        OpBuilder then = guard.getThenBodyBuilder();
+        SmallVector<Value> gDims(consumerSizes.size()), dims(sizes.size());
+        sideDims(then, row, /*mSide=*/true, dims, &gDims);
+        sideDims(then, col, /*mSide=*/false, dims, &gDims);
+        // The outputs' values before the window: their fills' constants,
+        // else loaded (not where the body never reads them).
+        SmallVector<Value> running;
+        for (OpOperand &out : g.getDpsInitsMutable()) {
+          auto it = initial.find(out.getOperandNumber());
+          if (it != initial.end())
+            running.push_back(arith::ConstantOp::create(then, loc, it->second));
+          else if (out.get() == c.c || body->getArgument(out.getOperandNumber()).use_empty())
+            running.push_back(Value());
+          else
+            running.push_back(memref::LoadOp::create(
+                then, loc, out.get(), indices(then, g.getMatchingIndexingMap(&out), gDims)));
+        }
+        for (int64_t i = 0; i < cells; ++i) {
+          int64_t rest = i;
+          for (int64_t k = epi->window.size() - 1; k >= 0; --k) {
+            gDims[epi->window[k]] = index(then, rest % epi->windowSizes[k]);
+            rest /= epi->windowSizes[k];
+          }
+          for (unsigned p : c.m)
+            dims[p] = evaluate(then, loc, epi->dimExpr.lookup(p), gDims);
+          SmallVector<Value> at = indices(then, c.mapC, dims);
+          Value value = memref::LoadOp::create(then, loc, s.acc,
+                                               accIndices(then, thread, w * cells + i, j));
+          if (!zeroInit)
+            value = arith::AddFOp::create(then, loc, memref::LoadOp::create(then, loc, c.c, at),
+                                          value);
+          if (epi->cLive && !cIsOutput)
+            memref::StoreOp::create(then, loc, value, c.c, at);
+          IRMapping mapping;
+          for (OpOperand &operand : g->getOpOperands()) {
+            BlockArgument arg = body->getArgument(operand.getOperandNumber());
+            if (&operand == epi->cInput || operand.get() == c.c)
+              mapping.map(arg, value);
+            else if (g.isDpsInit(&operand))
+              mapping.map(arg, running[operand.getOperandNumber() - g.getNumDpsInputs()]);
+            else if (!arg.use_empty())
+              mapping.map(arg, memref::LoadOp::create(
+                                   then, loc, operand.get(),
+                                   indices(then, g.getMatchingIndexingMap(&operand), gDims)));
+          }
+          for (Operation &inner : body->without_terminator()) {
+            if (auto idx = dyn_cast<linalg::IndexOp>(inner))
+              mapping.map(idx.getResult(), gDims[idx.getDim()]);
+            else
+              then.clone(inner, mapping);
+          }
+          for (auto [k, v] : llvm::enumerate(body->getTerminator()->getOperands()))
+            running[k] = mapping.lookupOrDefault(v);
+        }
+        for (OpOperand &out : g.getDpsInitsMutable())
+          memref::StoreOp::create(then, loc,
+                                  running[out.getOperandNumber() - g.getNumDpsInputs()],
+                                  out.get(),
+                                  indices(then, g.getMatchingIndexingMap(&out), gDims));
       }
   }
 
@@ -527,9 +849,25 @@ struct GPUTileContractionsPass
         found.push_back(*c);
     });
     for (Contraction &c : found) {
-      OpBuilder b(c.op);
-      KernelBuilder(c, choosePlan(c), emulate).build(b);
+      std::optional<Epilogue> epi = matchEpilogue(c);
+      Plan plan = choosePlan(c, epi);
+      // With an epilogue, the kernel takes the consumer's place: the
+      // allocations and fills between the two come first.
+      OpBuilder b(epi ? epi->op.getOperation() : c.op.getOperation());
+      KernelBuilder(c, plan, epi, emulate).build(b);
+      Value result = c.c;
       c.op->erase();
+      if (!epi)
+        continue;
+      epi->op->erase();
+      // C, never stored where nothing reads it, is not allocated either.
+      auto alloc = result.getDefiningOp<memref::AllocOp>();
+      if (alloc && llvm::all_of(result.getUsers(),
+                                [](Operation *user) { return isa<memref::DeallocOp>(user); })) {
+        for (Operation *user : llvm::make_early_inc_range(result.getUsers()))
+          user->erase();
+        alloc->erase();
+      }
     }
     if (!found.empty() && !emulate)
       getOperation()->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
