@@ -116,7 +116,7 @@ public:
     mlir::dlc::addPassPipeline(pm, "dl-gpu-host-ops" + mode + ",dl-gpu-tile-contractions" +
                                        mode + ",dl-gpu-reductions" +
                                        mode + ",convert-linalg-to-parallel-loops,"
-                                       "canonicalize,cse,dl-gpu-map-loops" + mode +
+                                       "canonicalize,cse,dl-gpu-fuse-loops,dl-gpu-map-loops" + mode +
                                        ",canonicalize,cse");
   }
 

@@ -26,9 +26,6 @@ namespace mlir::dlc::cuda {
 
 namespace {
 
-/// The most operands a fused op may have.
-constexpr unsigned kMaxOperands = 24;
-
 /// Whether `op` is a contraction (reductions, a multiply-add body), which
 /// must keep its body to become a tiled kernel.
 bool isContraction(Operation *op) {
@@ -62,7 +59,7 @@ struct GPUFuseElementwisePass
       return producer && producer->hasOneUse() && !isContraction(consumer) &&
              isOnHost(producer->getLoc()) == isOnHost(consumer->getLoc()) &&
              fusedBodyFits(producer, consumer) &&
-             producer->getNumOperands() + consumer->getNumOperands() <= kMaxOperands;
+             producer->getNumOperands() + consumer->getNumOperands() <= kMaxKernelBuffers;
     };
     RewritePatternSet patterns(&getContext());
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);

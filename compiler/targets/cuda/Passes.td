@@ -64,6 +64,23 @@ def GPUHostOpsPass : Pass<"dl-gpu-host-ops", "ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def GPUFuseLoopsPass : Pass<"dl-gpu-fuse-loops", "ModuleOp"> {
+  let summary = "adjacent parallel loop nests over the same space as one";
+  let description = [{
+    Runs on the parallel loops of the remaining linalg ops, before they
+    become kernels. In each function's body, every `memref.alloc` first
+    moves up to just after its sizes are known and every `memref.dealloc`
+    to the end (on a GPU this costs no memory: the runtime reuses no buffer
+    freed within a call before the call's kernels are done). Then each
+    `scf.parallel` is fused into the one before it when nothing with
+    effects lies between them, their bounds are the same values, and every
+    buffer one of them writes is accessed by both only at the loop's own
+    indices (each iteration reads only what the same iteration wrote): one
+    kernel instead of several. A fused nest uses at most 24 buffers (each is
+    a memref descriptor among the kernel's parameters, 4 KiB at most).
+  }];
+}
+
 def GPUTileContractionsPass : Pass<"dl-gpu-tile-contractions", "ModuleOp"> {
   let summary = "contractions as block-tiled kernels with shared-memory tiles";
   let description = [{
@@ -77,6 +94,9 @@ def GPUTileContractionsPass : Pass<"dl-gpu-tile-contractions", "ModuleOp"> {
     A's and B's slices of 16 K indices in shared memory between barriers.
     Where the output tiles are too few to fill the GPU, K is split over
     more blocks whose partial sums an element-wise op then adds in order.
+    Otherwise the op that reads the result next (a conv block's bias +
+    activation + pool with arg-max) runs in the kernel after its K loop, on
+    the sums in registers, a thread's rows one pool window.
 
     With `emulate`, each kernel is host loops over its blocks that run
     every phase between two barriers for all threads in turn (shared tiles

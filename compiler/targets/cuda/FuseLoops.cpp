@@ -1,0 +1,210 @@
+//===- FuseLoops.cpp - adjacent parallel loop nests as one kernel ----------===//
+//
+// convert-linalg-to-parallel-loops makes each linalg op left after the
+// contraction and reduction kernels its own scf.parallel nest, and
+// dl-gpu-map-loops each nest its own kernel. Ops that elementwise fusion
+// cannot merge on tensors (a row's maximum, then the row's sum of
+// exponentials, then the label's logit: reductions feeding reductions over
+// the same rows) become nests over the same iteration space whose
+// iterations touch only their own elements of what they share. Here such
+// adjacent nests become one: one launch instead of several, and what one
+// writes the next reads back in the same thread.
+//
+// Upstream's scf-parallel-loop-fusion fuses the same way but knows no bound
+// on a kernel's parameters (a chain of 10,000 adds would become one kernel
+// taking 160 buffers); this pass keeps its rule simple: the nests' bounds
+// are the same values, nothing with memory effects lies between them (the
+// allocations and frees that bufferization puts there are moved out of the
+// way first), and every buffer either nest writes is accessed by both at
+// the nest's own indices only, through the same memref value.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/targets/cuda/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+namespace mlir::dlc::cuda {
+#define GEN_PASS_DEF_GPUFUSELOOPSPASS
+#include "compiler/targets/cuda/Passes.h.inc"
+
+namespace {
+
+/// How one nest uses one buffer (a buffer: an allocation, or all of the
+/// function's arguments together, which the caller may pass aliased).
+struct Use {
+  bool written = false;
+  bool ownIndicesOnly = true;    // every access at the nest's own indices
+  SmallVector<Value, 1> through; // the memref values it is accessed through
+};
+
+/// What a nest does with memory; false where it does something else than
+/// load and store (then it is fused with nothing).
+struct NestAccesses {
+  DenseMap<Value, Use> buffers;
+  SetVector<Value> operands; // the memrefs from outside (kernel parameters)
+};
+
+Value bufferOf(Value memref) {
+  while (auto view = memref.getDefiningOp<ViewLikeOpInterface>())
+    memref = view.getViewSource();
+  // Arguments: one buffer for all of them.
+  if (auto arg = dyn_cast<BlockArgument>(memref))
+    return arg.getOwner()->getArgument(0);
+  return memref;
+}
+
+bool atOwnIndices(ValueRange indices, scf::ParallelOp nest) {
+  return indices.size() == nest.getInductionVars().size() &&
+         llvm::equal(indices, nest.getInductionVars());
+}
+
+bool analyze(scf::ParallelOp nest, NestAccesses &accesses) {
+  if (!nest.getInitVals().empty())
+    return false;
+  WalkResult walk = nest.getBody()->walk([&](Operation *op) {
+    for (Value operand : op->getOperands())
+      if (isa<MemRefType>(operand.getType()) &&
+          !nest->isAncestor(operand.getParentBlock()->getParentOp()))
+        accesses.operands.insert(operand);
+    Value memref;
+    ValueRange indices;
+    bool write = false;
+    if (auto load = dyn_cast<memref::LoadOp>(op)) {
+      memref = load.getMemRef();
+      indices = load.getIndices();
+    } else if (auto store = dyn_cast<memref::StoreOp>(op)) {
+      memref = store.getMemRef();
+      indices = store.getIndices();
+      write = true;
+    } else if (!isMemoryEffectFree(op) &&
+               !op->hasTrait<OpTrait::HasRecursiveMemoryEffects>()) {
+      return WalkResult::interrupt();
+    } else {
+      return WalkResult::advance();
+    }
+    Use &use = accesses.buffers[bufferOf(memref)];
+    use.written |= write;
+    use.ownIndicesOnly &= atOwnIndices(indices, nest);
+    if (!llvm::is_contained(use.through, memref))
+      use.through.push_back(memref);
+    return WalkResult::advance();
+  });
+  return !walk.wasInterrupted();
+}
+
+/// Whether `second` may run, iteration by iteration, right after `first`.
+bool canFuse(scf::ParallelOp first, const NestAccesses &a, scf::ParallelOp second,
+             const NestAccesses &b) {
+  if (first.getLowerBound() != second.getLowerBound() ||
+      first.getUpperBound() != second.getUpperBound() ||
+      first.getStep() != second.getStep())
+    return false;
+  for (auto [buffer, useA] : a.buffers) {
+    auto it = b.buffers.find(buffer);
+    if (it == b.buffers.end())
+      continue;
+    const Use &useB = it->second;
+    if (!useA.written && !useB.written)
+      continue;
+    // Written by one, accessed by both: the same elements by the same
+    // iteration, through one memref value.
+    if (!useA.ownIndicesOnly || !useB.ownIndicesOnly || useA.through.size() != 1 ||
+        useA.through != useB.through)
+      return false;
+  }
+  SetVector<Value> operands = a.operands;
+  operands.insert(b.operands.begin(), b.operands.end());
+  return operands.size() <= kMaxKernelBuffers;
+}
+
+/// Moves every allocation up to just after its sizes and every free to
+/// the end of the function, out of the way of the nests between them.
+void hoistAllocations(Block &body) {
+  Operation *end = body.getTerminator();
+  SmallVector<Operation *> allocs, deallocs;
+  for (Operation &op : body.without_terminator()) {
+    if (isa<memref::AllocOp>(op))
+      allocs.push_back(&op);
+    else if (isa<memref::DeallocOp>(op))
+      deallocs.push_back(&op);
+  }
+  for (Operation *dealloc : deallocs)
+    dealloc->moveBefore(end);
+  Operation *first = nullptr; // the last allocation moved to the start
+  for (Operation *alloc : allocs) {
+    Operation *after = nullptr;
+    for (Value size : alloc->getOperands())
+      if (Operation *def = size.getDefiningOp();
+          def && def->getBlock() == &body && (!after || after->isBeforeInBlock(def)))
+        after = def;
+    if (after) {
+      alloc->moveAfter(after);
+    } else {
+      // In their order, after the ones moved there before.
+      if (first)
+        alloc->moveAfter(first);
+      else
+        alloc->moveBefore(&body.front());
+      first = alloc;
+    }
+  }
+}
+
+void fuseNests(Block &body) {
+  scf::ParallelOp current;
+  NestAccesses currentAccesses;
+  SmallVector<Operation *> between; // effect-free ops after `current`
+  for (Operation &op : llvm::make_early_inc_range(body.without_terminator())) {
+    auto nest = dyn_cast<scf::ParallelOp>(op);
+    if (!nest) {
+      if (current && isMemoryEffectFree(&op) && op.getNumRegions() == 0) {
+        between.push_back(&op);
+      } else {
+        current = nullptr;
+        between.clear();
+      }
+      continue;
+    }
+    NestAccesses accesses;
+    bool known = analyze(nest, accesses);
+    if (current && known && canFuse(current, currentAccesses, nest, accesses)) {
+      // The ops between go first (the nest may use them), then the second
+      // nest's body runs in the first's iterations.
+      for (Operation *moved : between)
+        moved->moveBefore(current);
+      Block *from = nest.getBody();
+      for (auto [theirs, ours] : llvm::zip(from->getArguments(), current.getInductionVars()))
+        theirs.replaceAllUsesWith(ours);
+      Block *into = current.getBody();
+      into->getOperations().splice(into->getTerminator()->getIterator(), from->getOperations(),
+                                   from->begin(), from->getTerminator()->getIterator());
+      nest->erase();
+      currentAccesses = NestAccesses();
+      analyze(current, currentAccesses);
+    } else {
+      current = known ? nest : nullptr;
+      currentAccesses = std::move(accesses);
+    }
+    between.clear();
+  }
+}
+
+struct GPUFuseLoopsPass : impl::GPUFuseLoopsPassBase<GPUFuseLoopsPass> {
+  void runOnOperation() override {
+    getOperation().walk([](func::FuncOp func) {
+      if (func.isExternal())
+        return;
+      Block &body = func.getBody().front();
+      hoistAllocations(body);
+      fuseNests(body);
+    });
+  }
+};
+
+} // namespace
+} // namespace mlir::dlc::cuda
