@@ -16,10 +16,12 @@
 // are the same values, nothing with memory effects lies between them (the
 // allocations and frees that bufferization puts there are moved out of the
 // way first), and every buffer either nest writes is accessed by both at
-// the nest's own indices only, through the same memref value.
+// the nest's own indices only, through the same memref value; and the
+// fused nest's parameters fit PTX's 4 KiB.
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/targets/cuda/KernelIndexing.h"
 #include "compiler/targets/cuda/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -27,6 +29,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 namespace mlir::dlc::cuda {
 #define GEN_PASS_DEF_GPUFUSELOOPSPASS
@@ -46,17 +49,8 @@ struct Use {
 /// load and store (then it is fused with nothing).
 struct NestAccesses {
   DenseMap<Value, Use> buffers;
-  SetVector<Value> operands; // the memrefs from outside (kernel parameters)
+  SetVector<Value> operands; // the values from outside (kernel parameters)
 };
-
-Value bufferOf(Value memref) {
-  while (auto view = memref.getDefiningOp<ViewLikeOpInterface>())
-    memref = view.getViewSource();
-  // Arguments: one buffer for all of them.
-  if (auto arg = dyn_cast<BlockArgument>(memref))
-    return arg.getOwner()->getArgument(0);
-  return memref;
-}
 
 bool atOwnIndices(ValueRange indices, scf::ParallelOp nest) {
   return indices.size() == nest.getInductionVars().size() &&
@@ -66,11 +60,8 @@ bool atOwnIndices(ValueRange indices, scf::ParallelOp nest) {
 bool analyze(scf::ParallelOp nest, NestAccesses &accesses) {
   if (!nest.getInitVals().empty())
     return false;
+  getUsedValuesDefinedAbove(nest.getRegion(), accesses.operands);
   WalkResult walk = nest.getBody()->walk([&](Operation *op) {
-    for (Value operand : op->getOperands())
-      if (isa<MemRefType>(operand.getType()) &&
-          !nest->isAncestor(operand.getParentBlock()->getParentOp()))
-        accesses.operands.insert(operand);
     Value memref;
     ValueRange indices;
     bool write = false;
@@ -119,7 +110,7 @@ bool canFuse(scf::ParallelOp first, const NestAccesses &a, scf::ParallelOp secon
   }
   SetVector<Value> operands = a.operands;
   operands.insert(b.operands.begin(), b.operands.end());
-  return operands.size() <= kMaxKernelBuffers;
+  return kernelParameterBytes(operands.getArrayRef()) <= kMaxKernelParameterBytes;
 }
 
 /// Moves every allocation up to just after its sizes and every free to

@@ -16,6 +16,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::dlc::cuda {
 
@@ -103,6 +104,23 @@ inline linalg::FillOp zeroFillBefore(Operation *op, Value buffer) {
   auto zero = dyn_cast<FloatAttr>(value.getValue());
   return zero && zero.getValue().isZero() && !zero.getValue().isNegative() ? fill
                                                                          : linalg::FillOp();
+}
+
+/// The buffer a view (subview, cast, reshape) is of.
+inline Value rootOf(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// The buffer that an access through `memref` touches, for telling whether
+/// two kernels or loop nests share data: its root, except that all of a
+/// function's arguments count as one buffer (the caller may alias them).
+inline Value bufferOf(Value memref) {
+  memref = rootOf(memref);
+  if (auto arg = dyn_cast<BlockArgument>(memref))
+    return arg.getOwner()->getArgument(0);
+  return memref;
 }
 
 /// The product of sizes[d] over `dims` (1 for none).

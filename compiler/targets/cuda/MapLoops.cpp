@@ -115,64 +115,6 @@ LogicalResult copyGlobal(memref::GetGlobalOp get) {
   return success();
 }
 
-/// Whether `launch` is one block of one thread (a scalar op's kernel).
-bool isSingleThread(gpu::LaunchOp launch) {
-  return llvm::all_of(ValueRange{launch.getGridSizeX(), launch.getGridSizeY(),
-                                 launch.getGridSizeZ(), launch.getBlockSizeX(),
-                                 launch.getBlockSizeY(), launch.getBlockSizeZ()},
-                      [](Value v) {
-                        std::optional<int64_t> n = getConstantIntValue(v);
-                        return n && *n == 1;
-                      });
-}
-
-/// Merges each run of one-thread launches whose host code between them
-/// only computes, allocates or frees (nothing that reads or writes a
-/// buffer; the frees move after the merged launch): the kernels of a call
-/// run in order on one stream, so one
-/// thread running their bodies in turn is the same, with one launch
-/// instead of several (the scalar ops of a loss, a metric, an optimizer's
-/// step count).
-void mergeSingleThreadLaunches(ModuleOp module) {
-  SmallVector<gpu::LaunchOp> singles;
-  module.walk([&](gpu::LaunchOp launch) {
-    if (isSingleThread(launch))
-      singles.push_back(launch);
-  });
-  for (gpu::LaunchOp first : singles) {
-    gpu::LaunchOp next;
-    SmallVector<memref::DeallocOp> frees;
-    for (Operation *op = first->getNextNode(); op; op = op->getNextNode()) {
-      if (auto launch = dyn_cast<gpu::LaunchOp>(op)) {
-        auto plain = [](gpu::LaunchOp l) {
-          return l.getNumWorkgroupAttributions() == 0 && l.getNumPrivateAttributions() == 0;
-        };
-        if (isSingleThread(launch) && plain(launch) && plain(first))
-          next = launch;
-        break;
-      }
-      // A dealloc between them moves after the merged launch.
-      if (auto free = dyn_cast<memref::DeallocOp>(op)) {
-        frees.push_back(free);
-        continue;
-      }
-      if (!isMemoryEffectFree(op) && !isa<memref::AllocOp>(op))
-        break;
-    }
-    if (!next)
-      continue;
-    // `first`'s body runs first in `next`'s thread.
-    Block &from = first.getBody().front(), &to = next.getBody().front();
-    for (auto [a, b] : llvm::zip(from.getArguments(), to.getArguments()))
-      a.replaceAllUsesWith(b);
-    to.getOperations().splice(to.begin(), from.getOperations(), from.begin(),
-                              std::prev(from.end()));
-    first->erase();
-    for (memref::DeallocOp free : llvm::reverse(frees))
-      free->moveAfter(next);
-  }
-}
-
 struct GPUMapLoopsPass : impl::GPUMapLoopsPassBase<GPUMapLoopsPass> {
   using GPUMapLoopsPassBase::GPUMapLoopsPassBase;
 
@@ -198,7 +140,7 @@ struct GPUMapLoopsPass : impl::GPUMapLoopsPassBase<GPUMapLoopsPass> {
       if (failed(mapNest(loop)))
         return signalPassFailure();
     if (!emulate) {
-      mergeSingleThreadLaunches(module);
+      mergeLaunches(module);
       module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                       UnitAttr::get(&getContext()));
     }
@@ -221,13 +163,15 @@ struct GPUMapLoopsPass : impl::GPUMapLoopsPassBase<GPUMapLoopsPass> {
     Value total = index(1);
     for (auto [lb, ub, step] : llvm::zip(loop.getLowerBound(),
                                          loop.getUpperBound(), loop.getStep())) {
-      Value span = arith::SubIOp::create(b, loc, ub, lb);
-      Value trip = arith::CeilDivUIOp::create(b, loc, span, step);
+      // Folded where the bounds are constants, so that single-block
+      // launches are seen to be (mergeLaunches).
+      Value span = b.createOrFold<arith::SubIOp>(loc, ub, lb);
+      Value trip = b.createOrFold<arith::CeilDivUIOp>(loc, span, step);
       trips.push_back(trip);
-      total = arith::MulIOp::create(b, loc, total, trip);
+      total = b.createOrFold<arith::MulIOp>(loc, total, trip);
     }
     Value threads = index(blockSize);
-    Value blocks = arith::CeilDivUIOp::create(b, loc, total, threads);
+    Value blocks = b.createOrFold<arith::CeilDivUIOp>(loc, total, threads);
 
     // The body of one thread, built at `b`'s insertion point.
     auto emitThread = [&](OpBuilder &b, Value block, Value thread) {

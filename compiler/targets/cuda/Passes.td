@@ -76,8 +76,8 @@ def GPUFuseLoopsPass : Pass<"dl-gpu-fuse-loops", "ModuleOp"> {
     effects lies between them, their bounds are the same values, and every
     buffer one of them writes is accessed by both only at the loop's own
     indices (each iteration reads only what the same iteration wrote): one
-    kernel instead of several. A fused nest uses at most 24 buffers (each is
-    a memref descriptor among the kernel's parameters, 4 KiB at most).
+    kernel instead of several, as long as its parameters (a memref
+    descriptor a buffer) stay within PTX 8.0's 4 KiB, less a margin.
   }];
 }
 

@@ -151,13 +151,6 @@ std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
   return c;
 }
 
-/// The buffer a view (subview, cast) is of.
-Value rootOf(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-    v = view.getViewSource();
-  return v;
-}
-
 /// A consumer of a contraction's result run in the contraction's kernel
 /// (see the file comment).
 struct Epilogue {
@@ -188,7 +181,7 @@ bool onlyAllocationsBetween(Contraction &c, Operation *consumer) {
       return false;
     for (Value v : op->getOperands())
       if (isa<MemRefType>(v.getType()) &&
-          llvm::is_contained({rootOf(c.a), rootOf(c.b), rootOf(c.c)}, rootOf(v)))
+          llvm::is_contained({bufferOf(c.a), bufferOf(c.b), bufferOf(c.c)}, bufferOf(v)))
         return false;
   }
   return true;
@@ -282,8 +275,8 @@ std::optional<Epilogue> matchEpilogue(Contraction &c) {
     if (!map.isProjectedPermutation() || map.getNumResults() != parallel ||
         llvm::any_of(e.window, [&](unsigned d) { return map.isFunctionOfDim(d); }))
       return std::nullopt;
-    Value root = rootOf(out.get());
-    if (root == rootOf(c.a) || root == rootOf(c.b))
+    Value root = bufferOf(out.get());
+    if (root == bufferOf(c.a) || root == bufferOf(c.b))
       return std::nullopt;
     if (out.get() == c.c) {
       // In place: read and written at the same element by one thread.
@@ -292,9 +285,9 @@ std::optional<Epilogue> matchEpilogue(Contraction &c) {
       continue;
     }
     for (OpOperand *in : g.getDpsInputOperands())
-      if (rootOf(in->get()) == root)
+      if (bufferOf(in->get()) == root)
         return std::nullopt;
-    if (root == rootOf(c.c))
+    if (root == bufferOf(c.c))
       return std::nullopt;
   }
   e.cLive = !isDeadAfter(c.c, g);
