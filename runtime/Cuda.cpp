@@ -36,6 +36,7 @@ using CUdeviceptr = uintptr_t;
 
 constexpr CUresult CUDA_SUCCESS = 0;
 constexpr unsigned CU_MEM_ATTACH_GLOBAL = 1;
+constexpr unsigned CU_EVENT_DISABLE_TIMING = 2;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 constexpr int CU_DEVICE_ATTRIBUTE_CONCURRENT_MANAGED_ACCESS = 89;
@@ -84,6 +85,10 @@ struct Driver {
   /// Optional (null when the driver lacks it): the pre-CUDA-13 signature,
   /// which drivers keep exporting under this name.
   CUresult (*cuMemPrefetchAsync)(CUdeviceptr, size_t, CUdevice, CUstream) = nullptr;
+  /// Optional too: pinned host memory and copies from it (copyToDevice).
+  CUresult (*cuMemAllocHost)(void **, size_t) = nullptr;
+  CUresult (*cuMemFreeHost)(void *) = nullptr;
+  CUresult (*cuMemcpyHtoDAsync)(CUdeviceptr, const void *, size_t, CUstream) = nullptr;
   void *handle = nullptr;
 };
 
@@ -108,6 +113,17 @@ struct State {
   /// What the compiled code of the current call allocated and has not
   /// freed: its results if it returns, released if it fails.
   std::unordered_set<void *> callBuffers;
+  /// Pinned host buffers that copies to the GPU go through, used in turn
+  /// (the host fills one while the GPU's copy engine reads the other), each
+  /// with an event recorded after the copy that last read it.
+  struct Staging {
+    void *host = nullptr;
+    size_t bytes = 0;
+    CUevent copied = nullptr;
+    bool inFlight = false;
+  };
+  Staging staging[2];
+  unsigned nextStaging = 0;
   /// Whether the host may touch managed memory while kernels run (not on
   /// GPUs before Pascal, nor on some platforms): if not, every launch is
   /// waited for.
@@ -222,6 +238,11 @@ Status loadLocked(State &s) {
 #undef DLC_DRIVER_LOOKUP
   d.cuMemPrefetchAsync = reinterpret_cast<decltype(d.cuMemPrefetchAsync)>(
       dlsym(handle, "cuMemPrefetchAsync"));
+  d.cuMemAllocHost =
+      reinterpret_cast<decltype(d.cuMemAllocHost)>(dlsym(handle, "cuMemAllocHost_v2"));
+  d.cuMemFreeHost = reinterpret_cast<decltype(d.cuMemFreeHost)>(dlsym(handle, "cuMemFreeHost"));
+  d.cuMemcpyHtoDAsync =
+      reinterpret_cast<decltype(d.cuMemcpyHtoDAsync)>(dlsym(handle, "cuMemcpyHtoDAsync_v2"));
   s.driver = d;
   if (const char *path = std::getenv("DLC_CUDA_PROFILE"); path && *path) {
     // "%p": the process id (one file per MPI rank).
@@ -466,14 +487,69 @@ void cuda::release(void *ptr) {
   s.buffers.erase(it);
 }
 
-void cuda::prefetch(const void *ptr, size_t bytes) {
-  State &s = state();
-  std::lock_guard<std::mutex> lock(s.mutex);
+namespace {
+void prefetchLocked(State &s, const void *ptr, size_t bytes) {
   if (!ptr || !bytes || !s.driver.cuMemPrefetchAsync || !s.concurrentManaged || !ready(s))
     return;
   // Best effort: memory that stays on the host is still correct.
   (void)s.driver.cuMemPrefetchAsync(reinterpret_cast<CUdeviceptr>(ptr), bytes, s.device,
                                     s.stream);
+}
+
+/// Queues the copy of `bytes` at `src` to `dst` through the next pinned
+/// staging buffer; false where there is none (an old driver, no pinned
+/// memory to be had), which is no error: the caller copies another way.
+bool copyPinnedLocked(State &s, void *dst, const void *src, size_t bytes) {
+  Driver &d = s.driver;
+  if (!d.cuMemAllocHost || !d.cuMemFreeHost || !d.cuMemcpyHtoDAsync || !ready(s))
+    return false;
+  State::Staging &st = s.staging[s.nextStaging];
+  // The copy that last read this buffer must be done before it is refilled.
+  if (st.inFlight && d.cuEventSynchronize(st.copied) != CUDA_SUCCESS)
+    return false;
+  st.inFlight = false;
+  if (st.bytes < bytes) {
+    if (st.host)
+      (void)d.cuMemFreeHost(st.host);
+    st.host = nullptr;
+    st.bytes = 0;
+    if (d.cuMemAllocHost(&st.host, bytes) != CUDA_SUCCESS) {
+      st.host = nullptr;
+      return false;
+    }
+    st.bytes = bytes;
+  }
+  if (!st.copied && d.cuEventCreate(&st.copied, CU_EVENT_DISABLE_TIMING) != CUDA_SUCCESS) {
+    st.copied = nullptr;
+    return false;
+  }
+  std::memcpy(st.host, src, bytes);
+  if (d.cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(dst), st.host, bytes, s.stream) !=
+      CUDA_SUCCESS)
+    return false;
+  (void)d.cuEventRecord(st.copied, s.stream);
+  st.inFlight = true;
+  s.nextStaging ^= 1;
+  return true;
+}
+} // namespace
+
+void cuda::prefetch(const void *ptr, size_t bytes) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  prefetchLocked(s, ptr, bytes);
+}
+
+void cuda::copyToDevice(void *dst, const void *src, size_t bytes) {
+  if (!bytes)
+    return;
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (copyPinnedLocked(s, dst, src, bytes))
+    return;
+  // The host writes the managed memory, which then moves to the GPU.
+  std::memcpy(dst, src, bytes);
+  prefetchLocked(s, dst, bytes);
 }
 
 void cuda::beginCall() {

@@ -77,6 +77,15 @@ void release(void *ptr);
 /// without concurrent managed access, the memory stays where it is.
 void prefetch(const void *ptr, size_t bytes);
 
+/// Copies `bytes` at `src` (host memory) to `dst` (memory from allocate())
+/// for the kernels queued after: through pinned host memory and the GPU's
+/// copy engine, on the runtime's stream (two staging buffers in turn, so
+/// the host fills one while the other is read); where the driver offers no
+/// pinned memory, the host writes `dst` and it is prefetched. The copy may
+/// still run when this returns: `src` may be reused at once, `dst` read by
+/// the host only after the call's wait.
+void copyToDevice(void *dst, const void *src, size_t bytes);
+
 /// Brackets a call of compiled code (Executable::call). endCall waits for
 /// the kernels the call queued (they run asynchronously; an error they hit
 /// is kept for takeError(), and the buffers freed meanwhile are reused only

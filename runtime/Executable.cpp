@@ -215,10 +215,7 @@ Executable::call(const std::string &name, const std::vector<ArgValue> &args) con
     if (!p)
       return cuda::takeError();
     staged[i] = Tensor::adopt(dtype, std::move(shape), p, cuda::release);
-    if (bytes) {
-      std::memcpy(p, data, bytes);
-      cuda::prefetch(p, bytes); // to the GPU before the kernels read it
-    }
+    cuda::copyToDevice(p, data, bytes); // ahead of the kernels that read it
     return Status::success();
   };
 

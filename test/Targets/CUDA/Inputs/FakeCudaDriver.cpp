@@ -141,6 +141,23 @@ CUresult cuMemPrefetchAsync(uintptr_t, size_t bytes, int device, void *) {
   FAIL_IF(cuMemPrefetchAsync, kInvalidValue);
   return kSuccess;
 }
+// Pinned host memory and copies from it (the runtime's staging buffers).
+CUresult cuMemAllocHost_v2(void **p, size_t bytes) {
+  FAIL_IF(cuMemAllocHost_v2, kOutOfMemory);
+  *p = std::malloc(bytes ? bytes : 1);
+  return *p ? kSuccess : kOutOfMemory;
+}
+CUresult cuMemFreeHost(void *p) {
+  std::free(p);
+  return kSuccess;
+}
+CUresult cuMemcpyHtoDAsync_v2(uintptr_t dst, const void *src, size_t bytes, void *) {
+  if (std::getenv("FAKE_CUDA_TRACE"))
+    std::fprintf(stderr, "fake cuda: copy %zu bytes to the device\n", bytes);
+  FAIL_IF(cuMemcpyHtoDAsync_v2, kInvalidValue);
+  std::memcpy(reinterpret_cast<void *>(dst), src, bytes);
+  return kSuccess;
+}
 CUresult cuMemAllocManaged(uintptr_t *p, size_t bytes, unsigned) {
   FAIL_IF(cuMemAllocManaged, kOutOfMemory);
   // Aligned to 256 bytes, as the driver's allocations are (compiled code
