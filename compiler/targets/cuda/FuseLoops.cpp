@@ -72,8 +72,7 @@ bool analyze(scf::ParallelOp nest, NestAccesses &accesses) {
       memref = store.getMemRef();
       indices = store.getIndices();
       write = true;
-    } else if (!isMemoryEffectFree(op) &&
-               !op->hasTrait<OpTrait::HasRecursiveMemoryEffects>()) {
+    } else if (!onlyNestedEffects(op)) {
       return WalkResult::interrupt();
     } else {
       return WalkResult::advance();

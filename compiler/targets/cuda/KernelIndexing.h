@@ -16,6 +16,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::dlc::cuda {
@@ -121,6 +122,23 @@ inline Value bufferOf(Value memref) {
   if (auto arg = dyn_cast<BlockArgument>(memref))
     return arg.getOwner()->getArgument(0);
   return memref;
+}
+
+/// Whether `op`, met while walking a kernel or loop nest that is checked
+/// load by load and store by store, touches memory only through the ops
+/// nested in it (scf.for, scf.if: the walk sees those): an op with effects
+/// of its own (a linalg op on buffers, a call) is not understood.
+inline bool onlyNestedEffects(Operation *op) {
+  if (isMemoryEffectFree(op))
+    return true;
+  if (!op->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+    return false;
+  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+  if (!effects)
+    return true;
+  SmallVector<MemoryEffects::EffectInstance> own;
+  effects.getEffects(own);
+  return own.empty();
 }
 
 /// The product of sizes[d] over `dims` (1 for none).

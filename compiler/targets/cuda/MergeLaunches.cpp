@@ -20,7 +20,8 @@
 //    one launch.
 //
 // A merged kernel's parameters (the values it uses from the host) stay
-// within PTX 8.0's 4 KiB.
+// within PTX 8.0's 4 KiB, and its shared memory within a block's static
+// 48 KiB (both less a margin).
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,6 +40,9 @@
 namespace mlir::dlc::cuda {
 
 namespace {
+
+/// The static shared memory a block may have (48 KiB), less a margin.
+constexpr int64_t kMaxSharedBytes = 40 * 1024;
 
 bool isConstant(Value v, int64_t n) {
   std::optional<int64_t> c = getConstantIntValue(v);
@@ -88,8 +92,7 @@ bool effectsOf(gpu::LaunchOp launch, Effects &effects) {
         effects.writes.insert(bufferOf(store.getMemRef()));
       return WalkResult::advance();
     }
-    if (isMemoryEffectFree(op) || op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
-        isa<gpu::TerminatorOp>(op))
+    if (onlyNestedEffects(op) || isa<gpu::TerminatorOp>(op))
       return WalkResult::advance();
     return WalkResult::interrupt();
   });
@@ -109,6 +112,18 @@ int64_t parameterBytes(gpu::LaunchOp a, gpu::LaunchOp b) {
   getUsedValuesDefinedAbove(a.getBody(), used);
   getUsedValuesDefinedAbove(b.getBody(), used);
   return kernelParameterBytes(used.getArrayRef());
+}
+
+/// The static shared memory of the two launches' kernels merged (their
+/// workgroup buffers side by side).
+int64_t sharedBytes(gpu::LaunchOp a, gpu::LaunchOp b) {
+  int64_t bytes = 0;
+  for (gpu::LaunchOp launch : {a, b})
+    for (BlockArgument arg : launch.getWorkgroupAttributions()) {
+      auto type = cast<MemRefType>(arg.getType());
+      bytes += type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+    }
+  return bytes;
 }
 
 /// Replaces uses of the launch's size arguments by the sizes themselves,
@@ -166,7 +181,8 @@ void moveBody(gpu::LaunchOp from, gpu::LaunchOp into, Block *dest, Value blockX)
 /// not be.
 bool merge(gpu::LaunchOp first, const Effects &a, gpu::LaunchOp second, const Effects &b) {
   std::optional<int64_t> threadsA = threadsOf(first), threadsB = threadsOf(second);
-  if (!threadsA || !threadsB || parameterBytes(first, second) > kMaxKernelParameterBytes)
+  if (!threadsA || !threadsB || parameterBytes(first, second) > kMaxKernelParameterBytes ||
+      sharedBytes(first, second) > kMaxSharedBytes)
     return false;
   Location loc = first.getLoc();
   bool sequence = isSingleBlock(first) && isSingleBlock(second);

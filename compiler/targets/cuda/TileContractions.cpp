@@ -192,8 +192,14 @@ bool onlyAllocationsBetween(Contraction &c, Operation *consumer) {
 /// or writes all of it without reading it (bufferization reuses a dead
 /// buffer: a conv block's output buffer holds its gradient later).
 bool isDeadAfter(Value buffer, Operation *op) {
-  if (!buffer.getDefiningOp<memref::AllocOp>())
+  auto alloc = buffer.getDefiningOp<memref::AllocOp>();
+  if (!alloc || alloc->getBlock() != op->getBlock())
     return false;
+  // A view (made anywhere) or a use in a nested region may read it after
+  // `op` where the scan below does not look.
+  for (Operation *user : buffer.getUsers())
+    if (user->getBlock() != op->getBlock() || isa<ViewLikeOpInterface>(user))
+      return false;
   for (Operation *next = op->getNextNode(); next; next = next->getNextNode()) {
     bool touches = false;
     next->walk([&](Operation *inner) {
@@ -237,6 +243,11 @@ std::optional<Epilogue> matchEpilogue(Contraction &c) {
     }
   if (!e.cInput)
     return std::nullopt;
+  // No other input may read C (through a view): the kernel has not stored
+  // it when the consumer's body runs.
+  for (OpOperand *in : g.getDpsInputOperands())
+    if (in != e.cInput && bufferOf(in->get()) == bufferOf(c.c))
+      return std::nullopt;
   for (AffineMap map : g.getIndexingMapsArray())
     if (!isPlainMap(map))
       return std::nullopt;

@@ -96,3 +96,32 @@ func.func @overwrite(%x: memref<16xf32>, %y: memref<16xf32>) {
   }
   return
 }
+
+// -----
+
+// A nest that touches memory through an op with effects of its own (a
+// linalg op on a row) is not understood: it fuses with nothing (here the
+// second nest reads the rows the first wrote in reverse).
+// CHECK-LABEL: func.func @opaque(
+// CHECK: scf.parallel
+// CHECK: scf.parallel
+func.func @opaque(%x: memref<8x16xf32>, %y: memref<8x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %t = memref.alloc() : memref<8x16xf32>
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    %r = memref.subview %x[%i, 0] [1, 16] [1, 1] : memref<8x16xf32> to memref<16xf32, strided<[1], offset: ?>>
+    %w = memref.subview %t[%i, 0] [1, 16] [1, 1] : memref<8x16xf32> to memref<16xf32, strided<[1], offset: ?>>
+    linalg.copy ins(%r : memref<16xf32, strided<[1], offset: ?>>) outs(%w : memref<16xf32, strided<[1], offset: ?>>)
+  }
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    %j = arith.subi %c8, %i : index
+    %k = arith.subi %j, %c1 : index
+    %r = memref.subview %t[%k, 0] [1, 16] [1, 1] : memref<8x16xf32> to memref<16xf32, strided<[1], offset: ?>>
+    %w = memref.subview %y[%i, 0] [1, 16] [1, 1] : memref<8x16xf32> to memref<16xf32, strided<[1], offset: ?>>
+    linalg.copy ins(%r : memref<16xf32, strided<[1], offset: ?>>) outs(%w : memref<16xf32, strided<[1], offset: ?>>)
+  }
+  memref.dealloc %t : memref<8x16xf32>
+  return
+}

@@ -116,3 +116,80 @@ func.func @in_sequence(%x: memref<100xf32>, %y: memref<100xf32>) {
   memref.dealloc %t : memref<100xf32>
   return
 }
+
+// -----
+
+// A kernel that touches memory through an op with effects of its own (a
+// linalg op on buffers) is not understood: it merges with nothing.
+// CHECK-LABEL: func.func @opaque(
+// CHECK: gpu.launch
+// CHECK: gpu.terminator
+// CHECK: gpu.launch
+// CHECK: gpu.terminator
+func.func @opaque(%x: memref<1000xf32>) -> memref<1000xf32> {
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c256 = arith.constant 256 : index
+  %t = memref.alloc() : memref<1000xf32>
+  %u = memref.alloc() : memref<1000xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c4, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    linalg.copy ins(%x : memref<1000xf32>) outs(%t : memref<1000xf32>)
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c4, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    linalg.copy ins(%t : memref<1000xf32>) outs(%u : memref<1000xf32>)
+    gpu.terminator
+  }
+  memref.dealloc %t : memref<1000xf32>
+  return %u : memref<1000xf32>
+}
+
+// -----
+
+// Merged kernels keep within a block's static shared memory (48 KiB, less
+// a margin): six independent kernels of 8 KiB each are five merged and one.
+// CHECK-LABEL: func.func @shared(
+// CHECK-COUNT-2: gpu.launch
+// CHECK-NOT: gpu.launch
+func.func @shared() -> (memref<2048xf32>, memref<2048xf32>, memref<2048xf32>, memref<2048xf32>, memref<2048xf32>, memref<2048xf32>) {
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c256 = arith.constant 256 : index
+  %o1 = memref.alloc() : memref<2048xf32>
+  %o2 = memref.alloc() : memref<2048xf32>
+  %o3 = memref.alloc() : memref<2048xf32>
+  %o4 = memref.alloc() : memref<2048xf32>
+  %o5 = memref.alloc() : memref<2048xf32>
+  %o6 = memref.alloc() : memref<2048xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c4, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) workgroup(%sh : memref<2048xf32, #gpu.address_space<workgroup>>) {
+    %v = memref.load %sh[%tx] : memref<2048xf32, #gpu.address_space<workgroup>>
+    memref.store %v, %o1[%tx] : memref<2048xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c4, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) workgroup(%sh : memref<2048xf32, #gpu.address_space<workgroup>>) {
+    %v = memref.load %sh[%tx] : memref<2048xf32, #gpu.address_space<workgroup>>
+    memref.store %v, %o2[%tx] : memref<2048xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c4, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) workgroup(%sh : memref<2048xf32, #gpu.address_space<workgroup>>) {
+    %v = memref.load %sh[%tx] : memref<2048xf32, #gpu.address_space<workgroup>>
+    memref.store %v, %o3[%tx] : memref<2048xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c4, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) workgroup(%sh : memref<2048xf32, #gpu.address_space<workgroup>>) {
+    %v = memref.load %sh[%tx] : memref<2048xf32, #gpu.address_space<workgroup>>
+    memref.store %v, %o4[%tx] : memref<2048xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c4, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) workgroup(%sh : memref<2048xf32, #gpu.address_space<workgroup>>) {
+    %v = memref.load %sh[%tx] : memref<2048xf32, #gpu.address_space<workgroup>>
+    memref.store %v, %o5[%tx] : memref<2048xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c4, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) workgroup(%sh : memref<2048xf32, #gpu.address_space<workgroup>>) {
+    %v = memref.load %sh[%tx] : memref<2048xf32, #gpu.address_space<workgroup>>
+    memref.store %v, %o6[%tx] : memref<2048xf32>
+    gpu.terminator
+  }
+  return %o1, %o2, %o3, %o4, %o5, %o6 : memref<2048xf32>, memref<2048xf32>, memref<2048xf32>, memref<2048xf32>, memref<2048xf32>, memref<2048xf32>
+}
