@@ -27,6 +27,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -112,8 +113,9 @@ bool canFuse(scf::ParallelOp first, const NestAccesses &a, scf::ParallelOp secon
   return kernelParameterBytes(operands.getArrayRef()) <= kMaxKernelParameterBytes;
 }
 
-/// Moves every allocation up to just after its sizes and every free to
-/// the end of the function, out of the way of the nests between them.
+/// Moves every allocation up to just after its sizes, every load of an
+/// argument only ever loaded to the start, and every free to the end of
+/// the function, out of the way of the nests between them.
 void hoistAllocations(Block &body) {
   Operation *end = body.getTerminator();
   SmallVector<Operation *> allocs, deallocs;
@@ -125,7 +127,26 @@ void hoistAllocations(Block &body) {
   }
   for (Operation *dealloc : deallocs)
     dealloc->moveBefore(end);
-  Operation *first = nullptr; // the last allocation moved to the start
+  // Loads of an argument the function only loads from (the step's seed)
+  // go first too: the value cannot change within the call.
+  SmallVector<Operation *> argumentLoads;
+  for (Operation &op : body.without_terminator())
+    if (auto load = dyn_cast<memref::LoadOp>(op))
+      if (auto arg = dyn_cast<BlockArgument>(load.getMemRef());
+          arg && arg.getOwner() == &body &&
+          llvm::all_of(arg.getUsers(), [](Operation *user) { return isa<memref::LoadOp>(user); }) &&
+          llvm::all_of(load.getIndices(), [&](Value i) {
+            return !i.getDefiningOp() || i.getDefiningOp()->getBlock() != &body;
+          }))
+        argumentLoads.push_back(load);
+  Operation *first = nullptr; // the last op moved to the start
+  for (Operation *load : argumentLoads) {
+    if (first)
+      load->moveAfter(first);
+    else
+      load->moveBefore(&body.front());
+    first = load;
+  }
   for (Operation *alloc : allocs) {
     Operation *after = nullptr;
     for (Value size : alloc->getOperands())
@@ -141,6 +162,41 @@ void hoistAllocations(Block &body) {
       else
         alloc->moveBefore(&body.front());
       first = alloc;
+    }
+  }
+}
+
+/// Replaces each load of a small host buffer of indices (the shape a
+/// memref.reshape reads) by the value stored there last, in the same
+/// block: the batch size one nest's bounds read back from a reshape's
+/// shape is then the same value as the one another nest's bounds use.
+void forwardShapeStores(Block &body) {
+  for (Operation &op : llvm::make_early_inc_range(body)) {
+    auto load = dyn_cast<memref::LoadOp>(op);
+    if (!load || !load.getMemRef().getDefiningOp<memref::AllocOp>() ||
+        !load.getMemRefType().getElementType().isIndex())
+      continue;
+    std::optional<int64_t> at = load.getIndices().size() == 1
+                                    ? getConstantIntValue(load.getIndices()[0])
+                                    : std::nullopt;
+    if (!at)
+      continue;
+    for (Operation *prev = op.getPrevNode(); prev; prev = prev->getPrevNode()) {
+      if (!llvm::is_contained(prev->getOperands(), load.getMemRef()))
+        continue;
+      if (isa<memref::ReshapeOp>(prev))
+        continue; // reads it
+      auto store = dyn_cast<memref::StoreOp>(prev);
+      if (!store || store.getMemRef() != load.getMemRef())
+        break;
+      std::optional<int64_t> where = getConstantIntValue(store.getIndices()[0]);
+      if (!where)
+        break;
+      if (*where != *at)
+        continue;
+      load.getResult().replaceAllUsesWith(store.getValueToStore());
+      load->erase();
+      break;
     }
   }
 }
@@ -190,6 +246,7 @@ struct GPUFuseLoopsPass : impl::GPUFuseLoopsPassBase<GPUFuseLoopsPass> {
       if (func.isExternal())
         return;
       Block &body = func.getBody().front();
+      forwardShapeStores(body);
       hoistAllocations(body);
       fuseNests(body);
     });

@@ -125,3 +125,37 @@ func.func @opaque(%x: memref<8x16xf32>, %y: memref<8x16xf32>) {
   memref.dealloc %t : memref<8x16xf32>
   return
 }
+
+// -----
+
+// A size read back from a reshape's shape buffer is the value stored there
+// (the nests' bounds are then the same value), and a load of an argument
+// the function never writes (the step's seed) moves to the start: the two
+// nests are one.
+// CHECK-LABEL: func.func @same_size(
+// CHECK: memref.load %arg2[]
+// CHECK: scf.parallel
+// CHECK-NOT: scf.parallel
+func.func @same_size(%x: memref<?xf32>, %n: index, %seed: memref<i64>) -> (memref<?xf32>, memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %shape = memref.alloc() : memref<1xindex>
+  memref.store %n, %shape[%c0] : memref<1xindex>
+  %r = memref.reshape %x(%shape) : (memref<?xf32>, memref<1xindex>) -> memref<?xf32>
+  %t = memref.alloc(%n) : memref<?xf32>
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    %v = memref.load %x[%i] : memref<?xf32>
+    memref.store %v, %t[%i] : memref<?xf32>
+  }
+  %m = memref.load %shape[%c0] : memref<1xindex>
+  %s = memref.load %seed[] : memref<i64>
+  %f = arith.uitofp %s : i64 to f32
+  %u = memref.alloc(%m) : memref<?xf32>
+  scf.parallel (%i) = (%c0) to (%m) step (%c1) {
+    %v = memref.load %t[%i] : memref<?xf32>
+    %w = arith.addf %v, %f : f32
+    memref.store %w, %u[%i] : memref<?xf32>
+  }
+  memref.dealloc %shape : memref<1xindex>
+  return %r, %u : memref<?xf32>, memref<?xf32>
+}
