@@ -230,8 +230,17 @@ void fuseNests(Block &body) {
       into->getOperations().splice(into->getTerminator()->getIterator(), from->getOperations(),
                                    from->begin(), from->getTerminator()->getIterator());
       nest->erase();
-      currentAccesses = NestAccesses();
-      analyze(current, currentAccesses);
+      // The fused nest's accesses: both nests' (the second's indices are
+      // now the first's induction variables), not walked again.
+      for (auto &[buffer, use] : accesses.buffers) {
+        Use &into = currentAccesses.buffers[buffer];
+        into.written |= use.written;
+        into.ownIndicesOnly &= use.ownIndicesOnly;
+        for (Value v : use.through)
+          if (!llvm::is_contained(into.through, v))
+            into.through.push_back(v);
+      }
+      currentAccesses.operands.insert(accesses.operands.begin(), accesses.operands.end());
     } else {
       current = known ? nest : nullptr;
       currentAccesses = std::move(accesses);
